@@ -1,0 +1,89 @@
+# ioconnect.fleet: one entry point for setting up, demoing and testing the collection.
+#
+#   make demo    the main job, on the loopback demo fleet
+#   make test    every gate, in sequence, with a summary of results and durations
+#   make help    the other targets
+#
+# Everything runs from the virtualenv $(VENV), built from requirements/dev.txt with the versions pinned in
+# requirements/constraints.txt (the one place versions are pinned). Scratch output goes to build/ (ignored by
+# git and by `ansible-galaxy collection build`).
+
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+.DELETE_ON_ERROR:
+MAKEFLAGS += --no-print-directory
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(CURDIR)/$(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+BUILD := $(CURDIR)/build
+# A collections path holding only this work tree (a symlink), for tools that look collections up by name.
+DEV_COLLECTIONS := $(BUILD)/dev-collections
+
+export PATH := $(BIN):$(PATH)
+
+# The gates `make test` runs, in order: quick static checks first, the slow ones last.
+GATES := changelog-lint lint docs-lint unit integration molecule sanity build-install ee docs
+
+.PHONY: help venv deps demo test $(GATES) dev-collections clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-15s %s\n", $$1, $$2}'
+
+$(STAMP): requirements/dev.txt requirements/constraints.txt
+	[ -x $(VENV)/bin/python ] || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements/dev.txt -c requirements/constraints.txt
+	touch $@
+
+venv: $(STAMP) ## Build the virtualenv (once; again only when requirements change)
+
+deps: $(STAMP) ## Install the Debian packages the tests need (bindep.txt, profile "test")
+	tests/tools/install-system-deps.sh
+
+demo: $(STAMP) ## Run the main job on the demo fleet (loopback desks)
+	@if [ -x tests/tools/demo.sh ]; then tests/tools/demo.sh; \
+	elif [ -f tests/tools/demo.sh ]; then bash tests/tools/demo.sh; \
+	else $(BIN)/ansible-playbook -i inventories/demo playbooks/demo.yml; fi
+
+test: $(STAMP) deps ## Run every gate; prints a summary with durations; fails if any gate failed
+	tests/tools/run-gates.sh $(GATES)
+
+dev-collections:
+	mkdir -p $(DEV_COLLECTIONS)/ansible_collections/ioconnect
+	ln -sfn $(CURDIR) $(DEV_COLLECTIONS)/ansible_collections/ioconnect/fleet
+
+changelog-lint: $(STAMP) ## antsibull-changelog lint (fragments and changelog.yaml)
+	$(BIN)/antsibull-changelog lint -v
+
+lint: $(STAMP) ## ansible-lint, production profile (.ansible-lint)
+	$(BIN)/ansible-lint --profile production
+
+docs-lint: $(STAMP) ## antsibull-docs lint-collection-docs --plugin-docs
+	tree=$$(tests/tools/collection-tree.sh $(BUILD)/docs-lint) && \
+	cd "$$tree" && $(BIN)/antsibull-docs lint-collection-docs --plugin-docs --validate-collection-refs all .
+
+unit: $(STAMP) dev-collections ## pytest tests/unit (pytest-ansible puts the collection on the import path)
+	ANSIBLE_COLLECTIONS_PATH=$(DEV_COLLECTIONS) tests/tools/pytest.sh tests/unit --ansible-unit-inject-only
+
+integration: $(STAMP) dev-collections ## pytest tests/integration (playbooks against loopback desks)
+	ANSIBLE_COLLECTIONS_PATH=$(DEV_COLLECTIONS) tests/tools/pytest.sh tests/integration --ansible-unit-inject-only
+
+molecule: $(STAMP) dev-collections ## molecule test --all (scenarios under extensions/molecule)
+	ANSIBLE_COLLECTIONS_PATH=$(DEV_COLLECTIONS) tests/tools/molecule.sh
+
+sanity: $(STAMP) ## ansible-test sanity on a copy under build/sanity/ansible_collections/ioconnect/fleet
+	tests/tools/sanity.sh $(BUILD)/sanity
+
+build-install: $(STAMP) ## Build the artifact, install it into a fresh path, run tests/tools/smoke.yml with it
+	tests/tools/build-install.sh $(BUILD)/build-install
+
+ee: $(STAMP) ## ansible-builder create: prove execution-environment.yml is valid
+	tests/tools/ee.sh $(BUILD)/ee
+
+docs: $(STAMP) ## Build the antsibull-docs HTML site into docs/site/
+	docs/build-docs.sh docs/site
+
+clean: ## Remove build output (keeps the virtualenv)
+	rm -rf $(BUILD) docs/site tests/output collections
