@@ -1,0 +1,207 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) ioconnect.fleet contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Action plugin of ioconnect.fleet.system_json.
+
+1. Validates the task's arguments and the requested settings on the controller (once per distinct request per run),
+   before any desk is contacted.
+2. POSIX desks: runs the module on the desk (one round trip). With validate_with: plans on the desk, validates the
+   merged document on the controller, then writes with a checksum guard.
+3. Windows desks: slurp -> merge here with the same module_utils -> win_stat checksum guard -> win_copy action.
+   Check mode only reads.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import shutil
+import tempfile
+
+from ansible import constants as C
+from ansible.module_utils.common.text.converters import to_bytes, to_text
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.ioconnect.fleet.plugins.module_utils.args import CONTROLLER_ONLY, argument_spec
+from ansible_collections.ioconnect.fleet.plugins.module_utils.engine import checksum, plan
+from ansible_collections.ioconnect.fleet.plugins.module_utils.errors import SystemJsonError
+from ansible_collections.ioconnect.fleet.plugins.module_utils.jsondoc import parse_bytes
+from ansible_collections.ioconnect.fleet.plugins.module_utils.masking import mask_string
+from ansible_collections.ioconnect.fleet.plugins.module_utils.merge import Request
+from ansible_collections.ioconnect.fleet.plugins.plugin_utils import validation
+
+MODULE = "ioconnect.fleet.system_json"
+
+
+def _failed(msg, kind, path=None, **extra):
+    out = {"failed": True, "changed": False, "msg": msg, "error_kind": kind}
+    if path is not None:
+        out["path"] = path
+    out.update(extra)
+    return out
+
+
+class ActionModule(ActionBase):
+
+    TRANSFERS_FILES = True
+    _VALID_ARGS = frozenset(argument_spec(private=False))
+
+    def run(self, tmp=None, task_vars=None):
+        task_vars = task_vars or {}
+        result = super().run(tmp, task_vars)
+        del tmp
+
+        _validation, args = self.validate_argument_spec(argument_spec=argument_spec(private=False))
+        path = args["path"]
+
+        problem = self._check_request(args)
+        if problem:
+            result.update(problem)
+            return result
+
+        validator = None
+        if args["validate_with"]:
+            try:
+                validator = validation.load_schema_set(args["validate_with"], args["validate_schema"])
+            except (ValueError, RuntimeError) as exc:
+                result.update(_failed(str(exc), "request", path))
+                return result
+
+        module_args = {k: v for k, v in args.items() if k not in CONTROLLER_ONLY}
+        try:
+            if getattr(self._connection._shell, "_IS_WINDOWS", False):
+                result.update(self._run_windows(module_args, validator, task_vars))
+            elif validator is not None:
+                result.update(self._run_posix_validated(module_args, validator, task_vars))
+            else:
+                result.update(self._execute_module(MODULE, module_args=module_args, task_vars=task_vars))
+        finally:
+            self._remove_tmp_path(self._connection._shell.tmpdir)
+        return result
+
+    # -- controller-side checks -------------------------------------------------------------------
+    def _check_request(self, args):
+        try:
+            request = Request.from_params(args)
+        except SystemJsonError as exc:
+            return _failed(str(exc), exc.kind, args["path"])
+        shapes = {}
+        if request.server is not None:
+            shapes["server"] = request.server
+        if request.crash_reporter is not None:
+            shapes["crashReporter"] = request.crash_reporter
+        if request.app_stores is not None:
+            shapes["appStores"] = request.app_stores
+        try:
+            errors = validation.validate_request(shapes, args["allow_plain_http"])
+        except RuntimeError as exc:
+            return _failed(str(exc), "request", args["path"])
+        if errors:
+            return _failed("invalid settings for %s (no desk was touched): %s"
+                           % (args["path"], "; ".join(errors)), "request", args["path"], errors=errors)
+        return None
+
+    def _schema_problem(self, validator, new_bytes, path):
+        document = parse_bytes(new_bytes, path).value
+        errors = validation.document_errors(validator, document)
+        if errors:
+            return _failed("%s would not satisfy the schema in validate_with, so nothing was written: %s"
+                           % (path, "; ".join(errors)), "schema", path, errors=errors)
+        return None
+
+    # -- POSIX with validate_with -------------------------------------------------------------------
+    def _run_posix_validated(self, module_args, validator, task_vars):
+        planned = self._execute_module(MODULE, module_args=dict(module_args, _plan_only=True), task_vars=task_vars)
+        if planned.get("failed") or not planned.get("changed"):
+            planned.pop("checksum", None)
+            planned.pop("content", None)
+            return planned
+        new_bytes = base64.b64decode(planned.pop("content"))
+        original = planned.pop("checksum")
+        problem = self._schema_problem(validator, new_bytes, module_args["path"])
+        if problem:
+            return problem
+        if self._task.check_mode:
+            return planned
+        return self._execute_module(MODULE, module_args=dict(module_args, _expected_checksum=original),
+                                    task_vars=task_vars)
+
+    # -- Windows --------------------------------------------------------------------------------------
+    def _run_windows(self, module_args, validator, task_vars):
+        path = module_args["path"]
+        raw = self._slurp(path, task_vars)
+        if isinstance(raw, dict):
+            return raw
+        newline = "\r\n"
+        try:
+            result_plan = plan(raw, Request.from_params(module_args), path, module_args["when_missing"], newline)
+        except SystemJsonError as exc:
+            return _failed(str(exc), exc.kind, path)
+        result = result_plan.result(diff_mode=self._task.diff)
+        if not result_plan.changed:
+            return result
+        if validator is not None:
+            problem = self._schema_problem(validator, result_plan.new_bytes, path)
+            if problem:
+                return problem
+        if self._task.check_mode:
+            return result
+
+        current = self._remote_checksum(path, task_vars)
+        if isinstance(current, dict):
+            return current
+        if current != result_plan.original_checksum:
+            return _failed("%s changed on the desk after it was read (checksum %s, expected %s): another process is "
+                           "editing it. Nothing was written; run the task again."
+                           % (path, current, result_plan.original_checksum), "conflict", path)
+
+        copied = self._win_copy(path, result_plan.new_bytes, module_args["backup"] and raw is not None, task_vars)
+        if copied.get("failed"):
+            return _failed("writing %s failed, the file was left as it was: %s"
+                           % (path, mask_string(to_text(copied.get("msg", "")))), "io", path)
+        if copied.get("backup_file"):
+            result["backup_file"] = copied["backup_file"]
+        return result
+
+    def _slurp(self, path, task_vars):
+        """The file's bytes, None when it does not exist, or a failed result."""
+        slurped = self._execute_module("ansible.windows.slurp", module_args={"src": path}, task_vars=task_vars)
+        if not slurped.get("failed"):
+            return base64.b64decode(slurped["content"])
+        msg = to_text(slurped.get("msg", ""))
+        if "not found" in msg.lower() or "does not exist" in msg.lower():
+            return None
+        if "is a directory" in msg.lower():
+            return _failed("%s is a directory, not a file; check path (it should name system.json)" % path, "io", path)
+        return _failed("cannot read %s: %s" % (path, msg), "io", path)
+
+    def _remote_checksum(self, path, task_vars):
+        stat = self._execute_module("ansible.windows.win_stat",
+                                    module_args={"path": path, "get_checksum": True, "checksum_algorithm": "sha1"},
+                                    task_vars=task_vars)
+        if stat.get("failed"):
+            return _failed("cannot check %s before writing: %s" % (path, to_text(stat.get("msg", ""))), "io", path)
+        info = stat.get("stat", {})
+        if not info.get("exists"):
+            return checksum(None)
+        return to_text(info.get("checksum", "")).lower()
+
+    def _win_copy(self, path, data, backup, task_vars):
+        """Write data to path through the ansible.windows.win_copy action, as win_template does."""
+        local_dir = tempfile.mkdtemp(dir=C.DEFAULT_LOCAL_TMP)
+        try:
+            local_file = os.path.join(local_dir, "system.json")
+            with open(to_bytes(local_file, errors="surrogate_or_strict"), "wb") as handle:
+                handle.write(data)
+            new_task = self._task.copy()
+            new_task.args = {"src": local_file, "dest": path, "backup": backup}
+            new_task.diff = False  # our own masked diff is the only one shown; win_copy's would hold secrets
+            copy_action = self._shared_loader_obj.action_loader.get(
+                "ansible.windows.win_copy", task=new_task, connection=self._connection,
+                play_context=self._play_context, loader=self._loader, templar=self._templar,
+                shared_loader_obj=self._shared_loader_obj)
+            return copy_action.run(task_vars=task_vars)
+        finally:
+            shutil.rmtree(to_bytes(local_dir, errors="surrogate_or_strict"), ignore_errors=True)
+
+

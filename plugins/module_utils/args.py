@@ -1,0 +1,38 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) ioconnect.fleet contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The argument spec of ioconnect.fleet.system_json, shared by the module and its action plugin."""
+
+from __future__ import annotations
+
+from ansible_collections.ioconnect.fleet.plugins.module_utils.engine import WHEN_MISSING
+from ansible_collections.ioconnect.fleet.plugins.module_utils.merge import APP_STORE_MODES
+
+# Options only the controller acts on; the action plugin drops them before the module runs on a desk.
+CONTROLLER_ONLY = ("validate_with", "validate_schema", "allow_plain_http")
+
+# Private options the action plugin sets on its own calls to the module.
+PRIVATE = {
+    "_plan_only": dict(type="bool", default=False),
+    "_expected_checksum": dict(type="str"),
+}
+
+
+def argument_spec(private: bool = True) -> dict:
+    spec = dict(
+        path=dict(type="str", required=True),
+        server=dict(type="dict"),
+        crash_reporter=dict(type="dict"),
+        settings=dict(type="dict"),
+        app_stores=dict(type="list", elements="dict"),
+        app_stores_mode=dict(type="str", default="replace", choices=list(APP_STORE_MODES)),
+        remove=dict(type="list", elements="str", default=[]),
+        when_missing=dict(type="str", default="fail", choices=list(WHEN_MISSING)),
+        backup=dict(type="bool", default=False),
+        validate_with=dict(type="path"),
+        validate_schema=dict(type="str", default="system.json"),
+        allow_plain_http=dict(type="bool", default=False),
+    )
+    if private:
+        spec.update(PRIVATE)
+    return spec

@@ -1,0 +1,461 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) ioconnect.fleet contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The ``manager`` object of @interopio/browser-platform: schema, validation, defaults and rendering.
+
+Pure Python, no Ansible imports, so it runs on the controller (action plugin), on the target (module) and
+in plain unit tests. ``jsonschema`` is imported lazily: the controller always has it (requirements/runtime.txt),
+a web server or build host may not.
+
+The shape follows ``browser.platform.d.ts`` of @interopio/browser-platform 4.4.0, namespace ``Manager``
+(``Config``, ``ManagerAuthOptions``, ``RequestsConfig``, ``CacheConfig``, ``ManagerFeatures``). Rules that
+are ours, not the vendor's, say so in ``docs/browser.md``: at most one authentication method, non-empty
+credentials, a bearer inside ``token``, an upper bound on timer values, the URL policy.
+"""
+
+from __future__ import annotations
+
+import copy
+import ipaddress
+import json
+import re
+from urllib.parse import urlsplit
+
+from ansible_collections.ioconnect.fleet.plugins.module_utils.masking import (
+    MASK,
+    MASK_CHANGED,
+    is_secret_key,
+    mask_string,
+    mask_value,
+)
+
+FORMATS = ("json", "esm")
+ESM_EXPORTS = ("default", "named")
+ESM_NAME = "manager"
+
+# Browsers store timer delays as signed 32-bit integers: setInterval(fn, 2**31) fires immediately, in a loop.
+MAX_TIMER_MS = 2**31 - 1
+
+DEPRECATED = {
+    "critical": (
+        "manager.critical is deprecated by @interopio/browser-platform (4.4.0) and has no replacement; "
+        "it is written as given, but remove it from the configuration"
+    ),
+    "responseTimeoutMS": (
+        "manager.responseTimeoutMS is deprecated by @interopio/browser-platform (4.4.0); "
+        "it is written as given, but use manager.requests.timeout instead"
+    ),
+}
+
+# The platform's own defaults (browser.platform.d.ts @default). Only the non-deprecated timing settings
+# are written by ``write_defaults``; the rest are documented here and in the module's docs.
+DEFAULTS = {
+    "fetchIntervalMS": 60000,
+    "tokenRefreshIntervalMS": 3600000,
+    "requests": {"timeout": 10000, "openSessionTimeout": 10000, "closeSessionTimeout": 10000},
+}
+PLATFORM_DEFAULTS = {
+    "critical": False,
+    "responseTimeoutMS": 10000,
+    "auth.includeCredentials": False,
+    "cache.enabled": True,
+    "cache.clearOld": False,
+    "features.applicationsStore": True,
+    "features.layoutsStore": True,
+    "features.preferencesStore": True,
+}
+
+_TIMER = {"type": "integer", "minimum": 0, "maximum": MAX_TIMER_MS}
+_NON_EMPTY = {"type": "string", "minLength": 1}
+
+SCHEMA = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": "https://ioconnect.invalid/fleet/browser-manager.json",
+    "title": "manager option of @interopio/browser-platform 4.4.0 (Manager.Config)",
+    "type": "object",
+    "required": ["url", "auth"],
+    "additionalProperties": False,
+    "properties": {
+        "url": _NON_EMPTY,
+        "auth": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "username": _NON_EMPTY,
+                "basic": {
+                    "type": "object",
+                    "required": ["username", "password"],
+                    "additionalProperties": False,
+                    "properties": {"username": _NON_EMPTY, "password": _NON_EMPTY},
+                },
+                "token": {
+                    "type": "object",
+                    "required": ["bearer"],
+                    "additionalProperties": False,
+                    "properties": {"bearer": _NON_EMPTY},
+                },
+                "includeCredentials": {"type": "boolean"},
+            },
+            # At most one authentication method (ours: the .d.ts types allow several, the docs show one).
+            "not": {
+                "anyOf": [
+                    {"required": ["basic", "token"]},
+                    {"required": ["basic", "username"]},
+                    {"required": ["token", "username"]},
+                ]
+            },
+        },
+        "headers": {
+            "type": "object",
+            "propertyNames": {"pattern": "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"},
+            "additionalProperties": {"type": "string", "pattern": "^[^\\r\\n]*$"},
+        },
+        "fetchIntervalMS": _TIMER,
+        "tokenRefreshIntervalMS": _TIMER,
+        "critical": {"type": "boolean"},
+        "responseTimeoutMS": _TIMER,
+        "requests": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {"timeout": _TIMER, "openSessionTimeout": _TIMER, "closeSessionTimeout": _TIMER},
+        },
+        "cache": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {"enabled": {"type": "boolean"}, "clearOld": {"type": "boolean"}},
+        },
+        "features": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "applicationsStore": {"type": "boolean"},
+                "layoutsStore": {"type": "boolean"},
+                "preferencesStore": {"type": "boolean"},
+            },
+        },
+    },
+}
+
+# Rendering order: the order of Manager.Config in the .d.ts, so files read like the vendor's docs and do not
+# depend on how a role merged its dicts.
+_KEY_ORDER = {
+    (): ["url", "auth", "headers", "fetchIntervalMS", "tokenRefreshIntervalMS", "requests", "cache",
+         "features", "critical", "responseTimeoutMS"],
+    ("auth",): ["username", "basic", "token", "includeCredentials"],
+    ("auth", "basic"): ["username", "password"],
+    ("auth", "token"): ["bearer"],
+    ("requests",): ["timeout", "openSessionTimeout", "closeSessionTimeout"],
+    ("cache",): ["enabled", "clearOld"],
+    ("features",): ["applicationsStore", "layoutsStore", "preferencesStore"],
+}
+
+_JSON_TYPES = {
+    "object": "a mapping",
+    "string": "a string",
+    "integer": "a non-negative integer (milliseconds)",
+    "boolean": "true or false",
+}
+
+
+class JsonschemaMissing(Exception):
+    """jsonschema was required (controller side) but is not importable."""
+
+
+def field(path) -> str:
+    """('auth', 'basic', 'password') -> 'manager.auth.basic.password'."""
+    return ".".join(["manager"] + [str(p) for p in path])
+
+
+def _json_type(value) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, (list, tuple)):
+        return "list"
+    if isinstance(value, dict):
+        return "mapping"
+    return type(value).__name__
+
+
+def _schema_at(path) -> dict:
+    node = SCHEMA
+    for token in path:
+        props = node.get("properties", {})
+        if token in props:
+            node = props[token]
+        elif isinstance(node.get("additionalProperties"), dict):
+            node = node["additionalProperties"]
+        else:
+            return {}
+    return node
+
+
+def _describe(error) -> list:
+    """One jsonschema ValidationError -> user messages that name the field."""
+    path = list(error.absolute_path)
+    where = field(path)
+    kind = error.validator
+    instance = error.instance
+    if kind == "required":
+        present = instance if isinstance(instance, dict) else {}
+        return ["%s: is required" % field(path + [name]) for name in error.validator_value if name not in present]
+    if kind == "additionalProperties":
+        known = sorted(error.schema.get("properties", {}))
+        extra = [k for k in instance if k not in error.schema.get("properties", {})]
+        return [
+            "%s: is not a setting of %s (known: %s); check the spelling, keys are case-sensitive"
+            % (field(path + [k]), where, ", ".join(known))
+            for k in extra
+        ]
+    if kind == "type":
+        expected = _JSON_TYPES.get(error.validator_value, error.validator_value)
+        hint = ""
+        if error.validator_value == "string" and isinstance(instance, (int, float)) and not isinstance(instance, bool):
+            hint = " (quote it in YAML)"
+        if error.validator_value == "integer" and isinstance(instance, str):
+            hint = " (write a number, not a quoted string)"
+        return ["%s: must be %s, got %s%s" % (where, expected, _json_type(instance), hint)]
+    if kind == "minLength":
+        return ["%s: must be a non-empty string" % where]
+    if kind == "minimum":
+        return ["%s: must be a non-negative integer (milliseconds), got %s" % (where, instance)]
+    if kind == "maximum":
+        return [
+            "%s: must be at most %d ms (about 24.8 days): browsers run longer timer delays immediately, got %s"
+            % (where, MAX_TIMER_MS, instance)
+        ]
+    if kind == "not" and path == ["auth"]:
+        methods = [m for m in ("basic", "token", "username") if m in instance]
+        return [
+            "%s: holds more than one authentication method (%s); keep exactly one of basic, token or username"
+            % (where, ", ".join(methods))
+        ]
+    if kind == "pattern" and path[:1] == ["headers"]:
+        return ["%s: must not contain line breaks" % where]
+    if kind == "propertyNames":
+        return ["%s: header name %r is not a valid HTTP header name" % (where, instance)]
+    return ["%s: %s" % (where, mask_string(error.message))]
+
+
+def schema_errors(manager) -> list:
+    """Validate with jsonschema; raise JsonschemaMissing when it is not installed."""
+    try:
+        from jsonschema import Draft202012Validator
+    except ImportError as exc:  # pragma: no cover - exercised on hosts without jsonschema
+        raise JsonschemaMissing(str(exc)) from exc
+    validator = Draft202012Validator(SCHEMA)
+    messages = []
+    for error in validator.iter_errors(manager):
+        for message in _describe(error):
+            if message not in messages:
+                messages.append(message)
+    return sorted(messages)
+
+
+def _is_loopback(host: str) -> bool:
+    host = host.rstrip(".").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def url_errors(url, allow_plain_http: bool = False) -> list:
+    """Our URL policy: absolute http(s), no credentials in the URL, https unless the host is loopback."""
+    if not isinstance(url, str) or not url:
+        return []  # the schema reports it
+    shown = mask_string(url)
+    if url != url.strip() or re.search(r"\s", url):
+        return ["manager.url: must not contain whitespace, got %r" % shown]
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError as exc:
+        return ["manager.url: is not a valid URL (%s), got %r" % (exc, shown)]
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https"):
+        return [
+            "manager.url: must be an absolute http:// or https:// URL of io.Manager (e.g. https://manager.example.com/api), got %r"
+            % shown
+        ]
+    if "@" in parts.netloc:
+        return [
+            "manager.url: must not carry credentials (user:password@host); put them in manager.auth.basic, got %r"
+            % shown
+        ]
+    if not parts.hostname:
+        return ["manager.url: has no host, got %r" % shown]
+    if scheme == "http" and not allow_plain_http and not _is_loopback(parts.hostname):
+        return [
+            "manager.url: plain http:// to a non-loopback host (%s) sends credentials and tokens in clear text; "
+            "use https:// or set allow_plain_http: true" % parts.hostname
+        ]
+    return []
+
+
+def validate(manager, allow_plain_http: bool = False, use_jsonschema=None):
+    """Check a manager object. Returns (errors, warnings), both lists of messages naming the field.
+
+    use_jsonschema: True = required (raise JsonschemaMissing when absent, the controller's case),
+    None = when importable (the target's case), False = skip the schema (URL policy only).
+    """
+    if not isinstance(manager, dict):
+        return ["manager: must be a mapping with at least url and auth, got %s" % _json_type(manager)], []
+    errors = []
+    if use_jsonschema is not False:
+        try:
+            errors.extend(schema_errors(manager))
+        except JsonschemaMissing:
+            if use_jsonschema:
+                raise
+    errors.extend(url_errors(manager.get("url"), allow_plain_http))
+    warnings = [DEPRECATED[key] for key in DEPRECATED if key in manager]
+    return errors, warnings
+
+
+def strip_none(value):
+    """Drop None values (Ansible fills unset suboptions with None); the file never holds null."""
+    if isinstance(value, dict):
+        return {k: strip_none(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [strip_none(v) for v in value]
+    return value
+
+
+def _integral(value):
+    # YAML or Jinja may hand over 60000.0; JavaScript makes no difference but the bytes would.
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _integral(v) for k, v in value.items()}
+    return value
+
+
+def _ordered(value, path=()):
+    if not isinstance(value, dict):
+        return value
+    order = _KEY_ORDER.get(tuple(path))
+    if order is None:  # headers, or anything unknown: alphabetical, so the bytes are stable
+        keys = sorted(value)
+    else:
+        keys = [k for k in order if k in value] + sorted(k for k in value if k not in order)
+    return {k: _ordered(value[k], tuple(path) + (k,)) for k in keys}
+
+
+def normalize(manager: dict, write_defaults: bool = True):
+    """Return (document, defaults_applied): a canonical copy with the timing defaults filled in.
+
+    Defaults are written only for keys the user left out. requests.timeout is not filled when the deprecated
+    responseTimeoutMS is set, so the file never holds two different answers to the same question.
+    """
+    doc = _integral(copy.deepcopy(strip_none(manager)))
+    applied = []
+    if write_defaults:
+        for key in ("fetchIntervalMS", "tokenRefreshIntervalMS"):
+            if key not in doc:
+                doc[key] = DEFAULTS[key]
+                applied.append("manager." + key)
+        requests = dict(doc.get("requests") or {})
+        for key, value in DEFAULTS["requests"].items():
+            if key == "timeout" and "responseTimeoutMS" in doc:
+                continue
+            if key not in requests:
+                requests[key] = value
+                applied.append("manager.requests." + key)
+        doc["requests"] = requests
+    return _ordered(doc), applied
+
+
+def _json_text(doc) -> str:
+    return json.dumps(doc, indent=2, ensure_ascii=False)
+
+
+ESM_HEADER = "// Generated by ioconnect.fleet.browser_manager_config: local edits are overwritten.\n"
+
+
+def render(doc: dict, fmt: str = "json", esm_export: str = "default") -> str:
+    """Deterministic text of the file: same document in, same bytes out."""
+    if fmt == "json":
+        return _json_text(doc) + "\n"
+    if fmt == "esm":
+        if esm_export == "named":
+            return "%sexport const %s = %s;\nexport default %s;\n" % (ESM_HEADER, ESM_NAME, _json_text(doc), ESM_NAME)
+        return "%sexport default %s;\n" % (ESM_HEADER, _json_text(doc))
+    raise ValueError("format must be one of %s, got %r" % (", ".join(FORMATS), fmt))
+
+
+_ESM_BODY = re.compile(
+    r"\A(?:\s*//[^\n]*\n)*\s*export\s+(?:default|const\s+[A-Za-z_$][\w$]*\s*=)\s*(?P<body>\{.*\})\s*;",
+    re.DOTALL,
+)
+
+
+def parse(text: str):
+    """The manager object held by a file this module renders (JSON or ESM), or None when it is not one."""
+    try:
+        value = json.loads(text)
+        return value if isinstance(value, dict) else None
+    except ValueError:
+        pass
+    match = _ESM_BODY.match(text)
+    if match:
+        try:
+            value = json.loads(match.group("body"))
+            return value if isinstance(value, dict) else None
+        except ValueError:
+            return None
+    return None
+
+
+def _mark_changed_secrets(before, after, masked):
+    """Where a secret's value differs, say so: a rotated password must not look like 'no change'."""
+    if not (isinstance(before, dict) and isinstance(after, dict) and isinstance(masked, dict)):
+        return masked
+    out = dict(masked)
+    for key, value in after.items():
+        if key not in before:
+            continue
+        if is_secret_key(key):
+            if before[key] != value and out.get(key) == MASK:
+                out[key] = MASK_CHANGED
+        else:
+            out[key] = _mark_changed_secrets(before[key], value, out.get(key))
+    return out
+
+
+def masked_text(doc, fmt: str, esm_export: str, previous=None) -> str:
+    """The file's text with every credential replaced by the mask, for diffs and results."""
+    masked = mask_value(doc)
+    if previous is not None:
+        masked = _mark_changed_secrets(previous, doc, masked)
+    return render(masked, fmt, esm_export)
+
+
+def masked_before(text: str, fmt: str, esm_export: str):
+    """(masked text, parsed document or None) for the file found on disk.
+
+    A file we cannot parse is not shown at all: it may hold credentials we cannot locate.
+    """
+    doc = parse(text)
+    if doc is None:
+        return "(%d bytes not shown: not a manager file this module can read, it may hold credentials)\n" % len(
+            text.encode("utf-8")
+        ), None
+    return render(mask_value(doc), fmt if _looks_like(text) == fmt else _looks_like(text), esm_export_of(text) or esm_export), doc
+
+
+def _looks_like(text: str) -> str:
+    return "json" if text.lstrip().startswith("{") else "esm"
+
+
+def esm_export_of(text: str):
+    if _looks_like(text) != "esm":
+        return None
+    return "named" if re.search(r"export\s+const\s", text) else "default"

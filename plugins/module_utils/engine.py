@@ -1,0 +1,96 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) ioconnect.fleet contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""One call from file bytes to what must change: used by the module on POSIX desks and by the action plugin
+for Windows desks, so the merge exists in exactly one place."""
+
+from __future__ import annotations
+
+import hashlib
+
+from ansible_collections.ioconnect.fleet.plugins.module_utils.drift import compute_drift, diff_texts
+from ansible_collections.ioconnect.fleet.plugins.module_utils.errors import SystemJsonError
+from ansible_collections.ioconnect.fleet.plugins.module_utils.jsondoc import Style, parse_bytes, render_new
+from ansible_collections.ioconnect.fleet.plugins.module_utils.merge import Request, apply_request
+
+WHEN_MISSING = ("fail", "skip", "create")
+
+
+def checksum(raw) -> str:
+    """sha1 of a file's bytes (what ansible.windows.win_stat and ansible's stat report), or 'absent'."""
+    return "absent" if raw is None else hashlib.sha1(raw).hexdigest()
+
+
+class Plan:
+    """What a task will do to one file. new_bytes is None when nothing is written."""
+
+    def __init__(self, path, exists, changed, drift, new_bytes=None, before=None, after=None,
+                 diff_before="", diff_after="", skipped=False, original_checksum="absent"):
+        self.path = path
+        self.exists = exists
+        self.changed = changed
+        self.drift = drift
+        self.new_bytes = new_bytes
+        self.before = before
+        self.after = after
+        self.diff_before = diff_before
+        self.diff_after = diff_after
+        self.skipped = skipped
+        self.original_checksum = original_checksum
+
+    @property
+    def msg(self) -> str:
+        if self.skipped:
+            return ("%s does not exist: io.Connect Desktop is not installed there (when_missing=skip); nothing done"
+                    % self.path)
+        if not self.changed:
+            return "%s already holds the requested settings" % self.path
+        verb = "created" if not self.exists else "updated"
+        return "%s %s: %d setting(s) drifted (%s)" % (
+            self.path, verb, len(self.drift), ", ".join(e["pointer"] for e in self.drift[:8])
+            + (", ..." if len(self.drift) > 8 else ""))
+
+    def diff(self) -> dict:
+        return {
+            "before": self.diff_before,
+            "after": self.diff_after,
+            "before_header": "%s (before)" % self.path if self.exists else "%s (absent)" % self.path,
+            "after_header": "%s (after)" % self.path,
+        }
+
+    def result(self, diff_mode: bool = False) -> dict:
+        """The task result keys documented in RETURN (without backup_file, which the writer adds)."""
+        out = {"changed": self.changed, "path": self.path, "exists": self.exists, "drift": self.drift,
+               "msg": self.msg}
+        if diff_mode and self.changed:
+            out["diff"] = self.diff()
+        return out
+
+
+def plan(raw, request: Request, path: str, when_missing: str = "fail", newline: str = "\n") -> Plan:
+    """raw: the file's bytes, or None when it does not exist."""
+    if when_missing not in WHEN_MISSING:
+        raise SystemJsonError("when_missing must be one of %s, not %r" % (", ".join(WHEN_MISSING), when_missing))
+    if raw is None:
+        if when_missing == "skip":
+            return Plan(path, exists=False, changed=False, drift=[], skipped=True)
+        if when_missing == "fail":
+            raise SystemJsonError(
+                "%s does not exist. Is io.Connect Desktop installed for this user? Check path, or set "
+                "when_missing=skip to pass over desks without it, or when_missing=create to create the file." % path,
+                kind="missing")
+        before = {}
+        after = apply_request(before, request)
+        drift = compute_drift(before, after)
+        new_bytes = render_new(after, Style(newline=newline))
+        changed = True
+    else:
+        document = parse_bytes(raw, path)
+        before = document.value
+        after = apply_request(before, request)
+        drift = compute_drift(before, after)
+        changed = bool(drift)
+        new_bytes = document.render(after) if changed else None
+    diff_before, diff_after = diff_texts(before, after, drift) if changed else ("", "")
+    return Plan(path, exists=raw is not None, changed=changed, drift=drift, new_bytes=new_bytes, before=before,
+                after=after, diff_before=diff_before, diff_after=diff_after, original_checksum=checksum(raw))

@@ -1,0 +1,223 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) ioconnect.fleet contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The merge of requested io.Manager settings into a system.json document.
+
+Pure functions on parsed JSON values. Unchanged subtrees are shared, not copied, so the cost of a merge
+is the size of the request, not of the file.
+"""
+
+from __future__ import annotations
+
+from ansible_collections.ioconnect.fleet.plugins.module_utils.errors import SystemJsonError
+from ansible_collections.ioconnect.fleet.plugins.module_utils.pointer import format_pointer, parse_pointer
+
+APP_STORE_MODES = ("replace", "present", "absent")
+
+# Top-level keys of system.json that the dedicated options own.
+OPTION_KEYS = {"server": "server", "crash_reporter": "crashReporter", "app_stores": "appStores"}
+
+# What io.Connect Desktop's schema requires of a crashReporter object (FACTS.md, @interopio/schemas 10.2).
+CRASH_REPORTER_REQUIRED = ("companyName", "productName", "folderPath", "enabled", "output")
+
+
+def json_equal(a, b) -> bool:
+    """Equality of JSON values: true is not 1, 1 equals 1.0, and key order does not matter."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return type(a) is type(b) and a == b
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        return a == b
+    if isinstance(a, dict):
+        if not isinstance(b, dict) or len(a) != len(b):
+            return False
+        for key, value in a.items():
+            if key not in b or not json_equal(value, b[key]):
+                return False
+        return True
+    if isinstance(a, list):
+        return isinstance(b, list) and len(a) == len(b) and all(json_equal(x, y) for x, y in zip(a, b))
+    return type(a) is type(b) and a == b
+
+
+def deep_merge(base, patch):
+    """patch over base: mappings merge key by key (new keys appended), anything else is replaced."""
+    if isinstance(base, dict) and isinstance(patch, dict):
+        merged = dict(base)
+        for key, value in patch.items():
+            merged[key] = deep_merge(base[key], value) if key in base else value
+        return merged
+    return patch
+
+
+def _normalized(value, casefold=False):
+    if not isinstance(value, str):
+        return value
+    value = value.rstrip("/\\")
+    return value.casefold() if casefold else value
+
+
+def store_identity(store) -> tuple:
+    """How app stores are matched: type plus details.url (REST) or details.path (folders, case-insensitive)."""
+    if not isinstance(store, dict):
+        return ("?", repr(store))
+    details = store.get("details")
+    if isinstance(details, dict):
+        if "url" in details:
+            return (store.get("type"), "url", _normalized(details["url"]))
+        if "path" in details:
+            return (store.get("type"), "path", _normalized(details["path"], casefold=True))
+    return (store.get("type"),)
+
+
+def apply_app_stores(current, stores: list, mode: str) -> list:
+    if mode == "replace":
+        return list(stores)
+    result = list(current)
+    if mode == "present":
+        for store in stores:
+            identity = store_identity(store)
+            for idx, existing in enumerate(result):
+                if store_identity(existing) == identity:
+                    result[idx] = deep_merge(existing, store)
+                    break
+            else:
+                result.append(store)
+        return result
+    if mode == "absent":
+        unwanted = {store_identity(store) for store in stores}
+        return [store for store in result if store_identity(store) not in unwanted]
+    raise SystemJsonError("app_stores_mode must be one of %s, not %r" % (", ".join(APP_STORE_MODES), mode))
+
+
+def _leaf_pointers(value, tokens, out):
+    if isinstance(value, dict) and value:
+        for key, sub in value.items():
+            _leaf_pointers(sub, tokens + [key], out)
+    else:
+        out.append(tokens)
+    return out
+
+
+def _remove_copy(node, tokens):
+    """node without the value at tokens; containers on the path are copied, the rest shared."""
+    head, rest = tokens[0], tokens[1:]
+    if isinstance(node, dict):
+        if head not in node:
+            return node, False
+        copy = dict(node)
+        if rest:
+            copy[head], removed = _remove_copy(node[head], rest)
+            return (copy, True) if removed else (node, False)
+        del copy[head]
+        return copy, True
+    if isinstance(node, list):
+        if not head.isdigit() or (len(head) > 1 and head.startswith("0")):
+            return node, False
+        idx = int(head)
+        if idx >= len(node):
+            return node, False
+        copy = list(node)
+        if rest:
+            copy[idx], removed = _remove_copy(node[idx], rest)
+            return (copy, True) if removed else (node, False)
+        del copy[idx]
+        return copy, True
+    return node, False
+
+
+class Request:
+    """What a task asks of a desk's file, already validated for types by the argument spec."""
+
+    def __init__(self, server=None, crash_reporter=None, settings=None, app_stores=None,
+                 app_stores_mode="replace", remove=None):
+        self.server = server
+        self.crash_reporter = crash_reporter
+        self.settings = settings or {}
+        self.app_stores = app_stores
+        self.app_stores_mode = app_stores_mode or "replace"
+        self.remove = list(remove or [])
+        self._check()
+
+    @classmethod
+    def from_params(cls, params: dict) -> "Request":
+        return cls(server=params.get("server"), crash_reporter=params.get("crash_reporter"),
+                   settings=params.get("settings"), app_stores=params.get("app_stores"),
+                   app_stores_mode=params.get("app_stores_mode"), remove=params.get("remove"))
+
+    def top_level_patch(self) -> dict:
+        """The mapping-merge part of the request, keyed by system.json's top-level keys."""
+        patch = dict(self.settings)
+        if self.server is not None:
+            patch["server"] = self.server
+        if self.crash_reporter is not None:
+            patch["crashReporter"] = self.crash_reporter
+        return patch
+
+    def _check(self):
+        for option, key in OPTION_KEYS.items():
+            if key in self.settings:
+                raise SystemJsonError(
+                    "settings.%s: use the %s option for the %s key, not settings" % (key, option, key))
+        if self.app_stores_mode not in APP_STORE_MODES:
+            raise SystemJsonError("app_stores_mode must be one of %s, not %r"
+                                  % (", ".join(APP_STORE_MODES), self.app_stores_mode))
+        if self.app_stores is not None:
+            for idx, store in enumerate(self.app_stores):
+                if not isinstance(store, dict) or "type" not in store:
+                    raise SystemJsonError("app_stores[%d]: each app store is a mapping with a 'type' key" % idx)
+        set_pointers = [format_pointer(t) for t in _leaf_pointers(self.top_level_patch(), [], [])]
+        if self.app_stores is not None:
+            set_pointers.append("/appStores")
+        for pointer in self.remove:
+            tokens = parse_pointer(pointer)
+            if not tokens:
+                raise SystemJsonError("remove: '' names the whole document; name a key such as /server")
+            for target in set_pointers:
+                if target == pointer or target.startswith(pointer + "/"):
+                    raise SystemJsonError(
+                        "remove: %s would delete %s, which this task also sets; drop one of the two" % (pointer, target))
+
+
+def apply_request(document: dict, request: Request) -> dict:
+    """The document as the request wants it; document itself is not modified."""
+    result = dict(document)
+    for key, value in request.top_level_patch().items():
+        result[key] = deep_merge(result[key], value) if key in result else value
+    if request.app_stores is not None:
+        current = result.get("appStores", [])
+        if not isinstance(current, list):
+            raise SystemJsonError(
+                "/appStores is %s in the file, not an array; io.Connect Desktop expects a list of stores. Fix it by "
+                "hand, or use app_stores_mode=replace to overwrite it." % type(current).__name__)
+        if request.app_stores_mode != "absent" or "appStores" in result:
+            result["appStores"] = apply_app_stores(current, request.app_stores, request.app_stores_mode)
+    for pointer in request.remove:
+        result, _removed = _remove_copy(result, parse_pointer(pointer))
+    check_merged(document, result, request)
+    return result
+
+
+def check_merged(before: dict, after: dict, request: Request) -> None:
+    """Rules of io.Connect Desktop's schema that a partial merge can break, checked without jsonschema."""
+    if request.server is not None:
+        server = after.get("server")
+        if isinstance(server, dict) and "url" not in server:
+            raise SystemJsonError(
+                "/server/url: io.Connect Desktop requires a url in server (e.g. https://iomanager.example.com/api), "
+                "and the file has none: pass server.url")
+    if request.crash_reporter is not None:
+        crash = after.get("crashReporter")
+        if isinstance(crash, dict):
+            if not isinstance(before.get("crashReporter"), dict):
+                missing = [key for key in CRASH_REPORTER_REQUIRED if key not in crash]
+                if missing:
+                    raise SystemJsonError(
+                        "/crashReporter: the file has no crashReporter, and a new one needs %s (io.Connect Desktop's "
+                        "schema requires them). Pass them in crash_reporter, for example companyName: Interop Inc, "
+                        "productName: io.Connect Desktop, folderPath: '%%IO_CD_USER_DATA_DIR%%/crashes', enabled: true."
+                        % ", ".join(missing))
+            output = crash.get("output")
+            if isinstance(output, dict) and output.get("type") == "server" and not output.get("serverUrl"):
+                raise SystemJsonError(
+                    "/crashReporter/output/serverUrl: output type 'server' needs serverUrl, the io.Manager crash "
+                    "endpoint (<base>/api/crashes)")

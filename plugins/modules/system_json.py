@@ -1,0 +1,387 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) ioconnect.fleet contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: system_json
+short_description: Merge io.Manager settings into io.Connect Desktop's system.json, idempotently
+version_added: 0.1.0
+author:
+  - ioconnect.fleet maintainers
+description:
+  - Points an io.Connect Desktop install at an io.Manager instance by merging the C(server), C(appStores),
+    C(crashReporter) and any other requested top-level keys into its C(system.json), or into a
+    C(system-<ENV>-<REGION>.json) override file.
+  - Only what differs is rewritten. Untouched keys, key order, indentation, newline style (CRLF or LF), the UTF-8
+    byte order mark, the trailing newline and non-ASCII characters stay as they were. A file that already holds the
+    requested values is not rewritten, whatever its formatting.
+  - Mappings are deep-merged; scalars and lists are replaced. C(appStores) follows O(app_stores_mode).
+  - A file that is not strict JSON (comments, trailing commas, duplicate keys, C(NaN)), that is not UTF-8, or whose
+    root is not an object is never overwritten; the task fails with the file, line and column, and what to do.
+  - On POSIX desks the module runs on the desk in one round trip and replaces the file atomically (a temporary file
+    in the same folder, then a rename), keeping its mode and owner.
+  - On Windows desks (C(ansible_shell_type=powershell) over WinRM, PSRP or SSH) the action plugin reads the file
+    with M(ansible.windows.slurp), merges on the controller with the same code, checks that the file did not
+    change meanwhile (M(ansible.windows.win_stat) checksum) and writes it with M(ansible.windows.win_copy).
+    Nothing needs installing on the desk.
+  - Requested settings are validated on the controller against the shapes of io.Connect Desktop's schema before any
+    desk is read, so a typo fails once, clearly, instead of on every desk.
+  - Values under secret-like keys (password, secret, token, bearer, clientSecret, apiKey, ...) and credentials
+    inside URLs are masked in drift lists, diffs and messages.
+options:
+  path:
+    description:
+      - The file to edit, on the desk. A base C(system.json) or an override file.
+      - "io.Connect Desktop 9.x, per-user install (default):
+        C(%LocalAppData%\\interop.io\\io.Connect Desktop\\Desktop\\config\\system.json)."
+      - "io.Connect Desktop 10.x: C(<install folder>\\config\\system.json), where the install folder holds
+        C(io-connect-desktop.exe)."
+      - "Glue42 Enterprise 3.x: C(%LocalAppData%\\Tick42\\GlueDesktop\\config\\system.json)."
+      - "Per environment and region: C(system-<ENV>-<REGION>.json) beside C(system.json), selected with
+        C(configOverrides) on the command line."
+      - On Windows, environment variables such as C(%LOCALAPPDATA%) are expanded for the connecting user.
+        On POSIX, C(~) is expanded. Symbolic links are followed and their target is edited.
+    type: str
+    required: true
+  server:
+    description:
+      - Deep-merged into the top-level C(server) key (C(enabled), C(url), C(fetchInterval), C(startRetries),
+        C(startRetryInterval), C(tokenRefreshInterval), C(clientAuth), C(features), C(requests), C(cache)).
+      - Intervals under C(server) are in seconds, C(server.requests) timeouts in milliseconds.
+      - After the merge C(server) must have a C(url), as io.Connect Desktop's schema requires.
+    type: dict
+  crash_reporter:
+    description:
+      - Deep-merged into the top-level C(crashReporter) key, typically
+        C({output: {type: server, serverUrl: <io.Manager>/api/crashes}}).
+      - When the file has no C(crashReporter) yet, the new one must hold C(companyName), C(productName),
+        C(folderPath), C(enabled) and C(output), which io.Connect Desktop's schema requires.
+    type: dict
+  settings:
+    description:
+      - Any other top-level keys, deep-merged (for example C(env), C(region), C(layouts), C(applicationPreferences)).
+      - C(server), C(crashReporter) and C(appStores) must be given with their own options.
+    type: dict
+  app_stores:
+    description:
+      - App stores for the C(appStores) list; how they are applied is set by O(app_stores_mode).
+      - Each store is a mapping with a C(type) (C(path), C(rest), C(server), ...), as io.Connect Desktop documents.
+      - An empty list with O(app_stores_mode=replace) makes io.Manager the only app store.
+    type: list
+    elements: dict
+  app_stores_mode:
+    description:
+      - V(replace) makes C(appStores) exactly O(app_stores).
+      - V(present) ensures each listed store, matched by C(type) plus C(details.url) or C(details.path) (paths
+        case-insensitively, trailing slashes ignored); a matching store is deep-merged in place, a missing one is
+        appended, other stores are kept where they are.
+      - V(absent) removes the listed stores (matched the same way) and keeps the rest.
+    type: str
+    choices: [replace, present, absent]
+    default: replace
+  remove:
+    description:
+      - RFC 6901 JSON pointers of values to delete, for example C(/server) to disconnect a desk from io.Manager,
+        or C(/appStores/0). A pointer to nothing is not an error.
+      - A pointer may not delete something the same task sets.
+    type: list
+    elements: str
+    default: []
+  when_missing:
+    description:
+      - What to do when O(path) does not exist.
+      - V(fail) fails the task. V(skip) reports the desk as ok and unchanged, saying io.Connect Desktop is not
+        installed there. V(create) creates the file (UTF-8 without BOM, 4-space indent) from the requested settings;
+        its folder must exist on POSIX desks.
+    type: str
+    choices: [fail, skip, create]
+    default: fail
+  backup:
+    description:
+      - Keep a timestamped copy of the file before it is changed; its path is returned as RV(backup_file).
+    type: bool
+    default: false
+  validate_with:
+    description:
+      - A folder on the controller holding a JSON Schema set for the whole document, such as the C(schemas/) folder
+        of the vendor's C(@interopio/schemas) npm package. Every C(*.json) file of the folder is registered under
+        its file name and its C($id), so C($ref)s between them resolve offline.
+      - The merged document must validate before anything is written; otherwise the task fails naming the JSON
+        pointer and the rule, and the desk's file is left unchanged.
+      - On POSIX desks this adds a round trip when the file changes (plan on the desk, validate on the controller,
+        then write with a checksum guard).
+    type: path
+  validate_schema:
+    description:
+      - The file name, inside O(validate_with), of the schema the document must satisfy.
+    type: str
+    default: system.json
+  allow_plain_http:
+    description:
+      - io.Manager URLs (C(server.url), C(crashReporter.output.serverUrl), REST app store URLs) must be C(https://),
+        or C(http://) to a loopback host. Set this to V(true) to allow C(http://) to other hosts.
+      - URLs with embedded credentials (C(https://user:pass@host)) are always refused.
+    type: bool
+    default: false
+attributes:
+  action:
+    support: full
+    details: An action plugin validates the request on the controller and handles Windows desks.
+  check_mode:
+    support: full
+    details: Never writes; reports RV(changed) and RV(drift) exactly as a real run would.
+  diff_mode:
+    support: full
+    details: The diff holds only the changed top-level keys, with secret values masked.
+  platform:
+    platforms: [posix, windows]
+  safe_file_operations:
+    support: full
+requirements:
+  - jsonschema and referencing on the controller (for request validation and O(validate_with)).
+  - Python on POSIX desks; nothing on Windows desks.
+notes:
+  - io.Connect Desktop reads system.json when it starts, so a change takes effect after a restart.
+  - Override files replace arrays rather than merging them, so an override's C(appStores) replaces the base list.
+seealso:
+  - name: io.Connect Desktop system configuration
+    description: The vendor's documentation of system.json.
+    link: https://docs.interop.io/desktop/developers/configuration/system/index.html
+  - module: ansible.windows.win_copy
+  - module: ansible.windows.slurp
+"""
+
+EXAMPLES = r"""
+- name: Point the desk at the EMEA production io.Manager
+  ioconnect.fleet.system_json:
+    path: '%LOCALAPPDATA%\interop.io\io.Connect Desktop\Desktop\config\system.json'
+    server:
+      enabled: true
+      url: https://iomanager-emea.example.com/api
+    crash_reporter:
+      output:
+        type: server
+        serverUrl: https://iomanager-emea.example.com/api/crashes
+    backup: true
+
+- name: Make io.Manager the only app store
+  ioconnect.fleet.system_json:
+    path: /opt/io-connect/config/system.json
+    server:
+      enabled: true
+      url: https://iomanager.example.com/api
+    app_stores: []
+
+- name: Ensure a REST app store is present, keeping the others
+  ioconnect.fleet.system_json:
+    path: '{{ ioconnect_system_json }}'
+    app_stores:
+      - type: rest
+        details:
+          url: https://apps.example.com/api/apps
+          auth: negotiate
+    app_stores_mode: present
+
+- name: Disconnect a desk from io.Manager
+  ioconnect.fleet.system_json:
+    path: '{{ ioconnect_system_json }}'
+    remove:
+      - /server
+
+- name: Write a per-environment override file, created if missing
+  ioconnect.fleet.system_json:
+    path: 'C:\Program Files\interop.io\io.Connect Desktop\config\system-UAT-AMER.json'
+    when_missing: create
+    settings:
+      env: UAT
+      region: AMER
+    server:
+      enabled: true
+      url: https://iomanager-uat-amer.example.com/api
+
+- name: Drift scan (no desk is changed)
+  ioconnect.fleet.system_json:
+    path: '{{ ioconnect_system_json }}'
+    server:
+      enabled: true
+      url: https://iomanager.example.com/api
+    when_missing: skip
+  check_mode: true
+  register: scan
+
+- name: Refuse to write anything the vendor's schema rejects
+  ioconnect.fleet.system_json:
+    path: '{{ ioconnect_system_json }}'
+    server:
+      url: https://iomanager.example.com/api
+    validate_with: '{{ playbook_dir }}/files/interopio-schemas/schemas'
+"""
+
+RETURN = r"""
+path:
+  description: The file, as given in O(path).
+  returned: always
+  type: str
+  sample: C:\Users\jdoe\AppData\Local\interop.io\io.Connect Desktop\Desktop\config\system.json
+exists:
+  description: Whether the file existed before the task.
+  returned: always
+  type: bool
+  sample: true
+drift:
+  description:
+    - One item per difference between the file and the requested settings; empty when the desk is compliant.
+    - Arrays are compared whole, so a changed C(appStores) is one item.
+    - Values under secret-like keys are C(********); a changed secret shows C(******** (changed)) after.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    pointer:
+      description: RFC 6901 JSON pointer of the value.
+      type: str
+      sample: /server/url
+    op:
+      description: V(add), V(replace) or V(remove).
+      type: str
+      sample: replace
+    before:
+      description: The value in the file (masked), or null for V(add).
+      type: raw
+      sample: http://old-iomanager:4356/api
+    after:
+      description: The requested value (masked), or null for V(remove).
+      type: raw
+      sample: https://iomanager-emea.example.com/api
+  sample:
+    - pointer: /server/url
+      op: replace
+      before: http://old-iomanager:4356/api
+      after: https://iomanager-emea.example.com/api
+backup_file:
+  description: The copy made before writing, when O(backup=true) and the file changed.
+  returned: changed and O(backup=true)
+  type: str
+  sample: /home/jdoe/.config/io-connect/system.json.12345.2026-11-24@10:15:01~
+msg:
+  description: What happened, in one line.
+  returned: always
+  type: str
+  sample: "system.json updated: 2 setting(s) drifted (/server/url, /crashReporter/output/serverUrl)"
+error_kind:
+  description:
+    - On failure, the class of problem, for playbooks that branch on it.
+    - V(parse), V(root), V(encoding), V(duplicate), V(request), V(conflict), V(io), V(missing) or V(schema).
+  returned: failed
+  type: str
+  sample: parse
+diff:
+  description: Before and after texts of the changed top-level keys, masked. Shown with C(--diff).
+  returned: changed and diff mode
+  type: dict
+  sample:
+    before: '{"server": {"url": "http://old:4356/api"}}'
+    after: '{"server": {"url": "https://iomanager.example.com/api"}}'
+"""
+
+import base64
+import os
+import tempfile
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.common.text.converters import to_native
+
+from ansible_collections.ioconnect.fleet.plugins.module_utils.args import argument_spec
+from ansible_collections.ioconnect.fleet.plugins.module_utils.engine import checksum, plan
+from ansible_collections.ioconnect.fleet.plugins.module_utils.errors import SystemJsonError
+from ansible_collections.ioconnect.fleet.plugins.module_utils.masking import secret_values
+from ansible_collections.ioconnect.fleet.plugins.module_utils.merge import Request
+
+
+def _fail(module, path, message, kind, **extra):
+    module.fail_json(msg=message, path=path, error_kind=kind, changed=False, **extra)
+
+
+def _read(module, given, path):
+    """The file's bytes, or None when it does not exist."""
+    if os.path.islink(path) and not os.path.exists(path):
+        _fail(module, given, "%s is a symbolic link to %s, which does not exist; fix or remove the link"
+              % (given, os.readlink(path)), "io")
+    if os.path.isdir(path):
+        _fail(module, given, "%s is a directory, not a file; check path (it should name system.json)" % given, "io")
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        _fail(module, given, "cannot read %s: %s" % (given, to_native(exc.strerror or exc)), "io")
+
+
+def _write(module, given, path, data):
+    """Replace path with data atomically; on any failure the original is untouched."""
+    folder = os.path.dirname(path) or "."
+    if not os.path.isdir(folder):
+        _fail(module, given, "cannot create %s: the folder %s does not exist (is io.Connect Desktop installed "
+              "there?)" % (given, folder), "io")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".%s." % os.path.basename(path), suffix=".tmp")
+    except OSError as exc:
+        _fail(module, given, "cannot write in %s: %s; the file was left unchanged" % (folder, to_native(exc.strerror)),
+              "io")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+    except OSError as exc:
+        os.unlink(tmp)
+        _fail(module, given, "cannot write %s: %s; the file was left unchanged" % (given, to_native(exc.strerror)),
+              "io")
+    try:
+        module.atomic_move(tmp, path, unsafe_writes=False)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def main():
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    params = module.params
+    for option in ("server", "crash_reporter", "settings", "app_stores"):
+        module.no_log_values.update(secret_values(params[option]))
+
+    given = params["path"]
+    path = os.path.realpath(os.path.expanduser(given))
+    raw = _read(module, given, path)
+
+    expected = params["_expected_checksum"]
+    if expected is not None and checksum(raw) != expected:
+        _fail(module, given, "%s changed on the desk after it was read (checksum %s, expected %s): another process "
+              "is editing it. Nothing was written; run the task again." % (given, checksum(raw), expected), "conflict")
+
+    try:
+        result_plan = plan(raw, Request.from_params(params), given, params["when_missing"])
+    except SystemJsonError as exc:
+        _fail(module, given, str(exc), exc.kind)
+
+    result = result_plan.result(diff_mode=module._diff)
+    if params["_plan_only"]:
+        result["checksum"] = result_plan.original_checksum
+        if result_plan.new_bytes is not None:
+            result["content"] = base64.b64encode(result_plan.new_bytes).decode("ascii")
+        module.exit_json(**result)
+
+    if result_plan.changed and not module.check_mode:
+        if raw is not None and params["backup"]:
+            result["backup_file"] = module.backup_local(path)
+        _write(module, given, path, result_plan.new_bytes)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,209 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) ioconnect.fleet contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Controller-side validation of system_json requests and of merged documents, with jsonschema.
+
+Messages name the option path (server.url, app_stores[0].details.url) and the rule, never a secret value.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import json
+import os
+from urllib.parse import urlsplit
+
+from ansible_collections.ioconnect.fleet.plugins.module_utils.masking import is_secret_key, mask_string
+from ansible_collections.ioconnect.fleet.plugins.plugin_utils.request_schema import SCHEMA as REQUEST_SCHEMA
+
+try:
+    import jsonschema
+    from jsonschema.exceptions import best_match
+    from referencing import Registry, Resource
+    from referencing.jsonschema import DRAFT7
+    HAS_JSONSCHEMA = True
+except ImportError:  # pragma: no cover - reported to the user by require_jsonschema()
+    HAS_JSONSCHEMA = False
+
+MISSING_JSONSCHEMA = ("ioconnect.fleet.system_json needs the Python packages jsonschema and referencing on the "
+                      "controller: pip install -r requirements/runtime.txt (or use the collection's execution "
+                      "environment)")
+
+_OPTION_NAMES = {"server": "server", "crashReporter": "crash_reporter", "appStores": "app_stores"}
+_TYPE_NAMES = {"boolean": "a boolean (true or false)", "number": "a number", "integer": "an integer",
+               "string": "a string", "object": "a mapping", "array": "a list"}
+_validator_cache = {}
+
+
+def require_jsonschema():
+    if not HAS_JSONSCHEMA:
+        raise RuntimeError(MISSING_JSONSCHEMA)
+
+
+def _option_path(path) -> str:
+    """('server', 'features', 'commands') -> server.features.commands; ('appStores', 0, ...) -> app_stores[0]..."""
+    out = ""
+    for idx, token in enumerate(path):
+        if isinstance(token, int):
+            out += "[%d]" % token
+        elif idx == 0:
+            out += _OPTION_NAMES.get(token, "settings.%s" % token)
+        else:
+            out += ".%s" % token
+    return out or "(request)"
+
+
+def _shown(value, secret):
+    if secret:
+        return "********"
+    text = json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else repr(value)
+    text = mask_string(text)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _describe(error) -> str:
+    secret = any(is_secret_key(t) for t in error.absolute_path)
+    validator = error.validator
+    if validator == "type":
+        expected = error.validator_value
+        expected = expected if isinstance(expected, list) else [expected]
+        return "must be %s, not %s" % (" or ".join(_TYPE_NAMES.get(t, t) for t in expected),
+                                       _shown(error.instance, secret))
+    if validator == "enum":
+        return "must be one of %s, not %s" % (", ".join(json.dumps(v) for v in error.validator_value),
+                                              _shown(error.instance, secret))
+    if validator == "pattern":
+        return "must be an http:// or https:// URL, not %s" % _shown(error.instance, secret)
+    if validator in ("oneOf", "anyOf") and error.context:
+        inner = best_match(error.context)
+        return "matches no allowed shape; closest: %s %s" % (_option_path(inner.absolute_path), _describe(inner))
+    if validator in ("minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum"):
+        return "must be %s %s, not %s" % (validator, error.validator_value, _shown(error.instance, secret))
+    # required / additionalProperties messages name keys, not values.
+    return error.message if validator in ("required", "additionalProperties") else "breaks the rule %r" % validator
+
+
+def format_errors(errors, limit: int = 5, prefix=None) -> list:
+    errors = sorted(errors, key=lambda e: [str(t) for t in e.absolute_path])
+    out = []
+    for error in errors[:limit]:
+        where = prefix(error.absolute_path) if prefix else _option_path(error.absolute_path)
+        out.append("%s: %s" % (where, _describe(error)))
+    if len(errors) > limit:
+        out.append("... and %d more" % (len(errors) - limit))
+    return out
+
+
+def _loopback(host: str) -> bool:
+    if host in ("localhost", "localhost.localdomain") or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def request_urls(request: dict):
+    """(option path, URL) for every io.Manager URL a request carries."""
+    server = request.get("server") or {}
+    if isinstance(server.get("url"), str):
+        yield "server.url", server["url"]
+    output = (request.get("crashReporter") or {}).get("output") or {}
+    if isinstance(output, dict) and isinstance(output.get("serverUrl"), str):
+        yield "crash_reporter.output.serverUrl", output["serverUrl"]
+    for idx, store in enumerate(request.get("appStores") or []):
+        details = store.get("details") if isinstance(store, dict) else None
+        if isinstance(details, dict) and isinstance(details.get("url"), str):
+            yield "app_stores[%d].details.url" % idx, details["url"]
+
+
+def url_policy_errors(request: dict, allow_plain_http: bool) -> list:
+    errors = []
+    for where, url in request_urls(request):
+        try:
+            parts = urlsplit(url)
+            host = parts.hostname or ""
+        except ValueError:
+            errors.append("%s: is not a valid URL" % where)
+            continue
+        if parts.username is not None or parts.password is not None:
+            errors.append("%s: credentials inside the URL are refused (they would be stored in clear text on every "
+                          "desk and shown in logs); use server.clientAuth (negotiate or kerberos) instead" % where)
+        elif parts.scheme == "http" and not allow_plain_http and not _loopback(host):
+            errors.append("%s: plain http to %s sends io.Manager traffic unencrypted; use https://, or set "
+                          "allow_plain_http: true if this network is trusted" % (where, host or "?"))
+    return errors
+
+
+def _cache_dir():
+    from ansible import constants as C  # controller only; imported late so this module stays importable in tests
+    return os.path.join(C.DEFAULT_LOCAL_TMP, "ioconnect-fleet-validated")
+
+
+def validate_request(request: dict, allow_plain_http: bool = False, cache_dir=None) -> list:
+    """Error messages for a request (server/crashReporter/appStores keyed as in system.json); [] when valid.
+
+    A valid request is remembered in the run's local temp folder (shared by all forks of one ansible-playbook
+    run and removed with it), so a fleet of desks with the same settings is validated once per run.
+    """
+    require_jsonschema()
+    digest = hashlib.sha256(json.dumps([request, bool(allow_plain_http)], sort_keys=True, default=str)
+                            .encode("utf-8")).hexdigest()
+    folder = cache_dir if cache_dir is not None else _cache_dir()
+    marker = os.path.join(folder, digest)
+    if os.path.exists(marker):
+        return []
+    validator = jsonschema.Draft7Validator(REQUEST_SCHEMA)
+    errors = format_errors(validator.iter_errors(request)) + url_policy_errors(request, allow_plain_http)
+    if not errors:
+        try:
+            os.makedirs(folder, exist_ok=True)
+            with open(marker, "w", encoding="utf-8"):
+                pass
+        except OSError:
+            pass  # a cache, nothing more
+    return errors
+
+
+def load_schema_set(folder: str, root_name: str = "system.json"):
+    """A validator for root_name, with every *.json of folder registered for $ref resolution (no network)."""
+    require_jsonschema()
+    if not os.path.isdir(folder):
+        raise ValueError("validate_with: %s is not a folder on the controller (it should hold the JSON schemas, "
+                         "e.g. the schemas/ folder of the @interopio/schemas npm package)" % folder)
+    stamp = tuple(sorted((n, os.path.getmtime(os.path.join(folder, n))) for n in os.listdir(folder)
+                         if n.endswith(".json")))
+    key = (os.path.abspath(folder), root_name, stamp)
+    if key in _validator_cache:
+        return _validator_cache[key]
+    registry = Registry()
+    schemas = {}
+    for name, _mtime in stamp:
+        try:
+            with open(os.path.join(folder, name), encoding="utf-8-sig") as handle:
+                contents = json.load(handle)
+        except ValueError as exc:
+            raise ValueError("validate_with: %s is not valid JSON: %s" % (os.path.join(folder, name), exc))
+        schemas[name] = contents
+        resource = Resource.from_contents(contents, default_specification=DRAFT7)
+        uris = {name, "http://glue42.com/gd/%s" % name}
+        if isinstance(contents, dict) and isinstance(contents.get("$id"), str):
+            uris.add(contents["$id"])
+        for uri in uris:
+            registry = registry.with_resource(uri=uri, resource=resource)
+    if root_name not in schemas:
+        raise ValueError("validate_with: %s holds no %s (found: %s)" % (folder, root_name,
+                                                                        ", ".join(sorted(schemas)) or "no *.json"))
+    root = schemas[root_name]
+    cls = jsonschema.validators.validator_for(root, default=jsonschema.Draft7Validator)
+    validator = cls(root, registry=registry)
+    _validator_cache[key] = validator
+    return validator
+
+
+def document_errors(validator, document: dict) -> list:
+    """Errors of a merged system.json against a vendor schema, as 'JSON pointer: problem'."""
+    def pointer(path):
+        return "".join("/" + str(t).replace("~", "~0").replace("/", "~1") for t in path) or "/"
+    return format_errors(validator.iter_errors(document), prefix=pointer)
