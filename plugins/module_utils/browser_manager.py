@@ -235,10 +235,11 @@ def _describe(error) -> list:
             "%s: holds more than one authentication method (%s); keep exactly one of basic, token or username"
             % (where, ", ".join(methods))
         ]
+    if kind == "pattern" and path == ["headers"]:
+        # propertyNames reports the offending name as the instance, at the mapping's path
+        return ["%s: %r is not a valid HTTP header name (letters, digits and !#$%%&'*+.^_`|~-)" % (where, instance)]
     if kind == "pattern" and path[:1] == ["headers"]:
         return ["%s: must not contain line breaks" % where]
-    if kind == "propertyNames":
-        return ["%s: header name %r is not a valid HTTP header name" % (where, instance)]
     return ["%s: %s" % (where, mask_string(error.message))]
 
 
@@ -438,24 +439,17 @@ def masked_text(doc, fmt: str, esm_export: str, previous=None) -> str:
     return render(masked, fmt, esm_export)
 
 
-def masked_before(text: str, fmt: str, esm_export: str):
-    """(masked text, parsed document or None) for the file found on disk.
+def masked_before(text: str):
+    """(masked text, parsed document or None, canonical) for the file found on disk.
 
+    The document is re-rendered in the format it was found in (JSON or ESM) with credentials masked.
+    ``canonical`` is False when the file's bytes differ from that rendering (hand edits, other formatting).
     A file we cannot parse is not shown at all: it may hold credentials we cannot locate.
     """
     doc = parse(text)
     if doc is None:
-        return "(%d bytes not shown: not a manager file this module can read, it may hold credentials)\n" % len(
-            text.encode("utf-8")
-        ), None
-    return render(mask_value(doc), fmt if _looks_like(text) == fmt else _looks_like(text), esm_export_of(text) or esm_export), doc
-
-
-def _looks_like(text: str) -> str:
-    return "json" if text.lstrip().startswith("{") else "esm"
-
-
-def esm_export_of(text: str):
-    if _looks_like(text) != "esm":
-        return None
-    return "named" if re.search(r"export\s+const\s", text) else "default"
+        size = len(text.encode("utf-8"))
+        return "(%d bytes not shown: not a manager file this module can read; it may hold credentials)\n" % size, None, False
+    fmt = "json" if text.lstrip().startswith("{") else "esm"
+    export = "named" if re.search(r"export\s+const\s", text) else "default"
+    return render(mask_value(doc), fmt, export), doc, render(doc, fmt, export) == text
