@@ -1,0 +1,210 @@
+# -*- coding: utf-8 -*-
+"""Merge semantics, app store modes, JSON pointer removal, drift and masking."""
+
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.ioconnect.fleet.plugins.module_utils.drift import compute_drift, diff_texts
+from ansible_collections.ioconnect.fleet.plugins.module_utils.engine import checksum, plan
+from ansible_collections.ioconnect.fleet.plugins.module_utils.errors import SystemJsonError
+from ansible_collections.ioconnect.fleet.plugins.module_utils.masking import (
+    MASK,
+    MASK_CHANGED,
+    is_secret_key,
+    mask_value,
+    secret_values,
+)
+from ansible_collections.ioconnect.fleet.plugins.module_utils.merge import (
+    Request,
+    apply_request,
+    deep_merge,
+    json_equal,
+    store_identity,
+)
+from ansible_collections.ioconnect.fleet.plugins.module_utils.pointer import format_pointer, parse_pointer
+
+CRASH = {"companyName": "Acme", "productName": "io.Connect Desktop", "folderPath": "%IO_CD_USER_DATA_DIR%/crashes",
+         "enabled": True, "output": {"type": "server", "serverUrl": "https://m/api/crashes"}}
+
+
+def test_json_equal_is_type_strict_for_booleans_only():
+    assert json_equal(1, 1.0)
+    assert not json_equal(True, 1)
+    assert not json_equal(False, 0)
+    assert not json_equal(None, False)
+    assert json_equal({"a": [1, {"b": True}]}, {"a": [1.0, {"b": True}]})
+    assert not json_equal({"a": 1}, {"a": 1, "b": 2})
+    assert not json_equal([1, 2], [2, 1])
+
+
+def test_deep_merge_merges_mappings_and_replaces_the_rest():
+    base = {"a": {"x": 1, "y": [1, 2]}, "b": 1}
+    out = deep_merge(base, {"a": {"y": [3], "z": {"k": 1}}, "c": None})
+    assert out == {"a": {"x": 1, "y": [3], "z": {"k": 1}}, "b": 1, "c": None}
+    assert list(out["a"]) == ["x", "y", "z"]
+    assert base == {"a": {"x": 1, "y": [1, 2]}, "b": 1}, "the input document is never modified"
+
+
+def test_store_identity():
+    assert store_identity({"type": "rest", "details": {"url": "https://a/api/"}}) == ("rest", "url", "https://a/api")
+    assert store_identity({"type": "path", "details": {"path": "C:\\Apps\\"}}) == \
+        store_identity({"type": "path", "details": {"path": "c:\\apps"}})
+    assert store_identity({"type": "server"}) == ("server",)
+
+
+STORES = [{"type": "path", "details": {"path": "./config/apps"}, "isRequired": False},
+          {"type": "rest", "details": {"url": "https://apps/api", "pollInterval": 60000}}]
+
+
+def stores_after(mode, stores, current=STORES):
+    doc = {"appStores": list(current)} if current is not None else {}
+    return apply_request(doc, Request(app_stores=stores, app_stores_mode=mode)).get("appStores", "missing")
+
+
+def test_app_stores_replace():
+    assert stores_after("replace", []) == []
+    assert stores_after("replace", [{"type": "server"}]) == [{"type": "server"}]
+    assert stores_after("replace", [{"type": "server"}], current=None) == [{"type": "server"}]
+
+
+def test_app_stores_present_merges_in_place_and_appends():
+    out = stores_after("present", [{"type": "rest", "details": {"url": "https://apps/api/", "auth": "negotiate"}},
+                                   {"type": "server"}])
+    assert out == [STORES[0],
+                   {"type": "rest", "details": {"url": "https://apps/api/", "pollInterval": 60000,
+                                                "auth": "negotiate"}},
+                   {"type": "server"}]
+    assert stores_after("present", [{"type": "server"}], current=None) == [{"type": "server"}]
+    assert stores_after("present", STORES) == STORES
+
+
+def test_app_stores_absent():
+    assert stores_after("absent", [{"type": "path", "details": {"path": "./CONFIG/apps/"}}]) == [STORES[1]]
+    assert stores_after("absent", [{"type": "server"}]) == STORES
+    assert stores_after("absent", [{"type": "server"}], current=None) == "missing"
+
+
+def test_app_stores_that_are_not_a_list_fail_clearly():
+    with pytest.raises(SystemJsonError, match="/appStores is dict in the file, not an array"):
+        apply_request({"appStores": {"type": "path"}}, Request(app_stores=[], app_stores_mode="present"))
+
+
+def test_pointers_round_trip_and_validate():
+    assert parse_pointer("/a~1b/c~0d/0") == ["a/b", "c~d", "0"]
+    assert format_pointer(["a/b", "c~d", "0"]) == "/a~1b/c~0d/0"
+    for bad in ("server", "/a/~2"):
+        with pytest.raises(SystemJsonError):
+            parse_pointer(bad)
+
+
+def test_remove_by_pointer():
+    doc = {"server": {"url": "u", "clientAuth": "negotiate"}, "appStores": [{"type": "a"}, {"type": "b"}],
+           "a/b": 1}
+    assert apply_request(doc, Request(remove=["/server"])) == {"appStores": doc["appStores"], "a/b": 1}
+    assert apply_request(doc, Request(remove=["/server/clientAuth", "/appStores/0", "/a~1b"])) == \
+        {"server": {"url": "u"}, "appStores": [{"type": "b"}]}
+    assert apply_request(doc, Request(remove=["/nothing/here", "/appStores/9", "/appStores/x"])) == doc
+
+
+@pytest.mark.parametrize("request_args, fragment", [
+    (dict(server={"url": "u"}, remove=["/server"]), "/server would delete /server/url"),
+    (dict(settings={"layouts": {"store": 1}}, remove=["/layouts/store"]), "/layouts/store"),
+    (dict(app_stores=[], remove=["/appStores"]), "/appStores"),
+    (dict(remove=[""]), "whole document"),
+    (dict(settings={"server": {}}), "use the server option"),
+    (dict(settings={"appStores": []}), "use the app_stores option"),
+    (dict(app_stores=[{"details": {}}]), "app_stores[0]"),
+    (dict(app_stores_mode="merge"), "app_stores_mode"),
+])
+def test_contradictory_requests_fail(request_args, fragment):
+    with pytest.raises(SystemJsonError) as info:
+        Request(**request_args)
+    assert fragment in str(info.value)
+
+
+def test_server_needs_a_url_after_the_merge():
+    with pytest.raises(SystemJsonError, match="/server/url"):
+        apply_request({}, Request(server={"enabled": True}))
+    assert apply_request({"server": {"url": "u"}}, Request(server={"enabled": True}))["server"] == \
+        {"url": "u", "enabled": True}
+
+
+def test_new_crash_reporter_needs_the_vendor_required_keys():
+    with pytest.raises(SystemJsonError, match="companyName, productName, folderPath, enabled"):
+        apply_request({}, Request(crash_reporter={"output": CRASH["output"]}))
+    assert apply_request({}, Request(crash_reporter=CRASH))["crashReporter"] == CRASH
+    existing = {"crashReporter": dict(CRASH, output={"type": "local"})}
+    out = apply_request(existing, Request(crash_reporter={"output": CRASH["output"]}))
+    assert out["crashReporter"]["output"] == CRASH["output"]
+    with pytest.raises(SystemJsonError, match="serverUrl"):
+        apply_request(existing, Request(crash_reporter={"output": {"type": "server"}}))
+
+
+def test_drift_lists_pointers_with_ops():
+    before = {"server": {"url": "a", "enabled": False}, "appStores": [1], "gone": 1}
+    after = {"server": {"url": "b", "enabled": False, "clientAuth": "negotiate"}, "appStores": [1, 2]}
+    assert compute_drift(before, after) == [
+        {"pointer": "/server/url", "op": "replace", "before": "a", "after": "b"},
+        {"pointer": "/server/clientAuth", "op": "add", "before": None, "after": "negotiate"},
+        {"pointer": "/appStores", "op": "replace", "before": [1], "after": [1, 2]},
+        {"pointer": "/gone", "op": "remove", "before": 1, "after": None},
+    ]
+    assert compute_drift(before, before) == []
+
+
+@pytest.mark.parametrize("key", ["password", "Password", "clientSecret", "apiKey", "api_key", "bearer", "token",
+                                 "accessToken", "client-secret", "Authorization", "privateKey"])
+def test_secret_keys(key):
+    assert is_secret_key(key)
+
+
+@pytest.mark.parametrize("key", ["tokenRefreshInterval", "url", "auth", "username", "passwordPolicyUrl"])
+def test_harmless_keys(key):
+    assert not is_secret_key(key)
+
+
+def test_masking_everywhere_values_are_reported():
+    before = {"crashReporter": {"output": {"backTraceConfig": {"token": "old-tok", "url": "https://bt"}}},
+              "proxy": {"url": "http://joe:hunter2@proxy:8080"}}
+    after = {"crashReporter": {"output": {"backTraceConfig": {"token": "new-tok", "url": "https://bt"}}},
+             "proxy": {"url": "http://joe:hunter2@proxy:8080"}, "auth": {"password": "p4ss", "user": "u"}}
+    drift = compute_drift(before, after)
+    assert drift == [
+        {"pointer": "/crashReporter/output/backTraceConfig/token", "op": "replace", "before": MASK,
+         "after": MASK_CHANGED},
+        {"pointer": "/auth", "op": "add", "before": None, "after": {"password": MASK, "user": "u"}},
+    ]
+    texts = "".join(diff_texts(before, after, drift))
+    for secret in ("old-tok", "new-tok", "p4ss", "hunter2"):
+        assert secret not in texts
+    assert MASK_CHANGED in texts
+    assert mask_value("https://joe:hunter2@host/api") == "https://%s@host/api" % MASK
+    assert secret_values(after) == {"new-tok", "joe:hunter2", "hunter2", "p4ss"}
+
+
+def test_plan_reports_and_renders():
+    raw = b'{\n    "region": "EMEA",\n    "server": {"url": "http://old/api"}\n}\n'
+    request = Request(server={"url": "https://new/api", "enabled": True})
+    result = plan(raw, request, "/d/system.json")
+    assert result.changed and result.exists
+    assert [e["pointer"] for e in result.drift] == ["/server/url", "/server/enabled"]
+    assert result.original_checksum == checksum(raw)
+    assert "/d/system.json updated: 2 setting(s) drifted" in result.msg
+    assert result.result(diff_mode=True)["diff"]["before_header"] == "/d/system.json (before)"
+    again = plan(result.new_bytes, request, "/d/system.json")
+    assert not again.changed and again.new_bytes is None and again.drift == []
+    assert "diff" not in again.result(diff_mode=True)
+
+
+def test_plan_when_missing():
+    request = Request(server={"url": "https://new/api"})
+    skipped = plan(None, request, "/d/system.json", "skip")
+    assert skipped.skipped and not skipped.changed and "not installed" in skipped.msg
+    with pytest.raises(SystemJsonError) as info:
+        plan(None, request, "/d/system.json", "fail")
+    assert info.value.kind == "missing" and "when_missing=skip" in str(info.value)
+    created = plan(None, request, "/d/system.json", "create", newline="\r\n")
+    assert created.changed and not created.exists
+    assert created.new_bytes == b'{\r\n    "server": {\r\n        "url": "https://new/api"\r\n    }\r\n}\r\n'
+    assert created.original_checksum == "absent"
