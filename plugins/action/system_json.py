@@ -43,7 +43,8 @@ def _failed(msg, kind, path=None, **extra):
 
 class ActionModule(ActionBase):
 
-    TRANSFERS_FILES = True
+    # No remote temp folder up front: the module needs none with pipelining, and win_copy makes its own.
+    TRANSFERS_FILES = False
     _VALID_ARGS = frozenset(argument_spec(private=False))
 
     def run(self, tmp=None, task_vars=None):
