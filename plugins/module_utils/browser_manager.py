@@ -230,6 +230,8 @@ def _describe(error) -> list:
             % (where, MAX_TIMER_MS, instance)
         ]
     if kind == "not" and path == ["auth"]:
+        if not isinstance(instance, dict):
+            return []  # 'required' holds vacuously for a non-mapping; the type error says it all
         methods = [m for m in ("basic", "token", "username") if m in instance]
         return [
             "%s: holds more than one authentication method (%s); keep exactly one of basic, token or username"

@@ -15,9 +15,9 @@ author:
 description:
   - Writes the C(manager) object that an io.Connect Browser Main app passes to C(IOBrowserPlatform()) of
     C(@interopio/browser-platform), as a JSON file the app fetches at start-up or as an ES module it imports.
-  - The object is validated on the controller with C(jsonschema) before anything is sent to the target, so
+  - "The object is validated on the controller with C(jsonschema) before anything is sent to the target, so
     web servers and build hosts need nothing but Python. Every error names the field, for example
-    C(manager.auth.basic.password: must be a non-empty string).
+    C(manager.auth.basic.password: must be a non-empty string)."
   - Rendering is deterministic (fixed key order, two-space indent, UTF-8 without BOM, trailing newline). The
     file is rewritten only when its bytes differ from the rendering, so a hand-reformatted file counts as drift
     and is rewritten.
@@ -121,8 +121,8 @@ options:
             suboptions:
               bearer:
                 description:
-                  - The token, sent as C(Authorization: Bearer). Required here, though the library's types make
-                    it optional. Use Ansible Vault. Never logged.
+                  - "The token, sent as C(Authorization: Bearer). Required here, though the library's types make
+                    it optional. Use Ansible Vault. Never logged."
                 type: str
                 required: true
           includeCredentials:
