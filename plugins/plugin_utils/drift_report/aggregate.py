@@ -26,14 +26,13 @@ UNKNOWN = "unknown"
 # Desk statuses, worst first: a desk takes the worst status of its installs.
 DESK_STATUSES = ("unreachable", "failed", "drifted", "compliant", "not_checked")
 # Statuses of one install (one system_json result).
-INSTALL_STATUSES = ("unreachable", "failed", "drifted", "compliant", "not_installed", "skipped")
+INSTALL_STATUSES = ("unreachable", "failed", "drifted", "compliant", "not_installed")
 _INSTALL_TO_DESK = {
     "unreachable": "unreachable",
     "failed": "failed",
     "drifted": "drifted",
     "compliant": "compliant",
     "not_installed": "not_checked",
-    "skipped": "not_checked",
 }
 OPS = ("add", "replace", "remove")
 MAX_TEXT = 2000  # longest message kept; a module traceback is not what a desk-support lead needs
@@ -52,12 +51,25 @@ def _label(value) -> str:
     return text or UNKNOWN
 
 
-def iter_task_results(result: t.Mapping) -> t.Iterator[t.Mapping]:
-    """The per-install results inside one task result: the items of a loop, or the result itself."""
-    items = result.get("results") if isinstance(result, t.Mapping) else None
+def iter_task_results(result: t.Mapping, outcome: str | None = None) -> t.Iterator[t.Mapping]:
+    """The per-install results inside one task result: the items of a loop, or the result itself.
+
+    ``outcome`` is the callback event ('ok', 'failed', 'unreachable', 'skipped'): callbacks get results without
+    their top-level ``failed``/``skipped`` keys (ansible-core 2.19 moved the status to the event), registered
+    variables keep them, so both shapes are accepted.
+    """
+    if not isinstance(result, t.Mapping):
+        return
+    flag = outcome if outcome in ("failed", "unreachable", "skipped") else None
+    items = result.get("results")
     if isinstance(items, list) and items and all(isinstance(i, t.Mapping) for i in items):
         yield from items
-    elif isinstance(result, t.Mapping):
+        if flag and not any(i.get(flag) for i in items):
+            # The event says the task failed but no item says so (no_log hides item keys): keep the failure.
+            yield {flag: True, "msg": result.get("msg") or "one or more items %s" % flag}
+    elif flag and not result.get(flag):
+        yield dict(result, **{flag: True})
+    else:
         yield result
 
 
@@ -138,6 +150,7 @@ class Desk:
         self.installs: list = []
         self.errors: list = []  # failures/unreachable outside system_json tasks
         self.seen = False  # a drift play ran for this desk
+        self.skipped_checks = 0
 
     @property
     def status(self) -> str:
@@ -155,8 +168,8 @@ class Desk:
         if status == "not_checked":
             if any(i["status"] == "not_installed" for i in self.installs):
                 reason = "io.Connect Desktop is not installed there (no file found)"
-            elif any(i["status"] == "skipped" for i in self.installs):
-                reason = "the check was skipped"
+            elif self.skipped_checks:
+                reason = "every system_json check was skipped for this desk"
             else:
                 reason = "no system_json check ran for this desk"
         return {
@@ -204,11 +217,22 @@ class DriftCollector:
     def mark_seen(self, name: str, region=None, environment=None) -> None:
         self.desk(name, region, environment).seen = True
 
-    def add_result(self, name: str, result: t.Mapping, region=None, environment=None, task_name: str = "") -> list:
-        """Record one system_json task result (plain or loop). Returns the install records added."""
+    def add_result(self, name: str, result: t.Mapping, region=None, environment=None, task_name: str = "",
+                   outcome: str | None = None) -> list:
+        """Record one system_json task result (plain or loop). Returns the install records added.
+
+        ``outcome``: the callback event the result came with, see ``iter_task_results``.
+        """
         desk = self.desk(name, region, environment)
         desk.seen = True
-        added = [classify_install(item, task_name) for item in iter_task_results(result)]
+        added = []
+        for item in iter_task_results(result, outcome):
+            record = classify_install(item, task_name)
+            if record["status"] == "skipped":
+                # A skipped variant (the Windows task on a POSIX desk, a `when` that was false) checked nothing.
+                desk.skipped_checks += 1
+            else:
+                added.append(record)
         desk.installs.extend(added)
         return added
 

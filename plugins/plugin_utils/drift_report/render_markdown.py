@@ -11,9 +11,9 @@ from __future__ import annotations
 import json
 import re
 
-from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report.aggregate import DESK_STATUSES
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~>-])")
+# Enough to stop emphasis, code spans, links/images, table breaks and strikethrough; '<' and '>' become entities.
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
 STATUS_TITLES = {
     "unreachable": "Unreachable",
     "failed": "Failed",
@@ -22,6 +22,7 @@ STATUS_TITLES = {
     "not_checked": "Not checked",
 }
 VALUE_LIMIT = 200
+COLUMNS = ("drifted", "compliant", "failed", "unreachable", "not_checked")
 
 
 def md(text) -> str:
@@ -41,11 +42,11 @@ def value_text(value, limit: int = VALUE_LIMIT) -> str:
 
 
 def _counts_table(title: str, groups: dict) -> list:
-    lines = ["| %s | desks | %s | drifted pointers |" % (title, " | ".join(STATUS_TITLES[s].lower() for s in DESK_STATUSES)),
-             "|---|---:|" + "---:|" * len(DESK_STATUSES) + "---:|"]
+    lines = ["| %s | desks | %s | drifted pointers |" % (title, " | ".join(STATUS_TITLES[s].lower() for s in COLUMNS)),
+             "|---|---:|" + "---:|" * len(COLUMNS) + "---:|"]
     for name, counts in groups.items():
         lines.append("| %s | %d | %s | %d |" % (
-            md(name), counts["desks"], " | ".join(str(counts[s]) for s in DESK_STATUSES), counts["drifted_pointers"]))
+            md(name), counts["desks"], " | ".join(str(counts[s]) for s in COLUMNS), counts["drifted_pointers"]))
     return lines
 
 

@@ -1,0 +1,158 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) ioconnect.fleet contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+name: drift_summary
+short_description: Summarise registered ioconnect.fleet.system_json results across the desks of a play
+version_added: 0.1.0
+author:
+  - ioconnect.fleet maintainers
+description:
+  - Reads, for every desk of the play, the variables named in O(result_vars) (results registered from
+    M(ioconnect.fleet.system_json): plain, loop results with C(results), or lists of either) and returns the
+    numbers of desks checked, drifted, compliant, failed and unreachable, per region and per environment, and the
+    names of the drifted, failed and unreachable desks.
+  - Made for C(ansible.builtin.set_stats) (AWX/AAP job artifacts) and for failing a run on drift; the
+    collection's C(playbooks/tasks/drift_summary.yml) does both. Independent of the
+    P(ioconnect.fleet.drift_report#callback) callback, which writes
+    the full report files.
+  - A desk of O(hosts) that is missing from O(active_hosts) and has no result counts as failed (it failed or was
+    unreachable before it was checked).
+options:
+  _input:
+    description: C(hostvars).
+    type: dict
+    required: true
+  hosts:
+    description: The desks to summarise, usually C(ansible_play_hosts_all).
+    type: list
+    elements: str
+    required: true
+  active_hosts:
+    description: The desks still running, usually C(ansible_play_hosts). Omit to count no desk as dropped out.
+    type: list
+    elements: str
+  result_vars:
+    description: Names of the host variables holding registered M(ioconnect.fleet.system_json) results.
+    type: list
+    elements: str
+    default: [ioconnect_drift_results]
+  region_var:
+    description: Host variable holding a desk's region.
+    type: str
+    default: ioconnect_region
+  environment_var:
+    description: Host variable holding a desk's environment.
+    type: str
+    default: ioconnect_env
+  max_names:
+    description: At most this many desk names per list (drifted, failed, unreachable); the rest is counted.
+    type: int
+    default: 100
+"""
+
+EXAMPLES = r"""
+- name: Summarise drift
+  ansible.builtin.set_fact:
+    drift: >-
+      {{ hostvars | ioconnect.fleet.drift_summary(hosts=ansible_play_hosts_all, active_hosts=ansible_play_hosts,
+                                                  result_vars=['desktop_system_json']) }}
+  run_once: true
+"""
+
+RETURN = r"""
+_value:
+  description: The summary.
+  type: dict
+  contains:
+    desks:
+      description: Desks summarised.
+      type: int
+    desks_checked:
+      description: Desks whose files were checked (compliant plus drifted).
+      type: int
+    drifted:
+      description: Desks with at least one drifted JSON pointer.
+      type: int
+    compliant:
+      description: Desks whose every checked file holds the requested settings.
+      type: int
+    failed:
+      description: Desks whose check failed, or that failed before it.
+      type: int
+    unreachable:
+      description: Desks that could not be reached.
+      type: int
+    not_checked:
+      description: Desks with no check (no io.Connect Desktop found, check skipped).
+      type: int
+    drifted_pointers:
+      description: Drifted JSON pointers across all desks.
+      type: int
+    by_region:
+      description: Per region, C(desks), C(drifted), C(failed) and C(unreachable).
+      type: dict
+    by_environment:
+      description: Per environment, C(desks), C(drifted), C(failed) and C(unreachable).
+      type: dict
+    drifted_desks:
+      description: Names of the drifted desks (at most O(max_names)).
+      type: list
+      elements: str
+    failed_desks:
+      description: Names of the failed desks (at most O(max_names)).
+      type: list
+      elements: str
+    unreachable_desks:
+      description: Names of the unreachable desks (at most O(max_names)).
+      type: list
+      elements: str
+"""
+
+from collections.abc import Mapping
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report.summary import (
+    collect_registered,
+    stats_summary,
+)
+
+
+def _get(hostvars, host, var):
+    try:
+        values = hostvars[host]
+        value = values.get(var) if hasattr(values, "get") else None
+    except Exception:
+        return None
+    # Undefined (a variable that was never registered on this desk) reads as absent.
+    return None if value is None or type(value).__name__.endswith("Undefined") else value
+
+
+def drift_summary(hostvars, hosts, active_hosts=None, result_vars=None, region_var="ioconnect_region",
+                  environment_var="ioconnect_env", max_names=100):
+    """See DOCUMENTATION."""
+    if not isinstance(hostvars, Mapping) and not hasattr(hostvars, "__getitem__"):
+        raise AnsibleFilterError("drift_summary expects hostvars as input, got %s" % type(hostvars).__name__)
+    if isinstance(result_vars, str):
+        result_vars = [result_vars]
+    result_vars = list(result_vars or ["ioconnect_drift_results"])
+    hosts = [str(h) for h in (hosts or [])]
+    results = {}
+    labels = {}
+    for host in hosts:
+        results[host] = [v for v in (_get(hostvars, host, var) for var in result_vars) if v is not None]
+        labels[host] = (_get(hostvars, host, region_var), _get(hostvars, host, environment_var))
+    collector = collect_registered(hosts, active_hosts, results, labels)
+    return stats_summary(collector.report(), int(max_names))
+
+
+class FilterModule:
+    """ioconnect.fleet drift filters."""
+
+    def filters(self):
+        return {"drift_summary": drift_summary}
