@@ -1,0 +1,276 @@
+# -*- coding: utf-8 -*-
+"""ioconnect.fleet.system_json driven by real ansible-playbook runs on localhost: every option, every error case,
+and conformance with io.Connect Desktop's own schema (@interopio/schemas 10.2.0, fetched with npm pack)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import tarfile
+
+import pytest
+
+from playbook_runner import REPO, run_tasks
+
+BOM = b"\xef\xbb\xbf"
+URL = "https://iomanager-emea.example.com/api"
+CRASHES = URL + "/crashes"
+
+# A vendor-valid system.json of the shape io.Connect Desktop ships: BOM, CRLF, 4-space indent.
+DESK = ("{\r\n"
+        "    \"region\": \"EMEA\",\r\n"
+        "    \"env\": \"PROD\",\r\n"
+        "    \"gw\": {\r\n"
+        "        \"embedded\": true,\r\n"
+        "        \"configuration\": {\"port\": 8385}\r\n"
+        "    },\r\n"
+        "    \"appStores\": [\r\n"
+        "        {\r\n"
+        "            \"type\": \"path\",\r\n"
+        "            \"details\": {\"path\": \"./config/apps\"}\r\n"
+        "        }\r\n"
+        "    ],\r\n"
+        "    \"folders\": {\"cache\": \"%IO_CD_USER_DATA_DIR%/Büro – Zürich\"},\r\n"
+        "    \"server\": {\r\n"
+        "        \"enabled\": false,\r\n"
+        "        \"url\": \"http://localhost:4356/api\"\r\n"
+        "    },\r\n"
+        "    \"crashReporter\": {\r\n"
+        "        \"enabled\": true,\r\n"
+        "        \"folderPath\": \"%IO_CD_USER_DATA_DIR%/crashes\",\r\n"
+        "        \"companyName\": \"Interop Inc\",\r\n"
+        "        \"productName\": \"io.Connect Desktop\",\r\n"
+        "        \"output\": {\"type\": \"local\"}\r\n"
+        "    }\r\n"
+        "}\r\n").encode("utf-8")
+DESK_FILE = BOM + DESK
+
+SERVER = {"enabled": True, "url": URL}
+CRASH = {"output": {"type": "server", "serverUrl": CRASHES}}
+
+
+def task(name, path, **args):
+    return {"name": name, "ioconnect.fleet.system_json": dict(path=str(path), **args), "ignore_errors": True}
+
+
+@pytest.fixture(scope="session")
+def vendor_schemas():
+    """The schemas/ folder of @interopio/schemas 10.2.0, fetched once with npm and kept in .cache/."""
+    folder = os.path.join(REPO, ".cache", "vendor", "interopio-schemas-10.2.0")
+    schemas = os.path.join(folder, "package", "schemas")
+    if not os.path.isfile(os.path.join(schemas, "system.json")):
+        if shutil.which("npm") is None:
+            pytest.fail("npm is needed to fetch @interopio/schemas@10.2.0 (apt-get install npm)")
+        os.makedirs(folder, exist_ok=True)
+        subprocess.run(["npm", "pack", "--silent", "@interopio/schemas@10.2.0"], cwd=folder, check=True,
+                       capture_output=True, timeout=300)
+        with tarfile.open(os.path.join(folder, "interopio-schemas-10.2.0.tgz")) as archive:
+            archive.extractall(folder, filter="data")
+    return schemas
+
+
+@pytest.fixture(scope="session")
+def vendor_validator(vendor_schemas):
+    from ansible_collections.ioconnect.fleet.plugins.plugin_utils.validation import document_errors, load_schema_set
+    validator = load_schema_set(vendor_schemas)
+    return lambda data: document_errors(validator, json.loads(data.decode("utf-8-sig")))
+
+
+@pytest.fixture
+def desk(tmp_path):
+    folder = tmp_path / "desk" / "config"
+    folder.mkdir(parents=True)
+    path = folder / "system.json"
+    path.write_bytes(DESK_FILE)
+    return path
+
+
+def test_first_run_changes_only_the_values_second_run_changes_nothing(desk, tmp_path, vendor_validator):
+    tasks = [task("apply", desk, server=SERVER, crash_reporter=CRASH, backup=True),
+             task("again", desk, server=SERVER, crash_reporter=CRASH, backup=True)]
+    run = run_tasks(tasks, tmp_path)
+    first, second = run.result("apply"), run.result("again")
+    assert first["changed"] is True, run.stdout
+    assert [d["pointer"] for d in first["drift"]] == [
+        "/server/enabled", "/server/url", "/crashReporter/output/type", "/crashReporter/output/serverUrl"]
+    expected = DESK_FILE.replace(b'"enabled": false', b'"enabled": true').replace(
+        b"http://localhost:4356/api", URL.encode()).replace(
+        b'"output": {"type": "local"}', ('"output": {"type": "server", "serverUrl": "%s"}' % CRASHES).encode())
+    assert desk.read_bytes() == expected, "BOM, CRLF, indent, order and non-ASCII are kept; only values moved"
+    assert open(first["backup_file"], "rb").read() == DESK_FILE
+    assert second["changed"] is False and second["drift"] == [] and "backup_file" not in second
+    assert vendor_validator(desk.read_bytes()) == []
+
+
+def test_a_compliant_file_is_not_rewritten_whatever_its_formatting(desk, tmp_path):
+    compliant = json.dumps({"region": "EMEA", "env": "PROD", "gw": {}, "server": {"url": URL, "enabled": True}},
+                           indent="\t", separators=(" ,", " : ")).encode()
+    desk.write_bytes(compliant)
+    before = os.stat(desk)
+    run = run_tasks([task("apply", desk, server=SERVER)], tmp_path)
+    after = os.stat(desk)
+    assert run.result("apply")["changed"] is False
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+    assert desk.read_bytes() == compliant
+
+
+def test_check_mode_never_writes_and_names_the_drifted_pointers(desk, tmp_path):
+    run = run_tasks([task("scan", desk, server=SERVER, crash_reporter=CRASH, app_stores=[],
+                          settings={"auth": {"password": "hunter2-secret"}})],
+                    tmp_path, check=True, diff=True)
+    result = run.result("scan")
+    assert result["changed"] is True
+    assert {d["pointer"] for d in result["drift"]} == {
+        "/server/enabled", "/server/url", "/crashReporter/output/type", "/crashReporter/output/serverUrl",
+        "/appStores", "/auth"}
+    assert desk.read_bytes() == DESK_FILE
+    assert "hunter2-secret" not in run.stdout + run.stderr
+    assert '"password": "********"' in result["diff"]["after"]
+
+
+def test_app_store_modes(desk, tmp_path):
+    rest = {"type": "rest", "details": {"url": "https://apps.example.com/api", "auth": "negotiate"}}
+    run = run_tasks([
+        task("present", desk, app_stores=[rest], app_stores_mode="present"),
+        task("present again", desk, app_stores=[rest], app_stores_mode="present"),
+        task("absent", desk, app_stores=[{"type": "path", "details": {"path": "./CONFIG/apps/"}}],
+             app_stores_mode="absent"),
+        task("only io.Manager", desk, server=SERVER, app_stores=[]),
+    ], tmp_path)
+    assert run.result("present")["changed"] and not run.result("present again")["changed"]
+    assert run.result("absent")["drift"][0]["after"] == [rest]
+    assert run.result("only io.Manager")["changed"]
+    assert json.loads(desk.read_bytes().decode("utf-8-sig"))["appStores"] == []
+
+
+def test_remove_disconnects_a_desk(desk, tmp_path):
+    run = run_tasks([task("disconnect", desk, remove=["/server", "/nothing"]),
+                     task("again", desk, remove=["/server"])], tmp_path)
+    assert run.result("disconnect")["drift"][0]["pointer"] == "/server"
+    assert not run.result("again")["changed"]
+    assert "server" not in json.loads(desk.read_bytes().decode("utf-8-sig"))
+
+
+def test_when_missing(tmp_path):
+    missing = tmp_path / "config" / "system.json"
+    (tmp_path / "config").mkdir()
+    run = run_tasks([
+        task("fail", missing, server=SERVER),
+        task("skip", missing, server=SERVER, when_missing="skip"),
+        task("create", missing, server=SERVER, when_missing="create", settings={"env": "UAT", "region": "AMER"}),
+        task("create again", missing, server=SERVER, when_missing="create", settings={"env": "UAT",
+                                                                                       "region": "AMER"}),
+        task("no folder", tmp_path / "nowhere" / "system.json", server=SERVER, when_missing="create"),
+    ], tmp_path)
+    failed = run.result("fail")
+    assert failed["failed"] and failed["error_kind"] == "missing" and "when_missing=skip" in failed["msg"]
+    skipped = run.result("skip")
+    assert skipped["changed"] is False and skipped["exists"] is False and "not installed" in skipped["msg"]
+    assert run.result("create")["changed"] and not run.result("create again")["changed"]
+    assert missing.read_bytes() == (b'{\n    "server": {\n        "enabled": true,\n        "url": "%s"\n    },\n'
+                                    b'    "env": "UAT",\n    "region": "AMER"\n}\n' % URL.encode()) or \
+        json.loads(missing.read_bytes()) == {"env": "UAT", "region": "AMER", "server": SERVER}
+    nowhere = run.result("no folder")
+    assert nowhere["failed"] and "does not exist" in nowhere["msg"]
+    assert not (tmp_path / "nowhere").exists()
+
+
+@pytest.mark.parametrize("content, kind, fragment", [
+    (b'{\n    "server": {"url": "x",}\n}\n', "parse", "line 2, column"),
+    (b'[{"server": {}}]', "root", "an array"),
+    (b"", "parse", "empty"),
+    ('{"about": "\u00e9"}'.encode("utf-16"), "encoding", "UTF-16"),
+    (b'{"server": {"url": "a"}, "server": {"url": "b"}}', "duplicate", "twice"),
+])
+def test_bad_files_fail_clearly_and_stay_byte_identical(tmp_path, content, kind, fragment):
+    path = tmp_path / "system.json"
+    path.write_bytes(content)
+    run = run_tasks([task("apply", path, server=SERVER, backup=True)], tmp_path)
+    result = run.result("apply")
+    assert result["failed"] is True and result["error_kind"] == kind
+    assert fragment in result["msg"] and str(path) in result["msg"]
+    assert path.read_bytes() == content
+    assert sorted(os.listdir(tmp_path)) == sorted(["system.json"] + [p for p in os.listdir(tmp_path)
+                                                                      if p.startswith("play-")])
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (dict(server={"enabled": "yes please", "url": URL}), "server.enabled: must be a boolean"),
+    (dict(server={"url": "ftp://iomanager/api"}), "server.url: must be an http:// or https:// URL"),
+    (dict(server={"url": "http://iomanager.corp:4356/api"}), "plain http"),
+    (dict(server={"url": "https://u:p4ssw0rd@iomanager/api"}), "credentials inside the URL"),
+    (dict(server={"url": URL}, remove=["/server"]), "would delete /server/url"),
+    (dict(app_stores=[{"type": "rest", "details": {"path": "x"}}]), "app_stores[0]"),
+    (dict(server={"url": URL}, when_missing="sometimes"), "when_missing"),
+])
+def test_bad_settings_fail_before_any_desk_is_read(desk, tmp_path, args, fragment):
+    desk.chmod(0o000)  # would fail differently if the desk were read (root ignores this; the check is the msg)
+    run = run_tasks([task("apply", desk, **args)], tmp_path)
+    desk.chmod(0o644)
+    result = run.result("apply")
+    assert result["failed"] is True
+    assert fragment in result["msg"], result["msg"]
+    assert "p4ssw0rd" not in run.stdout
+    assert desk.read_bytes() == DESK_FILE
+
+
+def test_validate_with_vendor_schema(desk, tmp_path, vendor_schemas):
+    run = run_tasks([
+        task("unknown top-level key", desk, server=SERVER, settings={"bogusKey": 1}, validate_with=vendor_schemas),
+        task("valid", desk, server=SERVER, validate_with=vendor_schemas),
+        task("valid again", desk, server=SERVER, validate_with=vendor_schemas),
+    ], tmp_path)
+    refused = run.result("unknown top-level key")
+    assert refused["failed"] and refused["error_kind"] == "schema" and "bogusKey" in refused["msg"]
+    assert run.result("valid")["changed"] and not run.result("valid again")["changed"]
+
+
+def test_validate_with_check_mode_reads_only(desk, tmp_path, vendor_schemas):
+    run = run_tasks([task("scan", desk, server=SERVER, validate_with=vendor_schemas)], tmp_path, check=True)
+    assert run.result("scan")["changed"] is True
+    assert desk.read_bytes() == DESK_FILE
+
+
+REQUESTS = [
+    dict(server=SERVER),
+    dict(server=dict(SERVER, clientAuth="negotiate", fetchInterval=60, features={"commands": False},
+                     requests={"timeout": 30000}, cache={"enabled": True})),
+    dict(server=SERVER, crash_reporter=CRASH, app_stores=[]),
+    dict(app_stores=[{"type": "server"}, {"type": "rest", "details": {"url": "https://apps/api"}}],
+         app_stores_mode="present"),
+    dict(app_stores=[{"type": "path", "details": {"path": "./config/apps"}}], app_stores_mode="absent"),
+    dict(remove=["/server", "/crashReporter/output"], crash_reporter={"output": {"type": "local"}}),
+    dict(settings={"env": "UAT", "region": "AMER", "layouts": {"store": {"type": "server"}},
+                   "applicationPreferences": {"store": {"type": "server"}}}),
+]
+
+
+@pytest.mark.parametrize("style", ["bom-crlf-4", "lf-2", "tabs", "compact"])
+def test_conformance_every_written_file_still_validates_against_the_vendor_schema(tmp_path, style,
+                                                                                  vendor_validator):
+    value = json.loads(DESK.decode())
+    content = {
+        "bom-crlf-4": DESK_FILE,
+        "lf-2": json.dumps(value, indent=2, ensure_ascii=False).encode() + b"\n",
+        "tabs": json.dumps(value, indent="\t").encode(),
+        "compact": json.dumps(value, separators=(",", ":")).encode(),
+    }[style]
+    assert vendor_validator(content) == []
+    tasks = []
+    for idx, request in enumerate(REQUESTS):
+        if "remove" in request:
+            request = dict(request)
+            del request["crash_reporter"]
+            request["remove"] = ["/server"]
+        path = tmp_path / ("system-%d.json" % idx)
+        path.write_bytes(content)
+        tasks.append(task("request %d" % idx, path, **request))
+    run = run_tasks(tasks, tmp_path)
+    for idx in range(len(REQUESTS)):
+        result = run.result("request %d" % idx)
+        assert not result.get("failed"), result
+        written = (tmp_path / ("system-%d.json" % idx)).read_bytes()
+        assert vendor_validator(written) == [], (idx, written)
+        assert written.startswith(BOM) == content.startswith(BOM)
