@@ -67,7 +67,9 @@ def main(path):
         "SOURCE = %r\n\n"
         "SCHEMA = " % ("@interopio/schemas 10.2.0 schemas/system.json")
     )
-    sys.stdout.write(header + pprint.pformat(schema, width=118, sort_dicts=False) + "\n")
+    keys = "\n\n# Top-level keys io.Connect Desktop's schema allows (additionalProperties is false at the root).\n" \
+        "TOP_LEVEL_KEYS = " + pprint.pformat(tuple(vendor["properties"]), width=118) + "\n"
+    sys.stdout.write(header + pprint.pformat(schema, width=118, sort_dicts=False) + keys)
 
 
 if __name__ == "__main__":

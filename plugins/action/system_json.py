@@ -21,6 +21,7 @@ import tempfile
 from ansible import constants as C
 from ansible.module_utils.common.text.converters import to_bytes, to_text
 from ansible.plugins.action import ActionBase
+from ansible.utils.display import Display
 
 from ansible_collections.ioconnect.fleet.plugins.module_utils.args import CONTROLLER_ONLY, argument_spec
 from ansible_collections.ioconnect.fleet.plugins.module_utils.engine import checksum, plan
@@ -29,6 +30,9 @@ from ansible_collections.ioconnect.fleet.plugins.module_utils.jsondoc import par
 from ansible_collections.ioconnect.fleet.plugins.module_utils.masking import mask_string
 from ansible_collections.ioconnect.fleet.plugins.module_utils.merge import Request
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils import validation
+from ansible_collections.ioconnect.fleet.plugins.plugin_utils.request_schema import TOP_LEVEL_KEYS
+
+display = Display()
 
 MODULE = "ioconnect.fleet.system_json"
 
@@ -86,6 +90,11 @@ class ActionModule(ActionBase):
             request = Request.from_params(args)
         except SystemJsonError as exc:
             return _failed(str(exc), exc.kind, args["path"])
+        unknown = [key for key in request.settings if key not in TOP_LEVEL_KEYS]
+        if unknown:
+            display.warning("system_json: settings %s %s not top-level key(s) of io.Connect Desktop's system.json "
+                            "(@interopio/schemas 10.2), whose schema forbids unknown keys: check the spelling"
+                            % (", ".join(sorted(unknown)), "is" if len(unknown) == 1 else "are"))
         shapes = {}
         if request.server is not None:
             shapes["server"] = request.server

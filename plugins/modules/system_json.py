@@ -56,8 +56,8 @@ options:
     type: dict
   crash_reporter:
     description:
-      - Deep-merged into the top-level C(crashReporter) key, typically
-        C({output: {type: server, serverUrl: <io.Manager>/api/crashes}}).
+      - "Deep-merged into the top-level C(crashReporter) key, typically
+        C({output: {type: server, serverUrl: <io.Manager>/api/crashes}})."
       - When the file has no C(crashReporter) yet, the new one must hold C(companyName), C(productName),
         C(folderPath), C(enabled) and C(output), which io.Connect Desktop's schema requires.
     type: dict
