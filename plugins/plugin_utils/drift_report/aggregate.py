@@ -39,7 +39,7 @@ MAX_TEXT = 2000  # longest message kept; a module traceback is not what a desk-s
 
 
 def _text(value, limit: int = MAX_TEXT) -> str:
-    text = redact_text(value)
+    text = redact_text(value, limit)
     return text if len(text) <= limit else text[: limit - 1] + "\N{HORIZONTAL ELLIPSIS}"
 
 
