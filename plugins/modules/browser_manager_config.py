@@ -428,6 +428,14 @@ def run(module: AnsibleModule) -> dict:
     )
 
     directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory) and module.check_mode:
+        # In check mode an earlier task (the role's directory task) may only have pretended to create it.
+        result.update(changed=True, exists=False,
+                      msg="%s would be written (its directory %s does not exist yet)" % (path, directory))
+        if module._diff:
+            result["diff"] = dict(before="", after=bm.masked_text(doc, params["format"], params["esm_export"]),
+                                  before_header="%s (absent)" % path, after_header="%s (after)" % path)
+        return result
     if not os.path.isdir(directory):
         module.fail_json(
             msg="%s: directory %s does not exist; create it first (the ioconnect.fleet.browser_manager role does)"

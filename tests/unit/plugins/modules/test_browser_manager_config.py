@@ -249,3 +249,11 @@ def test_documentation_matches_argument_spec():
     compare(options, spec, "options")
     assert doc["version_added"] == "0.1.0"
     assert set(doc["attributes"]) >= {"check_mode", "diff_mode", "platform"}
+
+
+def test_missing_directory_in_check_mode_reports_a_change(capsys, tmp_path):
+    path = str(tmp_path / "nope" / "manager.json")
+    result = run_module(capsys, path=path, manager=basic_manager(), _ansible_check_mode=True, _ansible_diff=True)
+    assert result["changed"] is True and "does not exist yet" in result["msg"]
+    assert PASSWORD not in json.dumps(result) and '"password": "********"' in result["diff"]["after"]
+    assert not os.path.exists(os.path.dirname(path))

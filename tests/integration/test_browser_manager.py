@@ -1,0 +1,412 @@
+# -*- coding: utf-8 -*-
+"""ioconnect.fleet.browser_manager_config and the browser_manager role, driven by real ansible-playbook runs on
+localhost (local connection, temp dirs), plus one end-to-end run: a test Main app served on 127.0.0.1 loads
+the deployed file in headless Chromium."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+
+import pytest
+import yaml
+
+from playbook_runner import BIN, REPO, Run, ansible_env, run_tasks
+
+MODULE = "ioconnect.fleet.browser_manager_config"
+URL = "https://manager-emea.example.com/api"
+PASSWORD = "Vault-Pw-7Q9x-zz"
+BEARER = "bearer-tok-5K2m-yy"
+CHROMIUM = "/usr/bin/chromium"
+SITE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "browser", "site")
+
+
+def basic(password=PASSWORD):
+    return {"basic": {"username": "main-app", "password": password}}
+
+
+def task(name, path, manager, **args):
+    return {"name": name, MODULE: dict(path=str(path), manager=manager, **args), "ignore_errors": True}
+
+
+def read(path):
+    with open(path, "rb") as handle:
+        return handle.read()
+
+
+def everything(run: Run) -> str:
+    return run.stdout + run.stderr
+
+
+# -- the module ---------------------------------------------------------------------------------------------
+
+def test_create_then_unchanged(tmp_path):
+    target = tmp_path / "manager.json"
+    tasks = [task("deploy", target, {"url": URL, "auth": basic(), "fetchIntervalMS": 30000})]
+    first = run_tasks(tasks, tmp_path)
+    result = first.result("deploy")
+    assert first.rc == 0 and result["changed"] is True, everything(first)[-3000:]
+    doc = json.loads(read(target))
+    assert doc == {
+        "url": URL,
+        "auth": {"basic": {"username": "main-app", "password": PASSWORD}},
+        "fetchIntervalMS": 30000,
+        "tokenRefreshIntervalMS": 3600000,
+        "requests": {"timeout": 10000, "openSessionTimeout": 10000, "closeSessionTimeout": 10000},
+    }
+    assert read(target).endswith(b"}\n") and not read(target).startswith(b"\xef\xbb\xbf")
+    assert result["manager"]["auth"]["basic"]["password"] == "********"
+    assert PASSWORD not in first.stdout
+
+    before, mtime = read(target), os.stat(target).st_mtime_ns
+    second = run_tasks(tasks, tmp_path)
+    assert second.result("deploy")["changed"] is False
+    assert read(target) == before and os.stat(target).st_mtime_ns == mtime
+
+
+def test_check_mode_writes_nothing(tmp_path):
+    target = tmp_path / "manager.json"
+    run = run_tasks([task("deploy", target, {"url": URL, "auth": basic()})], tmp_path, check=True)
+    assert run.result("deploy")["changed"] is True
+    assert not target.exists()
+    # on an existing file, a change is reported and not made
+    run_tasks([task("deploy", target, {"url": URL, "auth": basic()})], tmp_path)
+    before = read(target)
+    run = run_tasks([task("deploy", target, {"url": URL, "auth": basic(), "fetchIntervalMS": 1}, backup=True)],
+                    tmp_path, check=True)
+    assert run.result("deploy")["changed"] is True
+    assert read(target) == before and sorted(os.listdir(tmp_path)) == sorted(
+        p for p in os.listdir(tmp_path) if not p.startswith("manager.json.")
+    )
+
+
+def test_diff_is_masked_in_what_users_see(tmp_path):
+    target = tmp_path / "manager.json"
+    run_tasks([task("deploy", target, {"url": URL, "auth": basic()})], tmp_path)
+    rotated = {"url": URL, "auth": basic("rotated-" + PASSWORD), "headers": {"Authorization": "Bearer " + BEARER}}
+    run = run_tasks([task("deploy", target, rotated)], tmp_path, diff=True,
+                    env={"ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.default"})
+    out = everything(run)
+    assert run.rc == 0, out[-3000:]
+    assert '+    "Authorization": "********"' in out
+    assert '-      "password": "********"' in out and '+      "password": "******** (changed)"' in out
+    assert PASSWORD not in out and BEARER not in out
+    assert json.loads(read(target))["auth"]["basic"]["password"] == "rotated-" + PASSWORD
+
+
+INVALID = [
+    ("no url", {"auth": basic()}, "manager.url: is required"),
+    ("no auth", {"url": URL}, "manager.auth: is required"),
+    ("both basic and token", {"url": URL, "auth": dict(basic(), token={"bearer": BEARER})},
+     "manager.auth: holds more than one authentication method (basic, token)"),
+    ("empty password", {"url": URL, "auth": basic("")}, "manager.auth.basic.password: must be a non-empty string"),
+    ("negative interval", {"url": URL, "auth": basic(), "fetchIntervalMS": -1},
+     "manager.fetchIntervalMS: must be a non-negative integer (milliseconds), got -1"),
+    ("negative timeout", {"url": URL, "auth": basic(), "requests": {"closeSessionTimeout": -10}},
+     "manager.requests.closeSessionTimeout: must be a non-negative integer (milliseconds), got -10"),
+    ("misspelt key", {"url": URL, "auth": basic(), "fetchIntervalMs": 1000},
+     "manager.fetchIntervalMs: is not a setting of manager"),
+    ("plain http", {"url": "http://manager.example.com/api", "auth": basic()},
+     "manager.url: plain http:// to a non-loopback host (manager.example.com)"),
+    ("credentials in url", {"url": "https://main-app:%s@manager.example.com/api" % PASSWORD, "auth": {}},
+     "manager.url: must not carry credentials"),
+]
+
+
+def test_invalid_objects_fail_with_clear_messages(tmp_path):
+    tasks = [task(name, tmp_path / ("%d.json" % i), manager) for i, (name, manager, _msg) in enumerate(INVALID)]
+    run = run_tasks(tasks, tmp_path)
+    for i, (name, _manager, expected) in enumerate(INVALID):
+        result = run.result(name)
+        assert result.get("failed") is True, (name, result)
+        assert result["error_kind"] == "schema"
+        assert expected in result["msg"], (name, result["msg"])
+        assert str(tmp_path / ("%d.json" % i)) in result["msg"] and "nothing was written" in result["msg"]
+        assert not (tmp_path / ("%d.json" % i)).exists()
+    assert PASSWORD not in everything(run) and BEARER not in everything(run)
+
+
+def test_allow_plain_http_and_loopback(tmp_path):
+    tasks = [
+        task("loopback", tmp_path / "a.json", {"url": "http://127.0.0.1:4356/api", "auth": {"username": "u"}}),
+        task("allowed", tmp_path / "b.json", {"url": "http://manager.example.com/api", "auth": {}},
+             allow_plain_http=True),
+    ]
+    run = run_tasks(tasks, tmp_path)
+    assert run.result("loopback")["changed"] is True and run.result("allowed")["changed"] is True
+
+
+def test_deprecated_keys_warn_and_are_written(tmp_path):
+    target = tmp_path / "manager.json"
+    run = run_tasks([task("deploy", target, {"url": URL, "auth": {}, "critical": True, "responseTimeoutMS": 5})],
+                    tmp_path, env={"ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.default"})
+    out = everything(run)
+    assert run.rc == 0, out[-3000:]
+    assert "manager.critical is deprecated" in out and "use manager.requests.timeout instead" in out
+    doc = json.loads(read(target))
+    assert doc["critical"] is True and doc["responseTimeoutMS"] == 5
+
+
+def test_backup(tmp_path):
+    target = tmp_path / "manager.json"
+    run_tasks([task("deploy", target, {"url": URL, "auth": basic()})], tmp_path)
+    first = read(target)
+    run = run_tasks([task("deploy", target, {"url": URL, "auth": basic(), "fetchIntervalMS": 5000}, backup=True)],
+                    tmp_path)
+    result = run.result("deploy")
+    assert result["changed"] is True and read(result["backup_file"]) == first
+    assert json.loads(read(target))["fetchIntervalMS"] == 5000
+
+
+def test_esm_variants(tmp_path):
+    tasks = [
+        task("default", tmp_path / "default.js", {"url": URL, "auth": {"token": {"bearer": BEARER}}}, format="esm"),
+        task("named", tmp_path / "named.js", {"url": URL, "auth": {}}, format="esm", esm_export="named",
+             mode="0640"),
+    ]
+    run = run_tasks(tasks, tmp_path)
+    assert run.result("default")["changed"] and run.result("named")["changed"]
+    default = read(tmp_path / "default.js").decode()
+    assert "export default {" in default and BEARER in default
+    assert "export const manager = {" in read(tmp_path / "named.js").decode()
+    assert oct(os.stat(tmp_path / "named.js").st_mode & 0o777) == "0o640"
+    assert BEARER not in everything(run)
+    again = run_tasks(tasks, tmp_path)
+    assert not again.result("default")["changed"] and not again.result("named")["changed"]
+
+
+def test_vault_password_never_appears_at_vvvv(tmp_path):
+    """The password comes from a Vault-encrypted vars file; -vvvv output (module args, invocation, results)
+    must not show it, in a normal run, a diff run and a failing run."""
+    vault_pass = tmp_path / "vault-pass"
+    vault_pass.write_text("test-vault-passphrase\n")
+    secrets = tmp_path / "secrets.yml"
+    secrets.write_text(yaml.safe_dump({"vault_manager_password": PASSWORD, "vault_manager_bearer": BEARER}))
+    env = ansible_env()
+    subprocess.run([os.path.join(BIN, "ansible-vault"), "encrypt", "--vault-password-file", str(vault_pass),
+                    str(secrets)], check=True, env=env, capture_output=True)
+    assert PASSWORD.encode() not in read(secrets)
+
+    target = tmp_path / "manager.json"
+    tasks = [
+        task("deploy", target, {"url": URL, "auth": basic("{{ vault_manager_password }}"),
+                                "headers": {"X-Api-Key": "{{ vault_manager_bearer }}"}}),
+        task("invalid", tmp_path / "bad.json", {"url": URL, "auth": dict(basic("{{ vault_manager_password }}"),
+                                                                          token={"bearer": "{{ vault_manager_bearer }}"})}),
+    ]
+    args = ["-e", "@%s" % secrets, "--vault-password-file", str(vault_pass), "-vvvv"]
+    for diff in (True, False):
+        target.unlink(missing_ok=True)
+        run = run_tasks(tasks, tmp_path, args=args, diff=diff, env={"ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.default"})
+        out = everything(run)
+        assert "TASK [deploy]" in out and "manager.auth: holds more than one authentication method" in out, out[-3000:]
+        assert PASSWORD not in out and BEARER not in out
+        assert json.loads(read(target))["auth"]["basic"]["password"] == PASSWORD
+        assert json.loads(read(target))["headers"]["X-Api-Key"] == BEARER
+
+
+# -- the role and the playbook ------------------------------------------------------------------------------
+
+TOPOLOGY = {
+    "PROD": {
+        "EMEA": {"url": "https://manager-emea.example.com/api", "auth": basic("{{ vault_prod_emea_password }}")},
+        "APAC": {"url": "https://manager-apac.example.com/api", "auth": {"token": {"bearer": BEARER}},
+                 "fetchIntervalMS": 120000},
+    },
+    "UAT": {"EMEA": {"url": "http://127.0.0.1:4356/api", "auth": {"username": "tester"}}},
+}
+
+
+def write_inventory(tmp_path, hosts: dict, **group_vars) -> str:
+    inventory = {"all": {"children": {"ioconnect_browser": {
+        "hosts": hosts,
+        "vars": dict({
+            "ansible_connection": "local",
+            "ansible_python_interpreter": sys.executable,
+            "browser_manager_config_path": str(tmp_path / "www" / "{{ inventory_hostname }}" / "ioconnect" / "manager.json"),
+            "browser_manager_owner": "{{ omit }}",
+            "browser_manager_group": "{{ omit }}",
+            "browser_manager_topology": TOPOLOGY,
+            "browser_manager_common": {"headers": {"X-Client": "main-app"}, "fetchIntervalMS": 45000},
+            "vault_prod_emea_password": PASSWORD,
+        }, **group_vars),
+    }}}}
+    path = tmp_path / "inventory.yml"
+    path.write_text(yaml.safe_dump(inventory, sort_keys=False))
+    return str(path)
+
+
+def run_playbook(inventory, *args, env=None) -> Run:
+    cmd = [os.path.join(BIN, "ansible-playbook"), "-i", inventory, os.path.join(REPO, "playbooks", "browser.yml")]
+    cmd.extend(args)
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=ansible_env(**(env or {})), timeout=600,
+                          check=False)
+    return Run(proc)
+
+
+def host_results(run: Run, task_name_start: str) -> dict:
+    for play in run.data["plays"]:
+        for task_ in play["tasks"]:
+            if task_name_start in task_["task"]["name"]:
+                return task_["hosts"]
+    return {}
+
+
+def test_role_deploys_each_pair_and_is_idempotent(tmp_path):
+    hosts = {
+        "web-prod-emea": {"ioconnect_env": "PROD", "ioconnect_region": "EMEA"},
+        "web-prod-apac": {"ioconnect_env": "PROD", "ioconnect_region": "APAC"},
+        "web-uat-emea": {"ioconnect_env": "UAT", "ioconnect_region": "EMEA"},
+    }
+    inventory = write_inventory(tmp_path, hosts)
+    first = run_playbook(inventory)
+    assert first.rc == 0, everything(first)[-4000:]
+    stats = first.data["stats"]
+    assert all(stats[h]["changed"] == 2 and stats[h]["failures"] == 0 for h in hosts), stats
+
+    def doc(host):
+        return json.loads(read(tmp_path / "www" / host / "ioconnect" / "manager.json"))
+
+    assert doc("web-prod-emea")["url"] == "https://manager-emea.example.com/api"
+    assert doc("web-prod-emea")["auth"]["basic"]["password"] == PASSWORD
+    assert doc("web-prod-emea")["fetchIntervalMS"] == 45000  # from browser_manager_common
+    assert doc("web-prod-apac")["fetchIntervalMS"] == 120000  # the pair wins
+    assert doc("web-prod-apac")["auth"] == {"token": {"bearer": BEARER}}
+    assert doc("web-uat-emea")["auth"] == {"username": "tester"}
+    assert all(doc(h)["headers"] == {"X-Client": "main-app"} for h in hosts)
+    assert PASSWORD not in first.stdout and BEARER not in first.stdout
+
+    second = run_playbook(inventory)
+    assert second.rc == 0 and all(second.data["stats"][h]["changed"] == 0 for h in hosts), second.data["stats"]
+
+    check = run_playbook(inventory, "--check", "--diff", "-e", "browser_manager_format=esm",
+                         "-e", "browser_manager_config_path=%s" % (tmp_path / "esm" / "{{ inventory_hostname }}.js"))
+    assert check.rc == 0, everything(check)[-3000:]
+    assert not (tmp_path / "esm").exists()
+
+
+def test_role_unknown_pair_fails_before_touching_anything(tmp_path):
+    hosts = {
+        "web-good": {"ioconnect_env": "PROD", "ioconnect_region": "EMEA"},
+        "web-mars": {"ioconnect_env": "PROD", "ioconnect_region": "MARS"},
+        "web-nowhere": {},
+    }
+    run = run_playbook(write_inventory(tmp_path, hosts))
+    assert run.rc != 0
+    pair = host_results(run, "Check that the env and region pair")
+    assert pair["web-mars"]["failed"] is True
+    msg = pair["web-mars"]["msg"]
+    assert "PROD/MARS is not a pair of browser_manager_topology" in msg and "nothing was changed" in msg
+    assert "PROD/EMEA" in msg and "PROD/APAC" in msg and "UAT/EMEA" in msg
+    assert PASSWORD not in everything(run) and BEARER not in everything(run)
+    named = host_results(run, "Check that this host names")
+    assert named["web-nowhere"]["failed"] is True and "set ioconnect_env and ioconnect_region" in named["web-nowhere"]["msg"]
+    assert not (tmp_path / "www" / "web-mars").exists() and not (tmp_path / "www" / "web-nowhere").exists()
+    assert (tmp_path / "www" / "web-good" / "ioconnect" / "manager.json").exists()
+
+
+def test_role_invalid_pair_names_the_field(tmp_path):
+    hosts = {"web-broken": {"ioconnect_env": "PROD", "ioconnect_region": "EMEA"}}
+    broken = {"PROD": {"EMEA": {"url": "https://m.example.com/api", "auth": basic(""), "fetchIntervalMS": -5}}}
+    run = run_playbook(write_inventory(tmp_path, hosts, browser_manager_topology=broken))
+    assert run.rc != 0
+    result = host_results(run, "Write the manager configuration")["web-broken"]
+    assert result["errors"] == ["manager.auth.basic.password: must be a non-empty string",
+                                "manager.fetchIntervalMS: must be a non-negative integer (milliseconds), got -5"]
+    assert not (tmp_path / "www" / "web-broken" / "ioconnect" / "manager.json").exists()
+
+
+def test_role_argument_specs_reject_bad_types(tmp_path):
+    hosts = {"web": {"ioconnect_env": "PROD", "ioconnect_region": "EMEA"}}
+    run = run_playbook(write_inventory(tmp_path, hosts, browser_manager_format="yaml"))
+    assert run.rc != 0
+    out = json.dumps(run.data)
+    assert "browser_manager_format" in out and "json, esm" in out
+
+
+# -- end to end: a Main app in headless Chromium -------------------------------------------------------------
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    extensions_map = {".html": "text/html", ".js": "text/javascript", ".json": "application/json", "": "text/plain"}
+    requested: list = []
+
+    def log_message(self, format, *args):  # noqa: A002 - signature of the base class
+        self.requested.append(self.path)
+
+
+@pytest.fixture
+def main_app(tmp_path):
+    """The test Main app's files in a fresh web root, served on a free 127.0.0.1 port for the test only."""
+    root = tmp_path / "webroot"
+    shutil.copytree(SITE, root)
+    _Quiet.requested = []
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(root)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield root, "http://127.0.0.1:%d" % server.server_address[1]
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(10)
+
+
+def chromium(tmp_path, url, *flags) -> subprocess.CompletedProcess:
+    profile = tmp_path / ("chromium-profile-%d" % len(list(tmp_path.glob("chromium-profile-*"))))
+    cmd = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+           "--disable-background-networking", "--disable-component-update", "--disable-sync",
+           "--disable-dev-shm-usage", "--user-data-dir=%s" % profile, "--virtual-time-budget=10000",
+           *flags, url]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
+
+
+def _assert_loopback(url):
+    host = url.split("//", 1)[1].split(":", 1)[0]
+    assert host == "127.0.0.1", url
+    assert socket.inet_aton(host)[0] == 127
+
+
+@pytest.mark.skipif(not os.path.exists(CHROMIUM),
+                    reason="%s is absent: install the Debian package 'chromium' (apt-get install -y chromium)"
+                           % CHROMIUM)
+def test_end_to_end_main_app_in_headless_chromium(tmp_path, main_app):
+    root, base = main_app
+    _assert_loopback(base)
+    topology = {"PROD": {"EMEA": {"url": "https://manager-emea.example.com/api", "auth": basic(),
+                                  "fetchIntervalMS": 42000}}}
+    common = {"requests": {"timeout": 15000}}
+    hosts = {"web-e2e": {"ioconnect_env": "PROD", "ioconnect_region": "EMEA"}}
+    inventory = write_inventory(tmp_path, hosts, browser_manager_topology=topology, browser_manager_common=common,
+                                browser_manager_config_path=str(root / "ioconnect" / "manager.json"))
+    deployed = run_playbook(inventory)
+    assert deployed.rc == 0, everything(deployed)[-3000:]
+    esm = run_playbook(inventory, "-e", "browser_manager_format=esm",
+                       "-e", "browser_manager_config_path=%s" % (root / "ioconnect" / "manager.js"))
+    assert esm.rc == 0, everything(esm)[-3000:]
+
+    shot = tmp_path / "main-app.png"
+    for query, source in (("", "/ioconnect/manager.json"), ("?esm", "/ioconnect/manager.js")):
+        page = chromium(tmp_path, base + "/" + query, "--dump-dom")
+        dom = page.stdout
+        assert page.returncode == 0 and "<dl>" in dom, (page.returncode, page.stderr[-3000:])
+        assert '<dd id="status">loaded</dd>' in dom, dom
+        assert '<dd id="source">%s</dd>' % source in dom
+        assert '<dd id="url">https://manager-emea.example.com/api</dd>' in dom
+        assert '<dd id="fetchIntervalMS">42000</dd>' in dom
+        assert '<dd id="tokenRefreshIntervalMS">3600000</dd>' in dom
+        assert '<dd id="requestsTimeout">15000</dd>' in dom
+        assert '<dd id="auth">basic (user main-app)</dd>' in dom
+        assert PASSWORD not in dom
+    assert "/ioconnect/manager.json" in _Quiet.requested and "/ioconnect/manager.js" in _Quiet.requested
+
+    page = chromium(tmp_path, base + "/", "--screenshot=%s" % shot, "--window-size=800,600",
+                    "--hide-scrollbars")
+    assert page.returncode == 0, page.stderr[-3000:]
+    assert read(shot).startswith(b"\x89PNG\r\n\x1a\n") and shot.stat().st_size > 1000
