@@ -1,0 +1,300 @@
+# -*- coding: utf-8 -*-
+"""The drift_report callback driven by the events ansible-core sends, with fake hosts, tasks and plays."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import sys
+from unittest.mock import MagicMock
+
+import pytest
+
+from ansible_collections.ioconnect.fleet.plugins.callback.drift_report import CallbackModule
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "plugin_utils"))
+import drift_fixtures as fx  # noqa: E402
+
+_ids = itertools.count()
+
+
+class Host:
+    def __init__(self, name, region=None, env=None):
+        self.name = name
+        self.vars = {}
+        if region:
+            self.vars["ioconnect_region"] = region
+        if env:
+            self.vars["ioconnect_env"] = env
+
+    def get_name(self):
+        return self.name
+
+    def get_vars(self):
+        return dict(self.vars, inventory_hostname=self.name)
+
+
+class Task:
+    def __init__(self, action, name=None, resolved=None, check_mode=True):
+        self.action = action
+        self._uuid = "task-%d" % next(_ids)
+        self._resolved_action = None
+        self._resolved = resolved or action
+        self.check_mode = check_mode
+        self.name = name or action
+
+    @property
+    def resolved_action(self):
+        return self._resolved
+
+    def get_name(self):
+        return self.name
+
+
+class Block:
+    def __init__(self, *tasks):
+        self.block = list(tasks)
+        self.rescue = []
+        self.always = []
+
+
+class VariableManager:
+    def get_vars(self, play=None, host=None, include_hostvars=True):
+        return host.get_vars()
+
+
+class Play:
+    def __init__(self, *tasks, hosts="all"):
+        self.pre_tasks = []
+        self.tasks = [Block(*tasks)]
+        self.post_tasks = []
+        self.hosts = hosts
+
+    def get_roles(self):
+        return []
+
+    def get_variable_manager(self):
+        return VariableManager()
+
+
+class Result:
+    def __init__(self, host, task, data):
+        self.host = host
+        self.task = task
+        self.result = data
+
+
+class Stats:
+    def __init__(self, failures=None, dark=None):
+        self.failures = failures or {}
+        self.dark = dark or {}
+
+
+SYSTEM_JSON = "ioconnect.fleet.system_json"
+
+
+def make_callback(tmp_path, **options):
+    cb = CallbackModule(display=MagicMock(verbosity=0))
+    cb._plugin_options = {
+        "output_dir": str(tmp_path / "report"),
+        "formats": ["json", "markdown", "html", "junit"],
+        "basename": "drift-report",
+        "region_var": "ioconnect_region",
+        "environment_var": "ioconnect_env",
+        "actions": [SYSTEM_JSON],
+        "write_empty": False,
+        "progress": "never",
+        "progress_every": 0,
+        "progress_interval": 10.0,
+        "summary_line": True,
+    }
+    cb._plugin_options.update(options)
+    return cb
+
+
+def read_report(tmp_path):
+    with open(tmp_path / "report" / "drift-report.json", encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+def statuses(report):
+    return {d["name"]: d["status"] for d in report["desks"]}
+
+
+def test_collects_plain_loop_role_and_short_name_results(tmp_path):
+    cb = make_callback(tmp_path)
+    plain = Task(SYSTEM_JSON)
+    in_role = Task("system_json", name="ioconnect.fleet.desktop : Check system.json", resolved=SYSTEM_JSON)
+    looped = Task(SYSTEM_JSON, name="installs")
+    other = Task("ansible.builtin.stat", resolved="ansible.builtin.stat")
+    hosts = {n: Host(n, "emea", "prod") for n in ("a", "b", "c", "d")}
+    cb.v2_playbook_on_start(MagicMock(_file_name="drift.yml"))
+    cb.v2_playbook_on_play_start(Play(plain, in_role, looped, other))
+    cb.v2_runner_on_ok(Result(hosts["a"], other, {"stat": {"exists": True}}))
+    cb.v2_runner_on_ok(Result(hosts["a"], plain, fx.compliant()))
+    cb.v2_runner_on_ok(Result(hosts["b"], in_role, fx.drifted()))
+    loop_result = fx.loop(fx.compliant("/u1"), fx.drifted("/u2", ("/server/url", "/env")))
+    for item in loop_result["results"]:
+        cb.v2_runner_item_on_ok(Result(hosts["c"], looped, item))
+    cb.v2_runner_on_ok(Result(hosts["c"], looped, loop_result))
+    cb.v2_runner_on_ok(Result(hosts["d"], other, {"stat": {"exists": False}}))
+    cb.v2_playbook_on_stats(Stats())
+    report = read_report(tmp_path)
+    assert statuses(report) == {"a": "compliant", "b": "drifted", "c": "drifted", "d": "not_checked"}
+    assert report["summary"]["drifted_pointers"] == 3
+    assert report["run"]["check_mode"] is True
+    assert report["run"]["playbooks"] == ["drift.yml"]
+    c = next(d for d in report["desks"] if d["name"] == "c")
+    assert [i["path"] for i in c["installs"]] == ["/u1", "/u2"]  # the loop counted once, not per item as well
+    assert sorted(os.listdir(tmp_path / "report")) == ["drift-report.html", "drift-report.json",
+                                                       "drift-report.junit.xml", "drift-report.md"]
+    assert "drift report: 2 of 4 desk(s) drifted" in cb._display.display.call_args[0][0]
+
+
+def test_failed_and_unreachable_desks_listed_apart(tmp_path):
+    cb = make_callback(tmp_path)
+    check = Task(SYSTEM_JSON)
+    facts = Task("ansible.builtin.gather_facts", name="Gathering Facts")
+    preflight = Task("ansible.builtin.assert", name="desktop : preflight")
+    hosts = {n: Host(n, "amer", "uat") for n in ("ok", "parse", "gone", "pre", "rescued", "late")}
+    cb.v2_playbook_on_play_start(Play(check))
+    cb.v2_runner_on_unreachable(Result(hosts["gone"], facts, {"msg": "Connection refused", "unreachable": True}))
+    cb.v2_runner_on_failed(Result(hosts["pre"], preflight, {"msg": "unknown env/region pair"}))
+    cb.v2_runner_on_failed(Result(hosts["rescued"], preflight, {"msg": "rescued later"}))
+    cb.v2_runner_on_ok(Result(hosts["rescued"], check, fx.compliant()))
+    cb.v2_runner_on_failed(Result(hosts["parse"], check, {k: v for k, v in fx.failed().items() if k != "failed"}))
+    cb.v2_runner_on_ok(Result(hosts["ok"], check, fx.compliant()))
+    cb.v2_runner_on_ok(Result(hosts["late"], check, fx.drifted()))
+    # a failure after the check (e.g. fail-on-drift) does not hide the desk's drift
+    cb.v2_runner_on_failed(Result(hosts["late"], Task("ansible.builtin.fail"), {"msg": "Drift found"}))
+    cb.v2_playbook_on_stats(Stats(failures={"pre": 1, "parse": 1, "late": 1}, dark={"gone": 1}))
+    report = read_report(tmp_path)
+    assert statuses(report) == {"ok": "compliant", "parse": "failed", "gone": "unreachable", "pre": "failed",
+                                "rescued": "compliant", "late": "drifted"}
+    pre = next(d for d in report["desks"] if d["name"] == "pre")
+    assert pre["errors"] == [{"kind": "failed", "task": "desktop : preflight", "msg": "unknown env/region pair"}]
+    assert report["desks_by_status"]["failed"] == ["parse", "pre"]
+    assert report["desks_by_status"]["unreachable"] == ["gone"]
+
+
+def test_ignored_failures_do_not_count(tmp_path):
+    cb = make_callback(tmp_path)
+    check = Task(SYSTEM_JSON)
+    probe = Task("ansible.builtin.command")
+    host = Host("d1", "emea", "dev")
+    cb.v2_playbook_on_play_start(Play(check))
+    cb.v2_runner_on_failed(Result(host, probe, {"msg": "probe failed"}), ignore_errors=True)
+    cb.v2_runner_on_ok(Result(host, check, fx.compliant()))
+    cb.v2_playbook_on_stats(Stats())
+    assert statuses(read_report(tmp_path)) == {"d1": "compliant"}
+
+
+def test_no_drift_play_writes_nothing(tmp_path):
+    cb = make_callback(tmp_path)
+    other = Task("ansible.builtin.ping")
+    cb.v2_playbook_on_play_start(Play(other))
+    cb.v2_runner_on_ok(Result(Host("x"), other, {"ping": "pong"}))
+    cb.v2_playbook_on_stats(Stats())
+    assert not (tmp_path / "report").exists()
+    cb._display.display.assert_not_called()
+
+
+def test_all_unreachable_before_any_check_still_reported(tmp_path):
+    cb = make_callback(tmp_path, formats=["json"])
+    check = Task(SYSTEM_JSON)
+    facts = Task("ansible.builtin.gather_facts")
+    cb.v2_playbook_on_play_start(Play(check))  # the play holds a check: it is a drift play
+    for name in ("a", "b"):
+        cb.v2_runner_on_unreachable(Result(Host(name, "apac", "prod"), facts, {"unreachable": True, "msg": "timeout"}))
+    cb.v2_playbook_on_stats(Stats(dark={"a": 1, "b": 1}))
+    report = read_report(tmp_path)
+    assert statuses(report) == {"a": "unreachable", "b": "unreachable"}
+    assert report["by_region"]["apac"]["unreachable"] == 2
+    assert os.listdir(tmp_path / "report") == ["drift-report.json"]
+
+
+def test_hundreds_of_desks_and_progress(tmp_path):
+    cb = make_callback(tmp_path, progress="always", progress_every=50, formats=["json"])
+    check = Task(SYSTEM_JSON)
+    play = Play(check)
+    cb.v2_playbook_on_play_start(play)
+    cb._meter.total = 600
+    cb._meter.min_gap = 0
+    expected = {}
+    for i in range(600):
+        host = Host("desk-%03d" % i, ["emea", "amer"][i % 2], ["prod", "uat", "dev"][i % 3])
+        if i % 7 == 0:
+            cb.v2_runner_on_ok(Result(host, check, fx.drifted()))
+            expected[host.name] = "drifted"
+        elif i % 11 == 0:
+            cb.v2_runner_on_failed(Result(host, check, {"msg": "broken", "error_kind": "parse"}))
+            expected[host.name] = "failed"
+        else:
+            cb.v2_runner_on_ok(Result(host, check, fx.compliant()))
+            expected[host.name] = "compliant"
+    cb.v2_playbook_on_stats(Stats())
+    report = read_report(tmp_path)
+    assert statuses(report) == expected
+    lines = [c[0][0] for c in cb._display.display.call_args_list if c[0][0].startswith("drift: ")]
+    assert len(lines) == 12
+    assert lines[-1].startswith("drift: 600 / 600 desks done (100%), 86 drifted")
+
+
+def test_region_from_templated_var_and_unknown(tmp_path):
+    cb = make_callback(tmp_path)
+    check = Task(SYSTEM_JSON)
+    cb.v2_playbook_on_play_start(Play(check))
+    cb.v2_runner_on_ok(Result(Host("nolabels"), check, fx.compliant()))
+    cb.v2_playbook_on_stats(Stats())
+    desk = read_report(tmp_path)["desks"][0]
+    assert (desk["region"], desk["environment"]) == ("unknown", "unknown")
+
+
+def test_report_errors_never_break_the_run(tmp_path):
+    target = tmp_path / "file"
+    target.write_text("not a folder")
+    cb = make_callback(tmp_path, output_dir=str(target))
+    check = Task(SYSTEM_JSON)
+    cb.v2_playbook_on_play_start(Play(check))
+    cb.v2_runner_on_ok(Result(Host("a"), check, fx.compliant()))
+    cb.v2_playbook_on_stats(Stats())
+    assert "no drift report written" in cb._display.warning.call_args[0][0]
+
+
+def test_no_secret_reaches_the_files(tmp_path):
+    cb = make_callback(tmp_path)
+    check = Task(SYSTEM_JSON)
+    cb.v2_playbook_on_play_start(Play(check))
+    cb.v2_runner_on_ok(Result(Host("leaky", "emea", "prod"), check, fx.leaky()))
+    cb.v2_runner_on_failed(Result(Host("msg", "emea", "prod"), check, {
+        "msg": "cannot reach https://svc:%s@mgr.example/api with token=%s" % (fx.SECRETS[5], fx.SECRETS[1])}))
+    cb.v2_playbook_on_stats(Stats())
+    for name in os.listdir(tmp_path / "report"):
+        text = (tmp_path / "report" / name).read_text(encoding="utf-8")
+        for secret in fx.SECRETS:
+            assert secret not in text, (name, secret)
+
+
+def test_documentation_is_valid_yaml_with_ini_and_env():
+    import yaml
+
+    from ansible_collections.ioconnect.fleet.plugins.callback import drift_report
+
+    doc = yaml.safe_load(drift_report.DOCUMENTATION)
+    assert doc["type"] == "notification"
+    assert doc["version_added"] == "0.1.0"
+    for name, option in doc["options"].items():
+        assert option["type"] and "description" in option, name
+        assert option["ini"][0]["section"] == "ioconnect_drift_report", name
+        assert option["env"][0]["name"].startswith("IOCONNECT_DRIFT_REPORT_"), name
+    assert CallbackModule.CALLBACK_TYPE == "notification"
+    assert CallbackModule.CALLBACK_NEEDS_ENABLED is True
+
+
+@pytest.mark.parametrize("mode, tty, expected", [("auto", True, True), ("auto", False, False),
+                                                 ("always", False, True), ("never", True, False)])
+def test_progress_modes(tmp_path, monkeypatch, mode, tty, expected):
+    cb = make_callback(tmp_path, progress=mode)
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: tty, raising=False)
+    assert cb._progress_enabled() is expected
