@@ -198,8 +198,9 @@ def test_vault_password_never_appears_at_vvvv(tmp_path):
     tasks = [
         task("deploy", target, {"url": URL, "auth": basic("{{ vault_manager_password }}"),
                                 "headers": {"X-Api-Key": "{{ vault_manager_bearer }}"}}),
-        task("invalid", tmp_path / "bad.json", {"url": URL, "auth": dict(basic("{{ vault_manager_password }}"),
-                                                                          token={"bearer": "{{ vault_manager_bearer }}"})}),
+        task("invalid", tmp_path / "bad.json",
+             {"url": URL, "auth": dict(basic("{{ vault_manager_password }}"),
+                                       token={"bearer": "{{ vault_manager_bearer }}"})}),
     ]
     args = ["-e", "@%s" % secrets, "--vault-password-file", str(vault_pass), "-vvvv"]
     for diff in (True, False):
