@@ -28,10 +28,11 @@ description:
     found, check skipped) is listed as C(not_checked).
   - Values are masked again before anything is written (secret-like keys, credentials in URLs, C(Bearer) tokens),
     whatever the module sent.
-  - On long runs a progress line (desks checked out of the play's desks, drift so far) is printed at most every
-    O(progress_every) desks or O(progress_interval) seconds; by default only when standard output is a terminal.
-  - This is a notification callback. Enabling it changes nothing else in the run's output, except the progress
-    lines and one closing line naming the report files (see O(summary_line)).
+  - On long runs a progress line (desks done out of the play's desks, drift so far) is printed at most every
+    O(progress_every) desks or O(progress_interval) seconds; by default only when standard error is a terminal.
+  - This is a notification callback. Enabling it changes nothing else (no task, no result, no byte of standard
+    output); it adds only the progress lines and one closing line naming the report files, on standard error (see
+    O(progress) and O(summary_line)).
   - Runs in which no play checks desks with M(ioconnect.fleet.system_json) write nothing, so the callback can stay
     enabled for every playbook without overwriting the last drift report.
 requirements:
@@ -126,8 +127,10 @@ options:
         key: write_empty
   progress:
     description:
-      - When to print progress lines. C(auto) prints them only when standard output is a terminal (not in CI or
+      - When to print progress lines. C(auto) prints them only when standard error is a terminal (not in CI or
         AWX logs); C(always) and C(never) say what they mean.
+      - Progress and closing lines go to standard error, so a machine-readable stdout callback (for example
+        C(ansible.posix.json)) stays parseable.
     type: str
     choices: [auto, always, never]
     default: auto
@@ -160,9 +163,11 @@ options:
         key: progress_interval
   summary_line:
     description:
-      - Print one closing line with the counts and the report files.
-    type: bool
-    default: true
+      - When to print one closing line with the counts and the report files. C(auto) prints it only when standard
+        error is a terminal.
+    type: str
+    choices: [auto, always, never]
+    default: auto
     env:
       - name: IOCONNECT_DRIFT_REPORT_SUMMARY_LINE
     ini:
@@ -413,13 +418,17 @@ class CallbackModule(CallbackBase):
 
     # -- progress ----------------------------------------------------------------------------------------------
     def _progress_enabled(self) -> bool:
-        mode = self.get_option("progress")
-        if mode == "never":
+        return self._wanted(self.get_option("progress"))
+
+    @staticmethod
+    def _wanted(mode) -> bool:
+        """auto: only for a person watching a terminal, never in CI logs or AWX job output."""
+        if mode in ("never", False):
             return False
-        if mode == "always":
+        if mode in ("always", True):
             return True
         try:
-            return sys.stdout.isatty()
+            return sys.stderr.isatty()
         except Exception:
             return False
 
@@ -438,7 +447,7 @@ class CallbackModule(CallbackBase):
             status = self._collector.desk(name).status
             if status in counts:
                 counts[status] += 1
-        self._display.display(self._meter.line(done, counts))
+        self._display.display(self._meter.line(done, counts), stderr=True)
 
     # -- end of run --------------------------------------------------------------------------------------------
     def v2_playbook_on_stats(self, stats):
@@ -457,13 +466,13 @@ class CallbackModule(CallbackBase):
             })
             written = write_reports(report, self.get_option("output_dir"), self.get_option("formats"),
                                     self.get_option("basename"))
-            if self.get_option("summary_line") and written:
+            if self._wanted(self.get_option("summary_line")) and written:
                 summary = report["summary"]
                 main = written.get("html") or next(iter(written.values()))
                 self._display.display(
                     "drift report: %d of %d desk(s) drifted (%d pointer(s)), %d failed, %d unreachable -> %s" % (
                         summary["drifted"], summary["desks"], summary["drifted_pointers"], summary["failed"],
-                        summary["unreachable"], main))
+                        summary["unreachable"], main), stderr=True)
         except Exception as exc:
             self._display.warning("ioconnect.fleet.drift_report: no drift report written: %s" % exc)
 

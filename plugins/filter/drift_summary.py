@@ -13,7 +13,7 @@ author:
   - ioconnect.fleet maintainers
 description:
   - Reads, for every desk of the play, the variables named in O(result_vars) (results registered from
-    M(ioconnect.fleet.system_json): plain, loop results with C(results), or lists of either) and returns the
+    M(ioconnect.fleet.system_json), plain or loop results with C(results), or lists of either) and returns the
     numbers of desks checked, drifted, compliant, failed and unreachable, per region and per environment, and the
     names of the drifted, failed and unreachable desks.
   - Made for C(ansible.builtin.set_stats) (AWX/AAP job artifacts) and for failing a run on drift; the

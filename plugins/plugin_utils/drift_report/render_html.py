@@ -67,6 +67,7 @@ code,.v{font-family:ui-monospace,SFMono-Regular,Consolas,monospace;font-size:12p
 details summary{cursor:pointer}
 .empty{color:#55606c;font-style:italic}
 tr[hidden]{display:none}
+td.name{white-space:nowrap;font-weight:600}
 """
 
 JS = """
@@ -136,7 +137,29 @@ JS = """
     el.addEventListener('input', apply);
     el.addEventListener('change', apply);
   });
-  apply();
+  // A link can carry a view: #status=drifted&region=emea&environment=prod&q=server&sort=drift&dir=desc
+  function fromHash() {
+    var params = {};
+    location.hash.replace(/^#/, '').split('&').forEach(function (pair) {
+      var i = pair.indexOf('=');
+      if (i > 0) { params[decodeURIComponent(pair.slice(0, i))] = decodeURIComponent(pair.slice(i + 1)); }
+    });
+    [['status', status], ['region', region], ['environment', env]].forEach(function (p) {
+      if (params[p[0]] !== undefined) {
+        var known = Array.prototype.some.call(p[1].options, function (o) { return o.value === params[p[0]]; });
+        p[1].value = known ? params[p[0]] : '';
+      }
+    });
+    if (params.q !== undefined) { text.value = params.q; }
+    var th = headers.filter(function (h) { return h.dataset.key === params.sort; })[0];
+    if (th) {
+      th.setAttribute('aria-sort', params.dir === 'desc' ? 'ascending' : 'descending');
+      th.click();
+    }
+    apply();
+  }
+  window.addEventListener('hashchange', fromHash);
+  fromHash();
 }());
 """ % {"rank": "{%s}" % ", ".join("%s: %d" % (s, i) for s, i in STATUS_RANK.items())}
 
@@ -270,7 +293,9 @@ def _desk_table(desks: list) -> str:
         '<th data-key="drift" data-type="number" class="num">Drifted pointers</th>'
         "<th>Details</th></tr></thead><tbody>",
     ]
-    for desk in desks:
+    # What needs attention first; the JSON keeps region/environment/name order.
+    attention = {status: index for index, status in enumerate(("drifted", "failed", "unreachable", "not_checked"))}
+    for desk in sorted(desks, key=lambda d: attention.get(d["status"], len(attention))):
         out.append(
             '<tr class="desk" data-name="%s" data-region="%s" data-environment="%s" data-status="%s" data-drift="%d">'
             '<td class="name">%s</td><td>%s</td><td>%s</td><td><span class="badge %s">%s</span></td>'

@@ -107,7 +107,7 @@ def make_callback(tmp_path, **options):
         "progress": "never",
         "progress_every": 0,
         "progress_interval": 10.0,
-        "summary_line": True,
+        "summary_line": "always",
     }
     cb._plugin_options.update(options)
     return cb
@@ -296,5 +296,17 @@ def test_documentation_is_valid_yaml_with_ini_and_env():
                                                  ("always", False, True), ("never", True, False)])
 def test_progress_modes(tmp_path, monkeypatch, mode, tty, expected):
     cb = make_callback(tmp_path, progress=mode)
-    monkeypatch.setattr(sys.stdout, "isatty", lambda: tty, raising=False)
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: tty, raising=False)
     assert cb._progress_enabled() is expected
+
+
+def test_lines_go_to_stderr_only(tmp_path):
+    cb = make_callback(tmp_path, progress="always", progress_every=1)
+    check = Task(SYSTEM_JSON)
+    cb.v2_playbook_on_play_start(Play(check))
+    cb._meter.min_gap = 0
+    cb.v2_runner_on_ok(Result(Host("a"), check, fx.compliant()))
+    cb.v2_playbook_on_stats(Stats())
+    calls = cb._display.display.call_args_list
+    assert len(calls) == 2
+    assert all(c.kwargs.get("stderr") is True for c in calls)
