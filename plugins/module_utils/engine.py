@@ -69,6 +69,17 @@ class Plan:
 
 def plan(raw, request: Request, path: str, when_missing: str = "fail", newline: str = "\n") -> Plan:
     """raw: the file's bytes, or None when it does not exist."""
+    try:
+        return _plan(raw, request, path, when_missing, newline)
+    except RecursionError:
+        # Parsing, comparing and masking recurse once per level; a file nested hundreds of levels deep
+        # (never a real system.json) must end in a clear error, not a traceback.
+        raise SystemJsonError(
+            "%s nests objects or arrays too deeply (hundreds of levels) to be merged safely; no io.Connect Desktop "
+            "setting needs that. Check the file for corruption; it was left unchanged." % path, kind="parse")
+
+
+def _plan(raw, request, path, when_missing, newline):
     if when_missing not in WHEN_MISSING:
         raise SystemJsonError("when_missing must be one of %s, not %r" % (", ".join(WHEN_MISSING), when_missing))
     if raw is None:
