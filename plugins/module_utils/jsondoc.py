@@ -199,9 +199,11 @@ class Document:
         try:
             json.loads(text, object_pairs_hook=_pairs_no_duplicates, parse_constant=_reject_constant)
         except json.JSONDecodeError as exc:
+            # json's own message for a control character ends in " at"; we add the position ourselves.
+            reason = exc.msg[:-3] if exc.msg.endswith(" at") else exc.msg
             raise SystemJsonError(
                 "%s is not valid JSON: %s at line %d, column %d. io.Connect Desktop cannot read it either: fix it by "
-                "hand or restore a backup. The file was left unchanged." % (self.path, exc.msg, exc.lineno, exc.colno),
+                "hand or restore a backup. The file was left unchanged." % (self.path, reason, exc.lineno, exc.colno),
                 kind="parse")
         except (_DuplicateKey, _BadConstant, ValueError):
             pass
