@@ -290,7 +290,9 @@ diff:
 
 import base64
 import os
+import shutil
 import tempfile
+import time
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
@@ -308,9 +310,10 @@ def _fail(module, path, message, kind, **extra):
 
 def _read(module, given, path):
     """The file's bytes, or None when it does not exist."""
-    if os.path.islink(path) and not os.path.exists(path):
+    link = os.path.expanduser(given)  # path is already resolved: a dangling link is seen on the given name
+    if os.path.islink(link) and not os.path.exists(link):
         _fail(module, given, "%s is a symbolic link to %s, which does not exist; fix or remove the link"
-              % (given, os.readlink(path)), "io")
+              % (given, os.readlink(link)), "io")
     if os.path.isdir(path):
         _fail(module, given, "%s is a directory, not a file; check path (it should name system.json)" % given, "io")
     try:
@@ -322,28 +325,62 @@ def _read(module, given, path):
         _fail(module, given, "cannot read %s: %s" % (given, to_native(exc.strerror or exc)), "io")
 
 
+class _WriteError(Exception):
+    """Writing failed; the desk's file is untouched. The message is for the user."""
+
+
+def _cause(exc) -> str:
+    """The OS reason behind an exception (ansible-core's atomic_move wraps OSError in a bare Exception)."""
+    while exc is not None:
+        if isinstance(exc, OSError) and exc.strerror:
+            return to_native(exc.strerror)
+        exc = exc.__cause__ or exc.__context__
+    return "unknown error"
+
+
+def _backup(module, given, path):
+    """A timestamped copy, named as AnsibleModule.backup_local names it, never left half-written.
+
+    Not preserved_copy: it also copies chattr attributes, so a backup of an immutable file became immutable
+    and could not be removed when the write then failed."""
+    dest = "%s.%s.%s" % (path, os.getpid(), time.strftime("%Y-%m-%d@%H:%M:%S~"))
+    try:
+        shutil.copy2(path, dest)
+        if module.selinux_enabled():
+            module.set_context_if_different(dest, module.selinux_context(path), False)
+        info = os.stat(path)
+        try:
+            os.chown(dest, info.st_uid, info.st_gid)
+        except PermissionError:
+            pass  # not root: the copy stays ours, as with backup_local
+    except (OSError, shutil.Error) as exc:
+        if os.path.lexists(dest):
+            os.unlink(dest)  # a truncated copy would pass for a good backup
+        raise _WriteError("cannot back up %s before writing (%s): %s; nothing was written"
+                          % (given, dest, _cause(exc)))
+    return dest
+
+
 def _write(module, given, path, data):
-    """Replace path with data atomically; on any failure the original is untouched."""
+    """Replace path with data atomically; on any failure the original is untouched and no temp file stays."""
     folder = os.path.dirname(path) or "."
     if not os.path.isdir(folder):
-        _fail(module, given, "cannot create %s: the folder %s does not exist (is io.Connect Desktop installed "
-              "there?)" % (given, folder), "io")
+        raise _WriteError("cannot create %s: the folder %s does not exist (is io.Connect Desktop installed "
+                          "there?)" % (given, folder))
     try:
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=".%s." % os.path.basename(path), suffix=".tmp")
     except OSError as exc:
-        _fail(module, given, "cannot write in %s: %s; the file was left unchanged" % (folder, to_native(exc.strerror)),
-              "io")
+        raise _WriteError("cannot write %s: no temporary file can be made in %s (%s); the file was left unchanged"
+                          % (given, folder, _cause(exc)))
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-    except OSError as exc:
-        os.unlink(tmp)
-        _fail(module, given, "cannot write %s: %s; the file was left unchanged" % (given, to_native(exc.strerror)),
-              "io")
-    try:
         module.atomic_move(tmp, path, unsafe_writes=False)
+    except Exception as exc:  # pylint: disable=broad-except - atomic_move raises a bare Exception
+        raise _WriteError("cannot write %s: %s (is it read-only, locked or on a full disk?); the file was left "
+                          "unchanged" % (given, _cause(exc)))
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
@@ -377,9 +414,21 @@ def main():
         module.exit_json(**result)
 
     if result_plan.changed and not module.check_mode:
-        if raw is not None and params["backup"]:
-            result["backup_file"] = module.backup_local(path)
-        _write(module, given, path, result_plan.new_bytes)
+        backup_file = None
+        try:
+            if raw is not None and params["backup"]:
+                backup_file = _backup(module, given, path)
+            _write(module, given, path, result_plan.new_bytes)
+        except _WriteError as exc:
+            message = str(exc)
+            if backup_file:
+                try:
+                    os.unlink(backup_file)  # nothing was written, so there is nothing to restore
+                except OSError:
+                    message += "; the backup %s was kept" % backup_file
+            _fail(module, given, message, "io")
+        if backup_file:
+            result["backup_file"] = backup_file
     module.exit_json(**result)
 
 
