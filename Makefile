@@ -19,6 +19,10 @@ VENV ?= .venv
 BIN := $(CURDIR)/$(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 BUILD := $(CURDIR)/build
+# Scratch trees that hold a copy of the collection under ansible_collections/ioconnect/fleet live outside the work
+# tree: a clone that itself sits in an ansible_collections/ tree would otherwise nest one collection in another,
+# and Ansible would resolve names to the outer one. One folder per checkout, so two clones can test at once.
+GATES_TMP ?= $(or $(TMPDIR),/tmp)/ioconnect-fleet-gates-$(shell printf %s '$(CURDIR)' | md5sum | cut -c1-10)
 # A collections path holding only this work tree (a symlink), for tools that look collections up by name.
 DEV_COLLECTIONS := $(BUILD)/dev-collections
 
@@ -61,7 +65,7 @@ lint: $(STAMP) ## ansible-lint, production profile (.ansible-lint)
 	$(BIN)/ansible-lint --profile production
 
 docs-lint: $(STAMP) ## antsibull-docs lint-collection-docs --plugin-docs
-	tree=$$(tests/tools/collection-tree.sh $(BUILD)/docs-lint) && \
+	tree=$$(tests/tools/collection-tree.sh $(GATES_TMP)/docs-lint) && \
 	cd "$$tree" && $(BIN)/antsibull-docs lint-collection-docs --plugin-docs --validate-collection-refs dependent .
 
 unit: $(STAMP) dev-collections ## pytest tests/unit (pytest-ansible puts the collection on the import path)
@@ -73,17 +77,17 @@ integration: $(STAMP) dev-collections ## pytest tests/integration (playbooks aga
 molecule: $(STAMP) dev-collections ## molecule test --all (scenarios under extensions/molecule)
 	ANSIBLE_COLLECTIONS_PATH=$(DEV_COLLECTIONS) tests/tools/molecule.sh
 
-sanity: $(STAMP) ## ansible-test sanity on a copy under build/sanity/ansible_collections/ioconnect/fleet
-	tests/tools/sanity.sh $(BUILD)/sanity
+sanity: $(STAMP) ## ansible-test sanity on a git snapshot of the work tree (offline pip bootstrap)
+	tests/tools/sanity.sh $(GATES_TMP)/sanity
 
 build-install: $(STAMP) ## Build the artifact, install it into a fresh path, run tests/tools/smoke.yml with it
-	tests/tools/build-install.sh $(BUILD)/build-install
+	tests/tools/build-install.sh $(GATES_TMP)/build-install
 
 ee: $(STAMP) ## ansible-builder create: prove execution-environment.yml is valid
-	tests/tools/ee.sh $(BUILD)/ee
+	tests/tools/ee.sh $(GATES_TMP)/ee
 
 docs: $(STAMP) ## Build the antsibull-docs HTML site into docs/site/
 	docs/build-docs.sh docs/site
 
 clean: ## Remove build output (keeps the virtualenv)
-	rm -rf $(BUILD) docs/site tests/output collections
+	rm -rf $(BUILD) $(GATES_TMP) docs/site tests/output collections .ansible

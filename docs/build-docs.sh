@@ -11,11 +11,13 @@ out=${1:-$root/docs/site}
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 src="$root/build/docs-src"
-colls="$root/build/docs-collections"
+# Outside the work tree, so the copy is never nested in another ansible_collections/ tree.
+colls=$(mktemp -d)
+trap 'rm -rf "$colls"' EXIT
 
-# antsibull-docs looks the collection up by name: give it a collections path holding only this work tree.
-mkdir -p "$colls/ansible_collections/ioconnect"
-ln -sfn "$root" "$colls/ansible_collections/ioconnect/fleet"
+# antsibull-docs looks the collection up by name: give it a collections path holding a copy of this work tree
+# (a copy, not a symlink: ansible-doc does not list the roles of a symlinked collection).
+"$root/tests/tools/collection-tree.sh" "$colls" >/dev/null
 export ANSIBLE_COLLECTIONS_PATH="$colls"
 
 rm -rf "$src"

@@ -46,9 +46,16 @@ ANSIBLE_DOCS_LABELS = {
 OWN_PREFIX = 'ansible_collections.ioconnect.fleet.'
 
 
-def _ansible_docs_url(target):
+def _ansible_docs_url(reftype, target):
+    if reftype == 'envvar':
+        # ansible-core's own settings (E(ANSIBLE_CALLBACKS_ENABLED)); the collection's are pages of this site.
+        if target.startswith('ANSIBLE_'):
+            return ANSIBLE_DOCS + 'reference_appendices/config.html#envvar-' + target
+        return None
     if target in ANSIBLE_DOCS_LABELS:
         return ANSIBLE_DOCS + ANSIBLE_DOCS_LABELS[target]
+    if target.endswith('_plugins') and target.count('_') == 1:
+        return ANSIBLE_DOCS + 'plugins/' + target[:-len('_plugins')] + '.html'
     if target.startswith('ansible_collections.') and not target.startswith(OWN_PREFIX):
         # ansible_collections.NS.NAME.PLUGIN_TYPE[__ANCHOR] -> collections/NS/NAME/PLUGIN_TYPE.html[#ANCHOR]
         page, _sep, anchor = target[len('ansible_collections.'):].partition('__')
@@ -60,9 +67,9 @@ def _ansible_docs_url(target):
 
 
 def _resolve_ansible_docs(app, env, node, contnode):
-    if node.get('refdomain') != 'std' or node.get('reftype') != 'ref':
+    if node.get('refdomain') != 'std' or node.get('reftype') not in ('ref', 'envvar'):
         return None
-    url = _ansible_docs_url(node.get('reftarget', ''))
+    url = _ansible_docs_url(node.get('reftype'), node.get('reftarget', ''))
     if url is None:
         return None
     from docutils import nodes

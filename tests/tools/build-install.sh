@@ -18,7 +18,7 @@ echo "artifact: $artifact ($(tar tzf "$artifact" | wc -l) entries)"
 
 site=$(python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
 export ANSIBLE_COLLECTIONS_PATH="$work/collections:$site"
-ansible-galaxy collection install "$artifact" --collections-path "$work/collections" --no-deps
+ansible-galaxy collection install "$artifact" --collections-path "$work/collections" --no-deps --force
 export ANSIBLE_COLLECTIONS_SCAN_SYS_PATH=false
 export ANSIBLE_RETRY_FILES_ENABLED=false
 # Fail unless the collection resolves to the installed copy, with its dependency present.
