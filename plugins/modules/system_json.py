@@ -328,6 +328,20 @@ def _read(module, given, path):
 class _WriteError(Exception):
     """Writing failed; the desk's file is untouched. The message is for the user."""
 
+    kind = "io"
+
+
+class _Conflict(_WriteError):
+    kind = "conflict"
+
+
+def _current_checksum(path):
+    try:
+        with open(path, "rb") as handle:
+            return checksum(handle.read())
+    except FileNotFoundError:
+        return checksum(None)
+
 
 def _cause(exc) -> str:
     """The OS reason behind an exception (ansible-core's atomic_move wraps OSError in a bare Exception)."""
@@ -361,8 +375,11 @@ def _backup(module, given, path):
     return dest
 
 
-def _write(module, given, path, data):
-    """Replace path with data atomically; on any failure the original is untouched and no temp file stays."""
+def _write(module, given, path, data, expected):
+    """Replace path with data atomically; on any failure the original is untouched and no temp file stays.
+
+    expected: checksum of the bytes the merge was made from. Merging a big file takes seconds; a file saved by
+    someone else meanwhile is not overwritten with a merge of its old content."""
     folder = os.path.dirname(path) or "."
     if not os.path.isdir(folder):
         raise _WriteError("cannot create %s: the folder %s does not exist (is io.Connect Desktop installed "
@@ -377,7 +394,14 @@ def _write(module, given, path, data):
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
+        current = _current_checksum(path)
+        if current != expected:
+            raise _Conflict("%s changed on the desk while it was being merged (checksum %s, expected %s): another "
+                            "process is editing it. Nothing was written; run the task again."
+                            % (given, current, expected))
         module.atomic_move(tmp, path, unsafe_writes=False)
+    except _WriteError:
+        raise
     except Exception as exc:  # pylint: disable=broad-except - atomic_move raises a bare Exception
         raise _WriteError("cannot write %s: %s (is it read-only, locked or on a full disk?); the file was left "
                           "unchanged" % (given, _cause(exc)))
@@ -418,7 +442,7 @@ def main():
         try:
             if raw is not None and params["backup"]:
                 backup_file = _backup(module, given, path)
-            _write(module, given, path, result_plan.new_bytes)
+            _write(module, given, path, result_plan.new_bytes, result_plan.original_checksum)
         except _WriteError as exc:
             message = str(exc)
             if backup_file:
@@ -426,7 +450,7 @@ def main():
                     os.unlink(backup_file)  # nothing was written, so there is nothing to restore
                 except OSError:
                     message += "; the backup %s was kept" % backup_file
-            _fail(module, given, message, "io")
+            _fail(module, given, message, exc.kind)
         if backup_file:
             result["backup_file"] = backup_file
     module.exit_json(**result)
