@@ -19,6 +19,7 @@ import shutil
 import tempfile
 
 from ansible import constants as C
+from ansible.module_utils.common.parameters import remove_values
 from ansible.module_utils.common.text.converters import to_bytes, to_text
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
@@ -27,7 +28,7 @@ from ansible_collections.ioconnect.fleet.plugins.module_utils.args import CONTRO
 from ansible_collections.ioconnect.fleet.plugins.module_utils.engine import checksum, plan
 from ansible_collections.ioconnect.fleet.plugins.module_utils.errors import SystemJsonError
 from ansible_collections.ioconnect.fleet.plugins.module_utils.jsondoc import parse_bytes
-from ansible_collections.ioconnect.fleet.plugins.module_utils.masking import mask_string
+from ansible_collections.ioconnect.fleet.plugins.module_utils.masking import mask_string, secret_values
 from ansible_collections.ioconnect.fleet.plugins.module_utils.merge import Request
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils import validation
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.request_schema import TOP_LEVEL_KEYS
@@ -52,6 +53,18 @@ class ActionModule(ActionBase):
     _VALID_ARGS = frozenset(argument_spec(private=False))
 
     def run(self, tmp=None, task_vars=None):
+        result = self._run(tmp, task_vars)
+        if result.get("failed"):
+            # Messages made here (a schema error quoting a wrong-typed value, a Windows write error) never pass
+            # through a module's no_log_values: the request's secrets are scrubbed from them here.
+            secrets = set()
+            for option in ("server", "crash_reporter", "settings", "app_stores"):
+                secrets |= secret_values(self._task.args.get(option))
+            if secrets:
+                result = remove_values(result, secrets)
+        return result
+
+    def _run(self, tmp=None, task_vars=None):
         task_vars = task_vars or {}
         result = super().run(tmp, task_vars)
         del tmp
