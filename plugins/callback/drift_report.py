@@ -11,7 +11,7 @@ type: notification
 short_description: Write one fleet drift report per run from the results of ioconnect.fleet.system_json
 version_added: 0.1.0
 author:
-  - ioconnect.fleet maintainers
+  - ioconnect.fleet maintainers (@ioconnect)
 description:
   - Collects every result of M(ioconnect.fleet.system_json) in a run (check mode or not, plain tasks, loops, tasks
     inside roles and tasks run through the C(group/ioconnect.fleet.ioconnect) action group) and, when the

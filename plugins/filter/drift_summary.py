@@ -10,7 +10,7 @@ name: drift_summary
 short_description: Summarise registered ioconnect.fleet.system_json results across the desks of a play
 version_added: 0.1.0
 author:
-  - ioconnect.fleet maintainers
+  - ioconnect.fleet maintainers (@ioconnect)
 description:
   - Reads, for every desk of the play, the variables named in O(result_vars) (results registered from
     M(ioconnect.fleet.system_json), plain or loop results with C(results), or lists of either) and returns the

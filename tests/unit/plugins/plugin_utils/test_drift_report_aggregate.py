@@ -72,8 +72,8 @@ def test_loop_results_one_install_per_item():
     desk = desk_of(collector.report(), "shared-desk")
     assert desk["status"] == "drifted"
     assert desk["drift_count"] == 2
-    assert {(e["path"], e["pointer"]) for e in desk["drift"]} == {("/u2/system.json", "/server/url"),
-                                                                   ("/u2/system.json", "/env")}
+    assert {(e["path"], e["pointer"]) for e in desk["drift"]} == {
+        ("/u2/system.json", "/server/url"), ("/u2/system.json", "/env")}
 
 
 def test_loop_with_a_failed_item_keeps_drift_of_the_others():
