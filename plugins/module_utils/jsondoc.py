@@ -295,7 +295,7 @@ class Document:
         else:
             pieces, added = self._array_pieces(items, old, new)
         if not pieces and not added:
-            return open_char + close_char
+            return text[start:end] if not items else open_char + close_char  # "{ }" stays "{ }"
         if items:
             prefix = text[start + 1:items[0].start]
             suffix = text[items[-1].end:end - 1]
@@ -313,7 +313,9 @@ class Document:
             prefix = self.style.newline + outer + self.style.indent
             suffix = self.style.newline + outer
             typical = "," + prefix
-        member_indent = typical.rsplit("\n", 1)[1] if "\n" in typical else _line_indent(text, start)
+        # Only what follows the comma can be indentation: comma-first files ("\n,  ") put it before.
+        after_comma = typical.split(",", 1)[-1]
+        member_indent = after_comma.rsplit("\n", 1)[1] if "\n" in after_comma else _line_indent(text, start)
         for entry in added:
             if is_object:
                 piece = self.style.dumps(entry) + self.style.key_sep + self.style.dumps(new[entry], member_indent)
