@@ -31,7 +31,9 @@ _SECRET_SUFFIXES = (
 )
 
 # scheme://user:password@host -> the userinfo part is a credential wherever it appears.
-_URL_USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<userinfo>[^/@\s]+)@")
+# The look-behind makes a scheme start only where a run of scheme characters starts, so the scan stays linear
+# on long strings without "://".
+_URL_USERINFO = re.compile(r"(?<![A-Za-z0-9+.-])(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<userinfo>[^/@\s]+)@")
 
 
 def is_secret_key(key) -> bool:
@@ -49,6 +51,8 @@ def pointer_is_secret(tokens) -> bool:
 
 def mask_string(value: str) -> str:
     """Hide credentials embedded in URLs (scheme://user:pass@host)."""
+    if "://" not in value:
+        return value
     return _URL_USERINFO.sub(lambda m: m.group("scheme") + MASK + "@", value)
 
 

@@ -11,7 +11,7 @@ module: system_json
 short_description: Merge io.Manager settings into io.Connect Desktop's system.json, idempotently
 version_added: 0.1.0
 author:
-  - ioconnect.fleet maintainers
+  - ioconnect.fleet maintainers (@ioconnect)
 description:
   - Points an io.Connect Desktop install at an io.Manager instance by merging the C(server), C(appStores),
     C(crashReporter) and any other requested top-level keys into its C(system.json), or into a
@@ -130,17 +130,20 @@ options:
 attributes:
   action:
     support: full
-    details: An action plugin validates the request on the controller and handles Windows desks.
+    description: An action plugin validates the request on the controller and handles Windows desks.
   check_mode:
     support: full
-    details: Never writes; reports RV(changed) and RV(drift) exactly as a real run would.
+    description: Never writes; reports RV(changed) and RV(drift) exactly as a real run would.
   diff_mode:
     support: full
-    details: The diff holds only the changed top-level keys, with secret values masked.
+    description: The diff holds only the changed top-level keys, with secret values masked.
   platform:
+    support: full
     platforms: [posix, windows]
+    description: POSIX desks run the module; Windows desks are read and written through C(ansible.windows).
   safe_file_operations:
     support: full
+    description: POSIX writes go through a temporary file in the same folder and an atomic rename.
 requirements:
   - jsonschema and referencing on the controller (for request validation and O(validate_with)).
   - Python on POSIX desks; nothing on Windows desks.
