@@ -31,10 +31,10 @@ export PATH := $(BIN):$(PATH)
 # The gates `make test` runs, in order: quick static checks first, the slow ones last.
 GATES := changelog-lint lint docs-lint unit integration molecule sanity build-install ee docs
 
-.PHONY: help venv deps demo test $(GATES) dev-collections clean
+.PHONY: help venv deps demo test $(GATES) changelog-release dev-collections clean
 
 help: ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-15s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
 
 $(STAMP): requirements/dev.txt requirements/constraints.txt
 	[ -x $(VENV)/bin/python ] || $(PYTHON) -m venv $(VENV)
@@ -60,6 +60,9 @@ dev-collections:
 
 changelog-lint: $(STAMP) ## antsibull-changelog lint (fragments and changelog.yaml)
 	$(BIN)/antsibull-changelog lint -v
+
+changelog-release: $(STAMP) ## Release time: fold the fragments into changelogs/changelog.yaml for galaxy.yml's version, write CHANGELOG.md
+	$(BIN)/antsibull-changelog release -v
 
 lint: $(STAMP) ## ansible-lint, production profile (.ansible-lint)
 	$(BIN)/ansible-lint --profile production
