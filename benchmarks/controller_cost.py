@@ -39,7 +39,7 @@ def big_document(target_bytes: int = 1024 * 1024) -> bytes:
 def _median_ms(fn, repeat: int) -> dict:
     fn()  # warm caches (imports, regex compilation)
     samples = []
-    for _ in range(repeat):
+    for _sample in range(repeat):
         start = time.perf_counter()
         fn()
         samples.append((time.perf_counter() - start) * 1000.0)

@@ -26,6 +26,7 @@ import re
 import resource
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -76,7 +77,7 @@ def _tree_cpu(root: int) -> float:
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--sizes", default=None, help="fleet sizes, comma separated (default 10,50,200)")
     parser.add_argument("--reps", type=int, default=None, help="repetitions of every run (default 5)")
     parser.add_argument("--forks", default="10", help="forks, or several comma separated (default 10)")
@@ -120,7 +121,7 @@ def sshd_vars(state: str) -> dict:
     out = subprocess.run([SSHD, "vars", state], check=True, capture_output=True, text=True).stdout
     values = {}
     for line in out.splitlines():
-        key, _, value = line.partition("=")
+        key, _sep, value = line.partition("=")
         values[key] = " ".join(shlex.split(value)) if value.startswith("'") else value
     values["ansible_python_interpreter"] = "/usr/bin/python3"  # discovery may find a broken pyenv shim
     return values
@@ -190,8 +191,8 @@ class Bench:
     def stop(self):
         for name in os.listdir(self.control_dir):
             subprocess.run(["ssh", "-o", "ControlPath=%s" % os.path.join(self.control_dir, name), "-O", "exit",
-                            "127.0.0.1"], capture_output=True)
-        subprocess.run([SSHD, "stop", self.state], capture_output=True)
+                            "127.0.0.1"], capture_output=True, check=False)
+        subprocess.run([SSHD, "stop", self.state], capture_output=True, check=False)
         shutil.rmtree(self.control_dir, ignore_errors=True)
 
     # -- one playbook run ---------------------------------------------------------------------------------
@@ -209,7 +210,7 @@ class Bench:
         usage = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
         proc = subprocess.run(cmd, env=env, cwd=self.work, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                              text=True)
+                              text=True, check=False)
         seconds = time.perf_counter() - start
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         self.last_cpu = {"controller_cpu": round(after.ru_utime + after.ru_stime - usage.ru_utime - usage.ru_stime, 3),
@@ -221,9 +222,10 @@ class Bench:
         bad = [h for h, _ok, changed, unreachable, failed in recap
                if int(unreachable) or int(failed) or (int(changed) > 0) != EXPECT_CHANGED[scenario]]
         if proc.returncode != 0 or len(recap) != desks or bad:
-            raise RuntimeError("%s on %d desks (forks %d) did not run as expected (rc %d, %d hosts in recap, "
-                               "unexpected: %s); see %s\n%s" % (scenario, desks, forks, proc.returncode, len(recap),
-                                                               ", ".join(bad[:5]), log, proc.stdout[-3000:]))
+            raise RuntimeError(
+                "%s on %d desks (forks %d) did not run as expected (rc %d, %d hosts in recap, unexpected: %s); "
+                "see %s\n%s" % (scenario, desks, forks, proc.returncode, len(recap), ", ".join(bad[:5]), log,
+                                proc.stdout[-3000:]))
         counts = self._validation_counts(validation_log)
         return seconds, proc.stdout, counts
 
@@ -321,10 +323,12 @@ class Bench:
 
 def meta(args) -> dict:
     ansible = subprocess.run([os.path.join(os.path.dirname(sys.executable), "python"), "-c",
-                              "import ansible.release as r; print(r.__version__)"], capture_output=True, text=True)
-    commit = subprocess.run(["git", "-C", REPO, "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+                              "import ansible.release as r; print(r.__version__)"], capture_output=True, text=True,
+                             check=False)
+    commit = subprocess.run(["git", "-C", REPO, "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                            check=False)
     dirty = subprocess.run(["git", "-C", REPO, "status", "--porcelain", "--", "plugins"], capture_output=True,
-                           text=True)
+                           text=True, check=False)
     return {"date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M"), "ansible_core": ansible.stdout.strip(),
             "python": platform.python_version(), "cpus": os.cpu_count(),
             "loadavg": "%.2f %.2f %.2f" % os.getloadavg(), "platform": platform.platform(),
@@ -342,6 +346,11 @@ def main(argv=None) -> int:
     os.makedirs(work, exist_ok=True)
     results = {"meta": meta(args)}
     bench = Bench(args, work, out)
+
+    def interrupted(_signum, _frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupted)
     try:
         bench.start()
         bench.warm_up()
@@ -350,6 +359,12 @@ def main(argv=None) -> int:
         if args.profile:
             results["profile"] = bench.profile(args.profile)
         bench.measure()
+    except KeyboardInterrupt:
+        # Stopped by hand: report what was measured so far, marked as such.
+        results["meta"]["interrupted_after_runs"] = len(bench.runs)
+        print("interrupted: reporting the %d runs done" % len(bench.runs), flush=True)
+        if not bench.runs:
+            raise
     finally:
         bench.stop()
     results["runs"] = bench.runs

@@ -30,9 +30,12 @@ def summarise(runs: list) -> list:
         if "controller_cpu" in run:
             cpu.setdefault(key, []).append((run["controller_cpu"], run["desk_cpu"]))
     rows = []
-    for (forks, desks, scenario), samples in sorted(groups.items(),
-                                                     key=lambda kv: (kv[0][0], kv[0][1],
-                                                                     SCENARIOS.index(kv[0][2]))):
+
+    def order(item):
+        (forks, desks, scenario), _samples = item
+        return forks, desks, SCENARIOS.index(scenario)
+
+    for (forks, desks, scenario), samples in sorted(groups.items(), key=order):
         median = statistics.median(samples)
         floor = statistics.median(groups.get((forks, desks, "ping"), [float("nan")]))
         row = {"forks": forks, "desks": desks, "scenario": scenario, "runs": len(samples),
@@ -42,6 +45,10 @@ def summarise(runs: list) -> list:
             pairs = cpu[(forks, desks, scenario)]
             row["controller_cpu_per_desk_s"] = round(statistics.median(p[0] for p in pairs) / desks, 4)
             row["desk_cpu_per_desk_s"] = round(statistics.median(p[1] for p in pairs) / desks, 4)
+            floor_pairs = cpu.get((forks, desks, "ping"))
+            if floor_pairs:
+                floor_cpu = statistics.median(p[0] + p[1] for p in floor_pairs)
+                row["cpu_ratio_vs_ping"] = round(statistics.median(p[0] + p[1] for p in pairs) / floor_cpu, 3)
         rows.append(row)
     return rows
 
@@ -101,22 +108,24 @@ def markdown(results: dict) -> str:
              "Wall time of each `ansible-playbook` process, nothing subtracted. CPU per desk: controller = "
              "`ansible-playbook`, its workers and ssh clients; desk = the loopback sshd's process tree (the module "
              "runs); both share the same cores here."
-             % (meta["ansible_core"], meta["python"], meta["cpus"], meta["loadavg"], meta["reps"]), "",
-             "| forks | desks | scenario | median s | s/desk | × ping | min–max s | CPU s/desk: controller | desk |",
-             "|---:|---:|---|---:|---:|---:|---|---:|---:|"]
+             % (meta["ansible_core"], meta["python"], meta["cpus"], meta["loadavg"], meta["reps"])
+             + (" **Interrupted after %d runs.**" % meta["interrupted_after_runs"]
+                if meta.get("interrupted_after_runs") else ""), "",
+             "| forks | desks | scenario | median s | s/desk | × ping | min–max s | CPU s/desk: controller | desk "
+             "| CPU × ping |", "|---:|---:|---|---:|---:|---:|---|---:|---:|---:|"]
     for row in results["summary"]:
-        lines.append("| %d | %d | %s | %.2f | %.3f | %.2f | %.2f–%.2f | %s | %s |" % (
+        lines.append("| %d | %d | %s | %.2f | %.3f | %.2f | %.2f–%.2f | %s | %s | %s |" % (
             row["forks"], row["desks"], LABELS[row["scenario"]], row["median_s"], row["per_desk_s"],
             row["ratio_vs_ping"], row["min_s"], row["max_s"], _fmt(row.get("controller_cpu_per_desk_s"), "%.3f"),
-            _fmt(row.get("desk_cpu_per_desk_s"), "%.3f")))
+            _fmt(row.get("desk_cpu_per_desk_s"), "%.3f"), _fmt(row.get("cpu_ratio_vs_ping"))))
     if results.get("marginal"):
         lines += ["", "Marginal cost (seconds per extra desk between the smallest and largest fleet; the fixed "
                   "start-up of ansible-playbook cancels out):", "",
                   "| forks | desks | scenario | s per extra desk | × ping |", "|---:|---|---|---:|---:|"]
         for row in results["marginal"]:
-            lines.append("| %d | %d→%d | %s | %.4f | %.2f |" % (row["forks"], row["from"], row["to"],
-                                                               LABELS[row["scenario"]],
-                                                               row["seconds_per_extra_desk"], row["ratio_vs_ping"]))
+            lines.append("| %d | %d→%d | %s | %.4f | %.2f |" % (
+                row["forks"], row["from"], row["to"], LABELS[row["scenario"]], row["seconds_per_extra_desk"],
+                row["ratio_vs_ping"]))
     if results.get("roundtrips"):
         lines += ["", "Round trips per desk, counted from `-vvv` (one desk, warm connection):", "",
                   "| scenario | round trips | module runs | shell commands (tmp dir, chmod, rm) | file transfers |",
@@ -161,9 +170,9 @@ def markdown(results: dict) -> str:
                 item["markers"]))
     lines += ["", "## Targets", "", "| target | forks | desks | measured | met |", "|---|---:|---:|---:|---|"]
     for item in results["targets"]:
-        lines.append("| %s | %s | %s | %s | %s |" % (item["target"], _fmt(item["forks"], "%d"),
-                                                      _fmt(item["desks"], "%d"), item["measured"],
-                                                      "yes" if item["met"] else "**no**"))
+        lines.append("| %s | %s | %s | %s | %s |" % (
+            item["target"], _fmt(item["forks"], "%d"), _fmt(item["desks"], "%d"), item["measured"],
+            "yes" if item["met"] else "**no**"))
     return "\n".join(lines) + "\n"
 
 
