@@ -98,30 +98,34 @@ def _leaf_pointers(value, tokens, out):
     return out
 
 
-def _remove_copy(node, tokens):
-    """node without the value at tokens; containers on the path are copied, the rest shared."""
+def _remove_copy(node, tokens, path):
+    """node without the value at tokens; containers on the path are copied, the rest shared.
+
+    path: the whole pointer's tokens, for messages."""
     head, rest = tokens[0], tokens[1:]
     if isinstance(node, dict):
         if head not in node:
             return node, False
         copy = dict(node)
         if rest:
-            copy[head], removed = _remove_copy(node[head], rest)
+            copy[head], removed = _remove_copy(node[head], rest, path)
             return (copy, True) if removed else (node, False)
         del copy[head]
         return copy, True
     if isinstance(node, list):
+        if not rest:
+            raise SystemJsonError(
+                "remove: %s names an element of an array by its index, which is not idempotent (every run would "
+                "delete whatever element is there next). For app stores use app_stores with app_stores_mode: absent; "
+                "otherwise remove the whole array or a key inside an element." % format_pointer(path))
         if not head.isdigit() or (len(head) > 1 and head.startswith("0")):
             return node, False
         idx = int(head)
         if idx >= len(node):
             return node, False
         copy = list(node)
-        if rest:
-            copy[idx], removed = _remove_copy(node[idx], rest)
-            return (copy, True) if removed else (node, False)
-        del copy[idx]
-        return copy, True
+        copy[idx], removed = _remove_copy(node[idx], rest, path)
+        return (copy, True) if removed else (node, False)
     return node, False
 
 
@@ -192,7 +196,8 @@ def apply_request(document: dict, request: Request) -> dict:
         if request.app_stores_mode != "absent" or "appStores" in result:
             result["appStores"] = apply_app_stores(current, request.app_stores, request.app_stores_mode)
     for pointer in request.remove:
-        result, _removed = _remove_copy(result, parse_pointer(pointer))
+        tokens = parse_pointer(pointer)
+        result, _removed = _remove_copy(result, tokens, tokens)
     check_merged(document, result, request)
     return result
 

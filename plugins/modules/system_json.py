@@ -86,7 +86,9 @@ options:
   remove:
     description:
       - RFC 6901 JSON pointers of values to delete, for example C(/server) to disconnect a desk from io.Manager,
-        or C(/appStores/0). A pointer to nothing is not an error.
+        or C(/crashReporter/output/serverUrl). A pointer to nothing is not an error.
+      - A pointer may not name an array element by index (C(/appStores/0)): that would delete another element on
+        every run. Remove app stores with O(app_stores) and O(app_stores_mode=absent).
       - A pointer may not delete something the same task sets.
     type: list
     elements: str

@@ -14,7 +14,7 @@ import json
 import os
 from urllib.parse import urlsplit
 
-from ansible_collections.ioconnect.fleet.plugins.module_utils.masking import is_secret_key, mask_string
+from ansible_collections.ioconnect.fleet.plugins.module_utils.masking import is_secret_key, mask_string, mask_value
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.request_schema import SCHEMA as REQUEST_SCHEMA
 
 try:
@@ -57,9 +57,23 @@ def _option_path(path) -> str:
 def _shown(value, secret):
     if secret:
         return "********"
+    value = mask_value(value)
     text = json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else repr(value)
     text = mask_string(text)
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _branch_of_same_type(error):
+    """For a oneOf of typed shapes (app stores), the errors of the branch whose 'type' the instance has."""
+    instance = error.instance
+    if isinstance(instance, dict) and "type" in instance:
+        branches = {}
+        for sub in error.context:
+            branches.setdefault(sub.schema_path[0] if sub.schema_path else None, []).append(sub)
+        for errors in branches.values():
+            if not any(list(e.relative_path) == ["type"] for e in errors):
+                return errors
+    return error.context
 
 
 def _describe(error) -> str:
@@ -76,7 +90,7 @@ def _describe(error) -> str:
     if validator == "pattern":
         return "must be an http:// or https:// URL, not %s" % _shown(error.instance, secret)
     if validator in ("oneOf", "anyOf") and error.context:
-        inner = best_match(error.context)
+        inner = best_match(_branch_of_same_type(error))
         return "matches no allowed shape; closest: %s %s" % (_option_path(inner.absolute_path), _describe(inner))
     if validator in ("minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum"):
         return "must be %s %s, not %s" % (validator, error.validator_value, _shown(error.instance, secret))

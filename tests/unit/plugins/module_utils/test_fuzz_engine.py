@@ -368,11 +368,8 @@ def test_a_missing_file_created_then_planned_again_is_stable(sample):
     assert plan(created.new_bytes, request, PATH).changed is False
 
 
-@pytest.mark.xfail(reason="remove: ['/appStores/0'] deletes the next store on every run (reported to the lead: refuse "
-                          "array indexes in remove, or point to app_stores_mode=absent)", strict=True)
-def test_removing_by_array_index_is_idempotent():
+def test_removing_by_array_index_is_refused_rather_than_repeated():
     raw = b'{"appStores": [{"type": "server"}, {"type": "path", "details": {"path": "a"}}]}'
     request = Request(remove=["/appStores/0"])
-    first = plan(raw, request, PATH)
-    assert first.changed
-    assert plan(first.new_bytes, request, PATH).changed is False
+    with pytest.raises(SystemJsonError, match="not idempotent"):
+        plan(raw, request, PATH)

@@ -99,12 +99,17 @@ def test_pointers_round_trip_and_validate():
 
 
 def test_remove_by_pointer():
-    doc = {"server": {"url": "u", "clientAuth": "negotiate"}, "appStores": [{"type": "a"}, {"type": "b"}],
+    doc = {"server": {"url": "u", "clientAuth": "negotiate"}, "appStores": [{"type": "a", "x": 1}, {"type": "b"}],
            "a/b": 1}
     assert apply_request(doc, Request(remove=["/server"])) == {"appStores": doc["appStores"], "a/b": 1}
-    assert apply_request(doc, Request(remove=["/server/clientAuth", "/appStores/0", "/a~1b"])) == \
-        {"server": {"url": "u"}, "appStores": [{"type": "b"}]}
-    assert apply_request(doc, Request(remove=["/nothing/here", "/appStores/9", "/appStores/x"])) == doc
+    assert apply_request(doc, Request(remove=["/server/clientAuth", "/appStores/0/x", "/a~1b"])) == \
+        {"server": {"url": "u"}, "appStores": [{"type": "a"}, {"type": "b"}]}
+    assert apply_request(doc, Request(remove=["/nothing/here", "/appStores/9/x", "/appStores/x/y"])) == doc
+
+
+def test_removing_an_array_element_by_index_is_refused():
+    with pytest.raises(SystemJsonError, match="not idempotent.*app_stores_mode: absent"):
+        apply_request({"appStores": [{"type": "a"}]}, Request(remove=["/appStores/0"]))
 
 
 @pytest.mark.parametrize("request_args, fragment", [
