@@ -50,7 +50,7 @@ class ActionModule(ActionBase):
 
     # No remote temp folder up front: the module needs none with pipelining, and win_copy makes its own.
     TRANSFERS_FILES = False
-    _VALID_ARGS = frozenset(argument_spec(private=False))
+    _VALID_ARGS = frozenset(argument_spec())
 
     def run(self, tmp=None, task_vars=None):
         result = self._run(tmp, task_vars)
@@ -69,7 +69,7 @@ class ActionModule(ActionBase):
         result = super().run(tmp, task_vars)
         del tmp
 
-        _validation, args = self.validate_argument_spec(argument_spec=argument_spec(private=False))
+        _validation, args = self.validate_argument_spec(argument_spec=argument_spec())
         path = args["path"]
 
         problem = self._check_request(args)
@@ -134,25 +134,30 @@ class ActionModule(ActionBase):
 
     # -- POSIX with validate_with -------------------------------------------------------------------
     def _run_posix_validated(self, module_args, validator, task_vars):
-        planned = self._execute_module(MODULE, module_args=dict(module_args, _plan_only=True), task_vars=task_vars)
-        if planned.get("failed") or not planned.get("changed"):
-            planned.pop("checksum", None)
-            planned.pop("content", None)
-            return planned
-        new_bytes = base64.b64decode(planned.pop("content"))
-        original = planned.pop("checksum")
-        problem = self._schema_problem(validator, new_bytes, module_args["path"])
+        """Read, merge and validate here; the module then writes only if the file is still what was read."""
+        path = module_args["path"]
+        raw = self._slurp("ansible.builtin.slurp", path, task_vars)
+        if isinstance(raw, dict):
+            return raw
+        try:
+            result_plan = plan(raw, Request.from_params(module_args), path, module_args["when_missing"])
+        except SystemJsonError as exc:
+            return _failed(str(exc), exc.kind, path)
+        if not result_plan.changed:
+            return result_plan.result(diff_mode=self._task.diff)
+        problem = self._schema_problem(validator, result_plan.new_bytes, path)
         if problem:
             return problem
         if self._task.check_mode:
-            return planned
-        return self._execute_module(MODULE, module_args=dict(module_args, _expected_checksum=original),
+            return result_plan.result(diff_mode=self._task.diff)
+        return self._execute_module(MODULE, module_args=dict(module_args,
+                                                             expected_checksum=result_plan.original_checksum),
                                     task_vars=task_vars)
 
     # -- Windows --------------------------------------------------------------------------------------
     def _run_windows(self, module_args, validator, task_vars):
         path = module_args["path"]
-        raw = self._slurp(path, task_vars)
+        raw = self._slurp("ansible.windows.slurp", path, task_vars)
         if isinstance(raw, dict):
             return raw
         newline = "\r\n"
@@ -186,15 +191,15 @@ class ActionModule(ActionBase):
             result["backup_file"] = copied["backup_file"]
         return result
 
-    def _slurp(self, path, task_vars):
+    def _slurp(self, module_name, path, task_vars):
         """The file's bytes, None when it does not exist, or a failed result."""
-        slurped = self._execute_module("ansible.windows.slurp", module_args={"src": path}, task_vars=task_vars)
+        slurped = self._execute_module(module_name, module_args={"src": path}, task_vars=task_vars)
         if not slurped.get("failed"):
             return base64.b64decode(slurped["content"])
         msg = to_text(slurped.get("msg", ""))
         if "not found" in msg.lower() or "does not exist" in msg.lower():
             return None
-        if "is a directory" in msg.lower():
+        if "is a directory" in msg.lower() or "must be a file" in msg.lower():
             return _failed("%s is a directory, not a file; check path (it should name system.json)" % path, "io", path)
         return _failed("cannot read %s: %s" % (path, msg), "io", path)
 

@@ -11,15 +11,10 @@ from ansible_collections.ioconnect.fleet.plugins.module_utils.merge import APP_S
 # Options only the controller acts on; the action plugin drops them before the module runs on a desk.
 CONTROLLER_ONLY = ("validate_with", "validate_schema", "allow_plain_http")
 
-# Private options the action plugin sets on its own calls to the module.
-PRIVATE = {
-    "_plan_only": dict(type="bool", default=False),
-    "_expected_checksum": dict(type="str"),
-}
 
 
-def argument_spec(private: bool = True) -> dict:
-    spec = dict(
+def argument_spec() -> dict:
+    return dict(
         path=dict(type="str", required=True),
         server=dict(type="dict"),
         crash_reporter=dict(type="dict"),
@@ -32,7 +27,5 @@ def argument_spec(private: bool = True) -> dict:
         validate_with=dict(type="path"),
         validate_schema=dict(type="str", default="system.json"),
         allow_plain_http=dict(type="bool", default=False),
+        expected_checksum=dict(type="str"),
     )
-    if private:
-        spec.update(PRIVATE)
-    return spec

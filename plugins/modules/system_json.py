@@ -114,8 +114,9 @@ options:
         its file name and its C($id), so C($ref)s between them resolve offline.
       - The merged document must validate before anything is written; otherwise the task fails naming the JSON
         pointer and the rule, and the desk's file is left unchanged.
-      - On POSIX desks this adds a round trip when the file changes (plan on the desk, validate on the controller,
-        then write with a checksum guard).
+      - On POSIX desks the file is then read with M(ansible.builtin.slurp), merged and validated on the controller,
+        and written by the module with O(expected_checksum) set, so a concurrent edit is never overwritten. That is
+        one more round trip when the file changes.
     type: path
   validate_schema:
     description:
@@ -129,6 +130,13 @@ options:
       - URLs with embedded credentials (C(https://user:pass@host)) are always refused.
     type: bool
     default: false
+  expected_checksum:
+    description:
+      - The SHA-1 checksum the file must still have (V(absent) for a file that must not exist yet); otherwise the task
+        fails with RV(error_kind=conflict) and writes nothing.
+      - Optimistic locking for a read-merge-write across several tasks, for example with a checksum from
+        M(ansible.builtin.stat). The action plugin sets it itself when O(validate_with) is used on POSIX desks.
+    type: str
 attributes:
   action:
     support: full
@@ -293,7 +301,6 @@ diff:
     after: '{"server": {"url": "https://iomanager.example.com/api"}}'
 """
 
-import base64
 import os
 import shutil
 import tempfile
@@ -425,7 +432,7 @@ def main():
     path = os.path.realpath(os.path.expanduser(given))
     raw = _read(module, given, path)
 
-    expected = params["_expected_checksum"]
+    expected = params["expected_checksum"]
     if expected is not None and checksum(raw) != expected:
         _fail(module, given, "%s changed on the desk after it was read (checksum %s, expected %s): another process "
               "is editing it. Nothing was written; run the task again." % (given, checksum(raw), expected), "conflict")
@@ -436,11 +443,6 @@ def main():
         _fail(module, given, str(exc), exc.kind)
 
     result = result_plan.result(diff_mode=module._diff)
-    if params["_plan_only"]:
-        result["checksum"] = result_plan.original_checksum
-        if result_plan.new_bytes is not None:
-            result["content"] = base64.b64encode(result_plan.new_bytes).decode("ascii")
-        module.exit_json(**result)
 
     if result_plan.changed and not module.check_mode:
         backup_file = None

@@ -208,7 +208,7 @@ PERMISSIVE_SCHEMA = {"$schema": "http://json-schema.org/draft-07/schema#", "type
 
 
 def test_concurrent_edit_between_plan_and_write_is_detected(tmp_path):
-    """validate_with plans on the desk, validates here, then writes with _expected_checksum: a file changed in
+    """validate_with reads the desk, merges and validates here, then writes with expected_checksum: a file changed in
     between must fail with error_kind=conflict and keep the other writer's content."""
     schemas = tmp_path / "schemas"
     schemas.mkdir()

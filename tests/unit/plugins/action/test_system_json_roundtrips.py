@@ -106,7 +106,7 @@ class Desk:
 
     def execute_module(self, module_name=None, module_args=None, task_vars=None, **_kwargs):
         self.executions.append((module_name, dict(module_args or {})))
-        if module_name == "ansible.windows.slurp":
+        if module_name in ("ansible.windows.slurp", "ansible.builtin.slurp"):
             return recorded_slurp(self.content, module_args["src"])
         if module_name == "ansible.windows.win_stat":
             return recorded_win_stat(self.content, module_args["path"])
@@ -120,11 +120,10 @@ class Desk:
         result_plan = plan(self.content, Request.from_params(module_args), module_args["path"],
                            module_args.get("when_missing", "fail"))
         result = result_plan.result()
-        if module_args.get("_plan_only"):
-            result["checksum"] = result_plan.original_checksum
-            if result_plan.new_bytes is not None:
-                result["content"] = base64.b64encode(result_plan.new_bytes).decode("ascii")
-        elif result_plan.changed:
+        expected = module_args.get("expected_checksum")
+        if expected is not None and expected != result_plan.original_checksum:
+            return {"failed": True, "error_kind": "conflict", "msg": "changed"}
+        if result_plan.changed:
             self.content = result_plan.new_bytes
         return result
 
@@ -302,12 +301,12 @@ def vendor_like_schemas(folder):
     return str(folder)
 
 
-def test_posix_validate_with_is_plan_then_guarded_write(tmp_path):
+def test_posix_validate_with_is_read_then_guarded_write(tmp_path):
     desk = Desk(DRIFTED, windows=False)
     run_task(desk, request(POSIX_PATH, validate_with=vendor_like_schemas(tmp_path / "schemas")))
-    assert modules(desk) == ["ioconnect.fleet.system_json"] * 2
-    assert desk.executions[0][1]["_plan_only"] is True
-    assert desk.executions[1][1]["_expected_checksum"] == hashlib.sha1(DRIFTED).hexdigest()
+    assert modules(desk) == ["ansible.builtin.slurp", "ioconnect.fleet.system_json"]
+    assert desk.executions[0][1] == {"src": POSIX_PATH}
+    assert desk.executions[1][1]["expected_checksum"] == hashlib.sha1(DRIFTED).hexdigest()
     assert desk.raw_contacts() == 0
 
 
@@ -316,7 +315,7 @@ def test_posix_validate_with_reads_once_when_nothing_is_written(tmp_path, check_
     desk = Desk(content, windows=False)
     run_task(desk, request(POSIX_PATH, validate_with=vendor_like_schemas(tmp_path / "schemas")),
              check_mode=check_mode)
-    assert modules(desk) == ["ioconnect.fleet.system_json"]
+    assert modules(desk) == ["ansible.builtin.slurp"]
 
 
 # -- validation: once per distinct settings value ------------------------------------------------------------------
