@@ -86,8 +86,9 @@ def targets(rows: list, controller: dict | None, validation: list | None) -> lis
             out.append({"target": "apply_drifted >= %.1fx faster than naive" % NAIVE_SPEEDUP, "forks": forks,
                         "desks": desks, "measured": speedup, "met": speedup >= NAIVE_SPEEDUP})
     if controller:
-        ms = controller["plan_drifted"]["median_ms"]
-        out.append({"target": "plan() on a 1 MB system.json < %d ms" % PLAN_LIMIT_MS, "forks": None,
+        # CPU time: on a loaded machine wall time measures the other processes as much as the engine.
+        ms = controller["plan_drifted"].get("cpu_median_ms", controller["plan_drifted"]["median_ms"])
+        out.append({"target": "plan() on a 1 MB system.json < %d ms (CPU)" % PLAN_LIMIT_MS, "forks": None,
                     "desks": None, "measured": ms, "met": ms < PLAN_LIMIT_MS})
     for item in validation or []:
         out.append({"target": "request validated once per distinct settings value per run", "forks": item["forks"],
@@ -110,7 +111,8 @@ def markdown(results: dict) -> str:
              "runs); both share the same cores here."
              % (meta["ansible_core"], meta["python"], meta["cpus"], meta["loadavg"], meta["reps"])
              + (" **Interrupted after %d runs.**" % meta["interrupted_after_runs"]
-                if meta.get("interrupted_after_runs") else ""), "",
+                if meta.get("interrupted_after_runs") else "")
+             + (" " + meta["notes"] if meta.get("notes") else ""), "",
              "| forks | desks | scenario | median s | s/desk | × ping | min–max s | CPU s/desk: controller | desk "
              "| CPU × ping |", "|---:|---:|---|---:|---:|---:|---|---:|---:|---:|"]
     for row in results["summary"]:
@@ -159,7 +161,8 @@ def markdown(results: dict) -> str:
                            ("parse_only_json_loads", "json.loads alone (reference)"),
                            ("validate_request_cold", "validate_request, no cache (jsonschema)"),
                            ("validate_request_cached", "validate_request, cached")):
-            lines.append("- %s: %s ms" % (label, _fmt(controller[key]["median_ms"])))
+            lines.append("- %s: %s ms wall, %s ms CPU" % (label, _fmt(controller[key]["median_ms"]),
+                                                         _fmt(controller[key].get("cpu_median_ms"))))
     if results.get("validation"):
         lines += ["", "Request validation per run (system_json scenarios; 3 regions = 3 distinct settings values):",
                   "", "| forks | desks | scenario | validate_request calls | jsonschema validations | distinct values "
