@@ -161,8 +161,8 @@ def markdown(results: dict) -> str:
                            ("parse_only_json_loads", "json.loads alone (reference)"),
                            ("validate_request_cold", "validate_request, no cache (jsonschema)"),
                            ("validate_request_cached", "validate_request, cached")):
-            lines.append("- %s: %s ms wall, %s ms CPU" % (label, _fmt(controller[key]["median_ms"]),
-                                                         _fmt(controller[key].get("cpu_median_ms"))))
+            lines.append("- %s: %s ms wall, %s ms CPU" % (
+                label, _fmt(controller[key]["median_ms"]), _fmt(controller[key].get("cpu_median_ms"))))
     if results.get("validation"):
         lines += ["", "Request validation per run (system_json scenarios; 3 regions = 3 distinct settings values):",
                   "", "| forks | desks | scenario | validate_request calls | jsonschema validations | distinct values "
