@@ -5,6 +5,7 @@
     demo_fleet.py tamper   -i INVENTORY --root ROOT [--port-base N]   simulate drift (demo_tamper host var)
     demo_fleet.py serve    -i INVENTORY --port-base N --pidfile F      stub io.Manager instances, in the background
     demo_fleet.py stop     --pidfile F                                stop them
+    demo_fleet.py free-base [--count 6]                               a port base with free ports after it
     demo_fleet.py summary  FILE [FILE...]                             print the run summaries (configure, drift)
 
 Each desk is described in the inventory by demo_* host variables (see inventories/demo/hosts.yml); the inventory
@@ -253,6 +254,25 @@ def serve(args) -> None:
     print("stub io.Manager: %s" % ", ".join("%s on 127.0.0.1:%d" % item for item in ports.items()))
 
 
+def free_base(args) -> None:
+    """Print a port base whose next `count` ports are free on 127.0.0.1 (and outside the usual ephemeral range)."""
+    for base in range(args.start, 32760 if args.start < 32760 else 65000, 10):
+        socks = []
+        try:
+            for port in range(base + 1, base + 1 + args.count):
+                sock = socket.socket()
+                socks.append(sock)
+                sock.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        finally:
+            for sock in socks:
+                sock.close()
+        print(base)
+        return
+    sys.exit("no free port range found")
+
+
 def stop(args) -> None:
     try:
         with open(args.pidfile, encoding="utf-8") as handle:
@@ -323,6 +343,9 @@ def main(argv=None) -> None:
     p.add_argument("--ports", type=int, nargs="*", default=[])
     p.add_argument("--pidfile", required=True)
     p.add_argument("--foreground", action="store_true")
+    p = sub.add_parser("free-base")
+    p.add_argument("--count", type=int, default=6)
+    p.add_argument("--start", type=int, default=24560)
     p = sub.add_parser("stop")
     p.add_argument("--pidfile", required=True)
     p = sub.add_parser("summary")
@@ -334,7 +357,8 @@ def main(argv=None) -> None:
     if args.cmd == "_serve":
         _serve_forever(json.loads(args.ports))
         return
-    {"generate": generate, "tamper": tamper, "serve": serve, "stop": stop, "summary": summary}[args.cmd](args)
+    {"generate": generate, "tamper": tamper, "serve": serve, "stop": stop, "summary": summary,
+     "free-base": free_base}[args.cmd](args)
 
 
 if __name__ == "__main__":

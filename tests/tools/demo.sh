@@ -30,22 +30,9 @@ export ANSIBLE_FORKS=${ANSIBLE_FORKS:-12} ANSIBLE_PIPELINING=1 ANSIBLE_NOCOLOR=$
 export ANSIBLE_RETRY_FILES_ENABLED=0 ANSIBLE_LOCALHOST_WARNING=0 ANSIBLE_DEPRECATION_WARNINGS=0
 export ANSIBLE_CALLBACKS_ENABLED=ansible.builtin.junit ANSIBLE_DISPLAY_SKIPPED_HOSTS=0
 
-free_base() {
-  "$bin/python" - <<'PY'
-import socket
-for base in range(43560, 60000, 10):
-    try:
-        socks = []
-        for port in range(base + 1, base + 7):
-            s = socket.socket(); s.bind(("127.0.0.1", port)); socks.append(s)
-        for s in socks: s.close()
-        print(base); break
-    except OSError:
-        for s in socks: s.close()
-PY
-}
-export IOCONNECT_DEMO_PORT_BASE=${IOCONNECT_DEMO_PORT_BASE:-$(free_base)}
 fleet="$bin/python tests/support/demo_fleet.py"
+# Six free ports below the ephemeral range (a fixed port can collide with a client connection).
+export IOCONNECT_DEMO_PORT_BASE=${IOCONNECT_DEMO_PORT_BASE:-$($fleet free-base)}
 pidfile=$root/stub-iomanager.pid
 trap '$fleet stop --pidfile "$pidfile"' EXIT
 
