@@ -24,7 +24,7 @@ from ansible.module_utils.common.text.converters import to_bytes, to_text
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
-from ansible_collections.ioconnect.fleet.plugins.module_utils.args import CONTROLLER_ONLY, argument_spec
+from ansible_collections.ioconnect.fleet.plugins.module_utils.args import CONTROLLER_ONLY, controller_argument_spec
 from ansible_collections.ioconnect.fleet.plugins.module_utils.engine import checksum, plan
 from ansible_collections.ioconnect.fleet.plugins.module_utils.errors import SystemJsonError
 from ansible_collections.ioconnect.fleet.plugins.module_utils.jsondoc import parse_bytes
@@ -50,7 +50,7 @@ class ActionModule(ActionBase):
 
     # No remote temp folder up front: the module needs none with pipelining, and win_copy makes its own.
     TRANSFERS_FILES = False
-    _VALID_ARGS = frozenset(argument_spec())
+    _VALID_ARGS = frozenset(controller_argument_spec())
 
     def run(self, tmp=None, task_vars=None):
         result = self._run(tmp, task_vars)
@@ -69,7 +69,7 @@ class ActionModule(ActionBase):
         result = super().run(tmp, task_vars)
         del tmp
 
-        _validation, args = self.validate_argument_spec(argument_spec=argument_spec())
+        _validation, args = self.validate_argument_spec(argument_spec=controller_argument_spec())
         path = args["path"]
 
         problem = self._check_request(args)
@@ -231,5 +231,3 @@ class ActionModule(ActionBase):
             return copy_action.run(task_vars=task_vars)
         finally:
             shutil.rmtree(to_bytes(local_dir, errors="surrogate_or_strict"), ignore_errors=True)
-
-

@@ -12,10 +12,10 @@ from ansible_collections.ioconnect.fleet.plugins.module_utils.merge import APP_S
 CONTROLLER_ONLY = ("validate_with", "validate_schema", "allow_plain_http")
 
 
-
 def argument_spec() -> dict:
+    """The module's spec. The action plugin takes path as a plain string (see controller_argument_spec)."""
     return dict(
-        path=dict(type="str", required=True),
+        path=dict(type="path", required=True),
         server=dict(type="dict"),
         crash_reporter=dict(type="dict"),
         settings=dict(type="dict"),
@@ -29,3 +29,11 @@ def argument_spec() -> dict:
         allow_plain_http=dict(type="bool", default=False),
         expected_checksum=dict(type="str"),
     )
+
+
+def controller_argument_spec() -> dict:
+    """The spec the action plugin validates with: path is not expanded on the controller, since it names a file on
+    the desk (a Windows path, or a POSIX path whose ~ and $VARS belong to the desk's user)."""
+    spec = argument_spec()
+    spec["path"] = dict(type="str", required=True)
+    return spec

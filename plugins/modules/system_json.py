@@ -44,8 +44,8 @@ options:
       - "Per environment and region: C(system-<ENV>-<REGION>.json) beside C(system.json), selected with
         C(configOverrides) on the command line."
       - On Windows, environment variables such as C(%LOCALAPPDATA%) are expanded for the connecting user.
-        On POSIX, C(~) is expanded. Symbolic links are followed and their target is edited.
-    type: str
+        On POSIX, C(~) and C($VARS) are expanded on the desk. Symbolic links are followed and their target is edited.
+    type: path
     required: true
   server:
     description:
@@ -87,8 +87,8 @@ options:
     description:
       - RFC 6901 JSON pointers of values to delete, for example C(/server) to disconnect a desk from io.Manager,
         or C(/crashReporter/output/serverUrl). A pointer to nothing is not an error.
-      - A pointer may not name an array element by index (C(/appStores/0)): that would delete another element on
-        every run. Remove app stores with O(app_stores) and O(app_stores_mode=absent).
+      - "A pointer may not name an array element by index (C(/appStores/0)): that would delete another element on
+        every run. Remove app stores with O(app_stores) and O(app_stores_mode=absent)."
       - A pointer may not delete something the same task sets.
     type: list
     elements: str
@@ -143,7 +143,7 @@ attributes:
     description: An action plugin validates the request on the controller and handles Windows desks.
   check_mode:
     support: full
-    description: Never writes; reports RV(changed) and RV(drift) exactly as a real run would.
+    description: Never writes; reports RV(ignore:changed) and RV(drift) exactly as a real run would.
   diff_mode:
     support: full
     description: The diff holds only the changed top-level keys, with secret values masked.
@@ -322,7 +322,7 @@ def _fail(module, path, message, kind, **extra):
 
 def _read(module, given, path):
     """The file's bytes, or None when it does not exist."""
-    link = os.path.expanduser(given)  # path is already resolved: a dangling link is seen on the given name
+    link = given  # path is already resolved: a dangling link is seen on the given name
     if os.path.islink(link) and not os.path.exists(link):
         _fail(module, given, "%s is a symbolic link to %s, which does not exist; fix or remove the link"
               % (given, os.readlink(link)), "io")
@@ -414,7 +414,8 @@ def _write(module, given, path, data, expected):
         module.atomic_move(tmp, path, unsafe_writes=False)
     except _WriteError:
         raise
-    except Exception as exc:  # pylint: disable=broad-except - atomic_move raises a bare Exception
+    # atomic_move raises a bare Exception
+    except Exception as exc:  # pylint: disable=broad-except
         raise _WriteError("cannot write %s: %s (is it read-only, locked or on a full disk?); the file was left "
                           "unchanged" % (given, _cause(exc)))
     finally:
@@ -429,7 +430,7 @@ def main():
         module.no_log_values.update(secret_values(params[option]))
 
     given = params["path"]
-    path = os.path.realpath(os.path.expanduser(given))
+    path = os.path.realpath(given)
     raw = _read(module, given, path)
 
     expected = params["expected_checksum"]

@@ -5,1278 +5,612 @@
 
 from __future__ import annotations
 
+import json
+
 SOURCE = '@interopio/schemas 10.2.0 schemas/system.json'
 
-SCHEMA = {'$schema': 'http://json-schema.org/draft-07/schema#',
- '$id': 'https://ioconnect.fleet/request.json',
- 'type': 'object',
- 'properties': {'server': {'description': 'Settings for connecting to **io.Manager**.',
-                           'type': 'object',
-                           'additionalProperties': False,
-                           'properties': {'enabled': {'description': 'If `true`, will enable connecting to '
-                                                                     '**io.Manager**.',
-                                                      'type': 'boolean'},
-                                          'url': {'description': 'URL pointing to **io.Manager**.',
-                                                  'type': 'string',
-                                                  'pattern': '^https?://[^\\s/$.?#].[^\\s]*$'},
-                                          'fetchInterval': {'description': 'Interval in seconds at which the server '
-                                                                           'will be polled for new data (apps, '
-                                                                           'Layouts, commands).',
-                                                            'type': 'number',
-                                                            'default': 30},
-                                          'startRetries': {'description': 'Number of times **io.Connect Desktop** '
-                                                                          'will try to reconnect to **io.Manager**.',
-                                                           'type': 'number',
-                                                           'default': 10},
-                                          'startRetryInterval': {'description': 'Interval in seconds at which '
-                                                                                '**io.Connect Desktop** will try to '
-                                                                                'connect to **io.Manager**.',
-                                                                 'type': 'number',
-                                                                 'default': 10},
-                                          'requests': {'$ref': '#/definitions/requestsConfig', 'default': {}},
-                                          'cache': {'$ref': '#/definitions/cacheConfig', 'default': {}},
-                                          'tokenRefreshInterval': {'description': 'Interval in seconds at which '
-                                                                                  '**io.Connect Desktop** will try '
-                                                                                  'to refresh the **io.Manager** '
-                                                                                  'token.',
-                                                                   'type': 'number',
-                                                                   'default': 3600},
-                                          'clientAuth': {'description': 'The client authentication mechanism for the '
-                                                                        'REST service.',
-                                                         'type': 'string',
-                                                         'enum': ['no-auth', 'negotiate', 'kerberos'],
-                                                         'default': 'no-auth'},
-                                          'features': {'description': 'Features to be injected automatically in '
-                                                                      '**io.Connect Desktop**.',
-                                                       'type': 'object',
-                                                       'additionalProperties': False,
-                                                       'properties': {'applicationsStore': {'description': 'If '
-                                                                                                           '`true`, '
-                                                                                                           'the '
-                                                                                                           '**io.Manager** '
-                                                                                                           'app '
-                                                                                                           'store '
-                                                                                                           'will be '
-                                                                                                           'automatically '
-                                                                                                           'injected.',
-                                                                                            'type': 'boolean'},
-                                                                      'applicationsStoreOptions': {'description': 'Application '
-                                                                                                                  'store '
-                                                                                                                  'options.',
-                                                                                                   'type': 'object',
-                                                                                                   'additionalProperties': False,
-                                                                                                   'properties': {'trusted': {'description': 'If '
-                                                                                                                                             '`true`, '
-                                                                                                                                             'the '
-                                                                                                                                             'app '
-                                                                                                                                             'store '
-                                                                                                                                             'will '
-                                                                                                                                             'be '
-                                                                                                                                             'trusted '
-                                                                                                                                             'by '
-                                                                                                                                             'the '
-                                                                                                                                             'platform '
-                                                                                                                                             'and '
-                                                                                                                                             'the '
-                                                                                                                                             'security '
-                                                                                                                                             'settings '
-                                                                                                                                             'specified '
-                                                                                                                                             'in '
-                                                                                                                                             'the '
-                                                                                                                                             'app '
-                                                                                                                                             'definitions '
-                                                                                                                                             "won't "
-                                                                                                                                             'be '
-                                                                                                                                             'overridden '
-                                                                                                                                             'by '
-                                                                                                                                             'the '
-                                                                                                                                             'security '
-                                                                                                                                             'settings '
-                                                                                                                                             'specified '
-                                                                                                                                             'in '
-                                                                                                                                             'the '
-                                                                                                                                             'system '
-                                                                                                                                             'configuration.',
-                                                                                                                              'type': 'boolean',
-                                                                                                                              'default': False}},
-                                                                                                   'default': {'trusted': False}},
-                                                                      'layoutsStore': {'description': 'If `true`, '
-                                                                                                      'the '
-                                                                                                      '**io.Manager** '
-                                                                                                      'Layout store '
-                                                                                                      'will be '
-                                                                                                      'automatically '
-                                                                                                      'injected.',
-                                                                                       'type': 'boolean'},
-                                                                      'commands': {'description': 'If `true`, the '
-                                                                                                  '**io.Manager** '
-                                                                                                  'commands will be '
-                                                                                                  'automatically '
-                                                                                                  'injected.',
-                                                                                   'type': 'boolean'},
-                                                                      'preferencesStore': {'description': 'If '
-                                                                                                          '`true`, '
-                                                                                                          'the '
-                                                                                                          '**io.Manager** '
-                                                                                                          'app '
-                                                                                                          'preferences '
-                                                                                                          'store '
-                                                                                                          'will be '
-                                                                                                          'automatically '
-                                                                                                          'injected.',
-                                                                                           'type': 'boolean'}},
-                                                       'default': {'applicationsStore': True,
-                                                                   'layoutsStore': True,
-                                                                   'commands': True,
-                                                                   'preferencesStore': True}}}},
-                'crashReporter': {'description': 'Settings for reporting crashes.',
-                                  'type': 'object',
-                                  'properties': {'enabled': {'description': 'If `true`, the crash reporter will be '
-                                                                            'enabled.',
-                                                             'type': 'boolean'},
-                                                 'folderPath': {'description': 'Location for the crash reporter '
-                                                                               'logging and memory dumps when the '
-                                                                               'output type is set to `"local"`.',
-                                                                'type': 'string'},
-                                                 'companyName': {'description': 'The company name to be included in '
-                                                                                'the crash report.',
-                                                                 'type': 'string'},
-                                                 'productName': {'description': 'The product name to be included in '
-                                                                                'the crash report.',
-                                                                 'type': 'string'},
-                                                 'output': {'description': 'Output settings for the crash reporter.',
-                                                            'type': 'object',
-                                                            'properties': {'type': {'description': 'Type of the '
-                                                                                                   'crash reporter '
-                                                                                                   'output. Crash '
-                                                                                                   'reports can be '
-                                                                                                   'saved locally, '
-                                                                                                   'sent to a REST '
-                                                                                                   'service, or to a '
-                                                                                                   'Backtrace '
-                                                                                                   'server.',
-                                                                                    'type': 'string',
-                                                                                    'enum': ['local',
-                                                                                             'server',
-                                                                                             'backtrace']},
-                                                                           'serverUrl': {'description': 'URL '
-                                                                                                        'pointing to '
-                                                                                                        'the server '
-                                                                                                        'that will '
-                                                                                                        'receive the '
-                                                                                                        'crash '
-                                                                                                        'report if '
-                                                                                                        'the output '
-                                                                                                        'type is set '
-                                                                                                        'to '
-                                                                                                        '`"server"`.',
-                                                                                         'type': 'string',
-                                                                                         'pattern': '^https?://[^\\s/$.?#].[^\\s]*$'},
-                                                                           'backTraceConfig': {'description': 'Settings '
-                                                                                                              'for '
-                                                                                                              'the '
-                                                                                                              'Backtrace '
-                                                                                                              'client.',
-                                                                                               'type': 'object',
-                                                                                               'properties': {'token': {'description': 'Unique '
-                                                                                                                                       'token '
-                                                                                                                                       'for '
-                                                                                                                                       'sending '
-                                                                                                                                       'data '
-                                                                                                                                       'to '
-                                                                                                                                       'Backtrace.',
-                                                                                                                        'type': 'string'},
-                                                                                                              'url': {'description': 'URL '
-                                                                                                                                     'pointing '
-                                                                                                                                     'to '
-                                                                                                                                     'the '
-                                                                                                                                     'Backtrace '
-                                                                                                                                     'server.',
-                                                                                                                      'type': 'string'},
-                                                                                                              'handleMainExceptions': {'description': 'Enables '
-                                                                                                                                                      'sending '
-                                                                                                                                                      'unhandled '
-                                                                                                                                                      'errors '
-                                                                                                                                                      'in '
-                                                                                                                                                      'the '
-                                                                                                                                                      'main '
-                                                                                                                                                      'process '
-                                                                                                                                                      'to '
-                                                                                                                                                      'Backtrace. '
-                                                                                                                                                      'Set '
-                                                                                                                                                      'to '
-                                                                                                                                                      '`"all"` '
-                                                                                                                                                      'to '
-                                                                                                                                                      'send '
-                                                                                                                                                      'both '
-                                                                                                                                                      'uncaught '
-                                                                                                                                                      'exceptions '
-                                                                                                                                                      'and '
-                                                                                                                                                      'unhandled '
-                                                                                                                                                      '`Promise` '
-                                                                                                                                                      'rejections. '
-                                                                                                                                                      'Set '
-                                                                                                                                                      'to '
-                                                                                                                                                      '`"only-errors"` '
-                                                                                                                                                      'to '
-                                                                                                                                                      'send '
-                                                                                                                                                      'only '
-                                                                                                                                                      'uncaught '
-                                                                                                                                                      'exceptions.',
-                                                                                                                                       'type': 'string',
-                                                                                                                                       'enum': ['all',
-                                                                                                                                                'only-errors']}},
-                                                                                               'additionalProperties': False,
-                                                                                               'required': ['token',
-                                                                                                            'url']},
-                                                                           'dumps': {'description': 'Settings for '
-                                                                                                    'handling the '
-                                                                                                    'dump files for '
-                                                                                                    'crash reports.',
-                                                                                     'type': 'object',
-                                                                                     'properties': {'limit': {'description': 'Limit '
-                                                                                                                             'for '
-                                                                                                                             'the '
-                                                                                                                             'number '
-                                                                                                                             'of '
-                                                                                                                             'dump '
-                                                                                                                             'files '
-                                                                                                                             'to '
-                                                                                                                             'keep. '
-                                                                                                                             'When '
-                                                                                                                             'a '
-                                                                                                                             'new '
-                                                                                                                             'dump '
-                                                                                                                             'file '
-                                                                                                                             'is '
-                                                                                                                             'created, '
-                                                                                                                             'the '
-                                                                                                                             'oldest '
-                                                                                                                             'one '
-                                                                                                                             'will '
-                                                                                                                             'be '
-                                                                                                                             'deleted '
-                                                                                                                             'to '
-                                                                                                                             'conform '
-                                                                                                                             'with '
-                                                                                                                             'the '
-                                                                                                                             'file '
-                                                                                                                             'limit.',
-                                                                                                              'type': 'number'},
-                                                                                                    'deleteOnSent': {'description': 'If '
-                                                                                                                                    '`true`, '
-                                                                                                                                    'when '
-                                                                                                                                    'a '
-                                                                                                                                    'dump '
-                                                                                                                                    'file '
-                                                                                                                                    'is '
-                                                                                                                                    'sent, '
-                                                                                                                                    'it '
-                                                                                                                                    'will '
-                                                                                                                                    'be '
-                                                                                                                                    'deleted '
-                                                                                                                                    'instead '
-                                                                                                                                    'of '
-                                                                                                                                    'moved '
-                                                                                                                                    'to '
-                                                                                                                                    'the '
-                                                                                                                                    '`/sent` '
-                                                                                                                                    'folder.',
-                                                                                                                     'type': 'boolean'}}}},
-                                                            'if': {'properties': {'type': {'enum': ['server']}}},
-                                                            'then': {'required': ['serverUrl']},
-                                                            'additionalProperties': False},
-                                                 'ignoreSystemCrashHandler': {'description': 'If `true`, crashes '
-                                                                                             'generated in the main '
-                                                                                             "process won't be "
-                                                                                             'forwarded to the '
-                                                                                             'system crash handler.',
-                                                                              'type': 'boolean',
-                                                                              'default': False}},
-                                  'additionalProperties': False},
-                'appStores': {'type': 'array', 'items': {'$ref': '#/definitions/appStoreConfig'}}},
- 'definitions': {'appStoreConfig': {'description': 'Settings for app stores.',
-                                    'oneOf': [{'$ref': '#/definitions/appStorePathConfig'},
-                                              {'$ref': '#/definitions/appStoreGcsConfig'},
-                                              {'$ref': '#/definitions/appStoreRestConfig'},
-                                              {'$ref': '#/definitions/appStorePermissionsFileConfig'},
-                                              {'$ref': '#/definitions/singleAppStorePathConfig'},
-                                              {'$ref': '#/definitions/serverStoreConfig'},
-                                              {'$ref': '#/definitions/inMemoryStoreConfig'}]},
-                 'appStoreGcsConfig': {'description': 'Remote app store configuration using the io.Connect Gateway. '
-                                                      'It\'s recommended to use the an app store of type `"rest"` '
-                                                      'instead, as it provides a direct connection to the REST '
-                                                      'service.',
-                                       'type': 'object',
-                                       'required': ['type'],
-                                       'additionalProperties': False,
-                                       'properties': {'type': {'description': 'Type of the app store.',
-                                                               'type': 'string',
-                                                               'enum': ['cm', 'gcs']},
-                                                      'isRequired': {'description': 'If `true`, the app store will '
-                                                                                    'be required. If the app store '
-                                                                                    "can't be retrieved, "
-                                                                                    '**io.Connect Desktop** will '
-                                                                                    'throw an error and shut down. '
-                                                                                    'If `false`, **io.Connect '
-                                                                                    'Desktop** will initiate '
-                                                                                    'normally, without apps from '
-                                                                                    'that store.',
-                                                                     'type': 'boolean',
-                                                                     'default': True},
-                                                      'details': {'description': 'Specific details about the app '
-                                                                                 'store.',
-                                                                  'type': 'object',
-                                                                  'required': [],
-                                                                  'additionalProperties': False,
-                                                                  'properties': {'url': {'description': 'URL '
-                                                                                                        'pointing to '
-                                                                                                        'the remote '
-                                                                                                        'store.',
-                                                                                         'type': 'string'},
-                                                                                 'trusted': {'description': 'If '
-                                                                                                            '`true`, '
-                                                                                                            'the app '
-                                                                                                            'store '
-                                                                                                            'will be '
-                                                                                                            'trusted '
-                                                                                                            'by the '
-                                                                                                            'platform '
-                                                                                                            'and the '
-                                                                                                            'security '
-                                                                                                            'settings '
-                                                                                                            'specified '
-                                                                                                            'in the '
-                                                                                                            'app '
-                                                                                                            'definitions '
-                                                                                                            "won't "
-                                                                                                            'be '
-                                                                                                            'overridden '
-                                                                                                            'by the '
-                                                                                                            'security '
-                                                                                                            'settings '
-                                                                                                            'specified '
-                                                                                                            'in the '
-                                                                                                            'system '
-                                                                                                            'configuration.',
-                                                                                             'type': 'boolean',
-                                                                                             'default': False}}},
-                                                      'appDefinitionOverrides': {'description': 'Valid app '
-                                                                                                'definition '
-                                                                                                'properties that '
-                                                                                                'will override the '
-                                                                                                'ones in all app '
-                                                                                                'definitions from '
-                                                                                                'the app store. '
-                                                                                                'Top-level '
-                                                                                                'properties can be '
-                                                                                                'specified directly '
-                                                                                                'in the object. The '
-                                                                                                'properties that are '
-                                                                                                'found under the '
-                                                                                                '`"details"` '
-                                                                                                'top-level key for '
-                                                                                                'each app definition '
-                                                                                                'type must be '
-                                                                                                'specified in a '
-                                                                                                'top-level object '
-                                                                                                'with the same name '
-                                                                                                'as the app type - '
-                                                                                                '`"window"`, '
-                                                                                                '`"exe"`, `"node"`, '
-                                                                                                '`"workspaces"`, '
-                                                                                                '`"webGroup"`, '
-                                                                                                '`"clickonce"`, '
-                                                                                                '`"citrix"` or '
-                                                                                                '`"childWindow"`.',
-                                                                                 'type': 'object',
-                                                                                 'additionalProperties': True}}},
-                 'appStorePathConfig': {'description': 'Settings for app stores loaded from a local path.',
-                                        'type': 'object',
-                                        'required': ['type', 'details'],
-                                        'additionalProperties': False,
-                                        'properties': {'type': {'description': 'Type of the app store. Must be set '
-                                                                               'to `"path"` for local path app '
-                                                                               'stores.',
-                                                                'type': 'string',
-                                                                'enum': ['path']},
-                                                       'isRequired': {'description': 'If `true`, the app store will '
-                                                                                     'be required. If the app store '
-                                                                                     "can't be retrieved, "
-                                                                                     '**io.Connect Desktop** will '
-                                                                                     'throw an error and shut down. '
-                                                                                     'If `false`, **io.Connect '
-                                                                                     'Desktop** will initiate '
-                                                                                     'normally, without apps from '
-                                                                                     'that store.',
-                                                                      'type': 'boolean',
-                                                                      'default': True},
-                                                       'details': {'description': 'Specific details about the app '
-                                                                                  'store.',
-                                                                   'type': 'object',
-                                                                   'required': ['path'],
-                                                                   'additionalProperties': False,
-                                                                   'properties': {'path': {'description': 'Must '
-                                                                                                          'point to '
-                                                                                                          'the local '
-                                                                                                          'app '
-                                                                                                          'store. '
-                                                                                                          'The '
-                                                                                                          'specified '
-                                                                                                          'path can '
-                                                                                                          'be '
-                                                                                                          'absolute '
-                                                                                                          'or '
-                                                                                                          'relative '
-                                                                                                          'and you '
-                                                                                                          'can use '
-                                                                                                          'defined '
-                                                                                                          'environment '
-                                                                                                          'variables.',
-                                                                                           'type': 'string'},
-                                                                                  'trusted': {'description': 'If '
-                                                                                                             '`true`, '
-                                                                                                             'the '
-                                                                                                             'app '
-                                                                                                             'store '
-                                                                                                             'will '
-                                                                                                             'be '
-                                                                                                             'trusted '
-                                                                                                             'by the '
-                                                                                                             'platform '
-                                                                                                             'and '
-                                                                                                             'the '
-                                                                                                             'security '
-                                                                                                             'settings '
-                                                                                                             'specified '
-                                                                                                             'in the '
-                                                                                                             'app '
-                                                                                                             'definitions '
-                                                                                                             "won't "
-                                                                                                             'be '
-                                                                                                             'overridden '
-                                                                                                             'by the '
-                                                                                                             'security '
-                                                                                                             'settings '
-                                                                                                             'specified '
-                                                                                                             'in the '
-                                                                                                             'system '
-                                                                                                             'configuration.',
-                                                                                              'type': 'boolean',
-                                                                                              'default': False}}},
-                                                       'appDefinitionOverrides': {'description': 'Valid app '
-                                                                                                 'definition '
-                                                                                                 'properties that '
-                                                                                                 'will override the '
-                                                                                                 'ones in all app '
-                                                                                                 'definitions from '
-                                                                                                 'the app store. '
-                                                                                                 'Top-level '
-                                                                                                 'properties can be '
-                                                                                                 'specified directly '
-                                                                                                 'in the object. The '
-                                                                                                 'properties that '
-                                                                                                 'are found under '
-                                                                                                 'the `"details"` '
-                                                                                                 'top-level key for '
-                                                                                                 'each app '
-                                                                                                 'definition type '
-                                                                                                 'must be specified '
-                                                                                                 'in a top-level '
-                                                                                                 'object with the '
-                                                                                                 'same name as the '
-                                                                                                 'app type - '
-                                                                                                 '`"window"`, '
-                                                                                                 '`"exe"`, `"node"`, '
-                                                                                                 '`"workspaces"`, '
-                                                                                                 '`"webGroup"`, '
-                                                                                                 '`"clickonce"`, '
-                                                                                                 '`"citrix"` or '
-                                                                                                 '`"childWindow"`.',
-                                                                                  'type': 'object',
-                                                                                  'additionalProperties': True}}},
-                 'appStorePermissionsFileConfig': {'description': 'Settings for app stores containing a permissions '
-                                                                  'file. If valid permissions are present in the '
-                                                                  'store, all previously applied permissions will be '
-                                                                  'erased when the file from the store is read.',
-                                                   'type': 'object',
-                                                   'required': ['type', 'details'],
-                                                   'additionalProperties': False,
-                                                   'properties': {'type': {'description': 'Type of the app store. '
-                                                                                          'Must be set to '
-                                                                                          '`"permissionsFile"` for '
-                                                                                          'app stores containing a '
-                                                                                          'permissions file.',
-                                                                           'type': 'string',
-                                                                           'enum': ['permissionsFile']},
-                                                                  'isRequired': {'description': 'If `true`, the app '
-                                                                                                'store will be '
-                                                                                                'required. If the '
-                                                                                                "app store can't be "
-                                                                                                'retrieved, '
-                                                                                                '**io.Connect '
-                                                                                                'Desktop** will '
-                                                                                                'throw an error and '
-                                                                                                'shut down. If '
-                                                                                                '`false`, '
-                                                                                                '**io.Connect '
-                                                                                                'Desktop** will '
-                                                                                                'initiate normally, '
-                                                                                                'without apps from '
-                                                                                                'that store.',
-                                                                                 'type': 'boolean',
-                                                                                 'default': True},
-                                                                  'details': {'description': 'Specific details about '
-                                                                                             'the app store.',
-                                                                              'type': 'object',
-                                                                              'required': ['path'],
-                                                                              'additionalProperties': False,
-                                                                              'properties': {'path': {'description': 'Must '
-                                                                                                                     'point '
-                                                                                                                     'to '
-                                                                                                                     'the '
-                                                                                                                     'local '
-                                                                                                                     'permissions '
-                                                                                                                     'file. '
-                                                                                                                     'The '
-                                                                                                                     'specified '
-                                                                                                                     'path '
-                                                                                                                     'can '
-                                                                                                                     'be '
-                                                                                                                     'absolute '
-                                                                                                                     'or '
-                                                                                                                     'relative '
-                                                                                                                     'and '
-                                                                                                                     'you '
-                                                                                                                     'can '
-                                                                                                                     'use '
-                                                                                                                     'defined '
-                                                                                                                     'environment '
-                                                                                                                     'variables.',
-                                                                                                      'type': 'string'}}}}},
-                 'appStoreRestConfig': {'description': 'Settings for app stores retrieved from a REST service.',
-                                        'type': 'object',
-                                        'required': ['type', 'details'],
-                                        'additionalProperties': False,
-                                        'properties': {'type': {'description': 'Type of the app store. Must be set '
-                                                                               'to `"rest"` for remote app stores.',
-                                                                'type': 'string',
-                                                                'enum': ['rest']},
-                                                       'isRequired': {'description': 'If `true`, the app store will '
-                                                                                     'be required. If the app store '
-                                                                                     "can't be retrieved, "
-                                                                                     '**io.Connect Desktop** will '
-                                                                                     'throw an error and shut down. '
-                                                                                     'If `false`, **io.Connect '
-                                                                                     'Desktop** will initiate '
-                                                                                     'normally, without apps from '
-                                                                                     'that store.',
-                                                                      'type': 'boolean',
-                                                                      'default': True},
-                                                       'details': {'description': 'Specific details about the app '
-                                                                                  'store.',
-                                                                   'type': 'object',
-                                                                   'required': ['url'],
-                                                                   'additionalProperties': False,
-                                                                   'properties': {'url': {'description': 'The URL to '
-                                                                                                         'the REST '
-                                                                                                         'service '
-                                                                                                         'providing '
-                                                                                                         'the app '
-                                                                                                         'definitions.',
-                                                                                          'type': 'string',
-                                                                                          'pattern': '^https?://[^\\s/$.?#].[^\\s]*$'},
-                                                                                  'auth': {'description': 'Authentication '
-                                                                                                          'configuration.',
-                                                                                           'type': 'string',
-                                                                                           'enum': ['no-auth',
-                                                                                                    'negotiate',
-                                                                                                    'kerberos'],
-                                                                                           'default': 'no-auth'},
-                                                                                  'startRetries': {'description': 'Number '
-                                                                                                                  'of '
-                                                                                                                  'times '
-                                                                                                                  '**io.Connect '
-                                                                                                                  'Desktop** '
-                                                                                                                  'will '
-                                                                                                                  'try '
-                                                                                                                  'to '
-                                                                                                                  'connect '
-                                                                                                                  'to '
-                                                                                                                  'the '
-                                                                                                                  'REST '
-                                                                                                                  'server.',
-                                                                                                   'type': 'number',
-                                                                                                   'default': 5},
-                                                                                  'startRetryInterval': {'description': 'Interval '
-                                                                                                                        'in '
-                                                                                                                        'milliseconds '
-                                                                                                                        'at '
-                                                                                                                        'which '
-                                                                                                                        '**io.Connect '
-                                                                                                                        'Desktop** '
-                                                                                                                        'will '
-                                                                                                                        'try '
-                                                                                                                        'to '
-                                                                                                                        'connect '
-                                                                                                                        'to '
-                                                                                                                        'the '
-                                                                                                                        'REST '
-                                                                                                                        'server.',
-                                                                                                         'type': 'number',
-                                                                                                         'default': 10000},
-                                                                                  'requestTimeout': {'description': 'Timeout '
-                                                                                                                    'in '
-                                                                                                                    'milliseconds '
-                                                                                                                    'to '
-                                                                                                                    'wait '
-                                                                                                                    'for '
-                                                                                                                    'a '
-                                                                                                                    'response '
-                                                                                                                    'from '
-                                                                                                                    'the '
-                                                                                                                    'REST '
-                                                                                                                    'server.',
-                                                                                                     'type': 'number',
-                                                                                                     'default': 20000},
-                                                                                  'pollInterval': {'description': 'Interval '
-                                                                                                                  'in '
-                                                                                                                  'milliseconds '
-                                                                                                                  'at '
-                                                                                                                  'which '
-                                                                                                                  'to '
-                                                                                                                  'poll '
-                                                                                                                  'the '
-                                                                                                                  'REST '
-                                                                                                                  'service '
-                                                                                                                  'for '
-                                                                                                                  'updates.',
-                                                                                                   'type': 'number',
-                                                                                                   'default': 60000},
-                                                                                  'enablePersistentCache': {'description': 'If '
-                                                                                                                           '`true`, '
-                                                                                                                           'will '
-                                                                                                                           'cache '
-                                                                                                                           'and '
-                                                                                                                           'persist '
-                                                                                                                           'the '
-                                                                                                                           'configuration '
-                                                                                                                           'files '
-                                                                                                                           'locally '
-                                                                                                                           '(e.g., '
-                                                                                                                           'in '
-                                                                                                                           'case '
-                                                                                                                           'of '
-                                                                                                                           'connection '
-                                                                                                                           'interruptions).',
-                                                                                                            'type': 'boolean',
-                                                                                                            'default': True},
-                                                                                  'cacheFolder': {'description': 'Location '
-                                                                                                                 'for '
-                                                                                                                 'the '
-                                                                                                                 'persisted '
-                                                                                                                 'configuration '
-                                                                                                                 'files.',
-                                                                                                  'type': 'string',
-                                                                                                  'default': '%IO_CD_USER_DATA_DIR%/gcsCache'},
-                                                                                  'readCacheAfter': {'description': 'Interval '
-                                                                                                                    'in '
-                                                                                                                    'milliseconds '
-                                                                                                                    'after '
-                                                                                                                    'which '
-                                                                                                                    'to '
-                                                                                                                    'try '
-                                                                                                                    'to '
-                                                                                                                    'read '
-                                                                                                                    'the '
-                                                                                                                    'cache.',
-                                                                                                     'type': 'number',
-                                                                                                     'default': 30000},
-                                                                                  'proxy': {'description': 'HTTP '
-                                                                                                           'proxy to '
-                                                                                                           'use when '
-                                                                                                           'fetching '
-                                                                                                           'data.',
-                                                                                            'type': 'string'},
-                                                                                  'rejectUnauthorized': {'description': 'If '
-                                                                                                                        '`true`, '
-                                                                                                                        'SSL '
-                                                                                                                        'validation '
-                                                                                                                        'will '
-                                                                                                                        'be '
-                                                                                                                        'enabled '
-                                                                                                                        'for '
-                                                                                                                        'the '
-                                                                                                                        'REST '
-                                                                                                                        'server.',
-                                                                                                         'type': 'boolean',
-                                                                                                         'default': True},
-                                                                                  'trusted': {'description': 'If '
-                                                                                                             '`true`, '
-                                                                                                             'the '
-                                                                                                             'app '
-                                                                                                             'store '
-                                                                                                             'will '
-                                                                                                             'be '
-                                                                                                             'trusted '
-                                                                                                             'by the '
-                                                                                                             'platform '
-                                                                                                             'and '
-                                                                                                             'the '
-                                                                                                             'security '
-                                                                                                             'settings '
-                                                                                                             'specified '
-                                                                                                             'in the '
-                                                                                                             'app '
-                                                                                                             'definitions '
-                                                                                                             "won't "
-                                                                                                             'be '
-                                                                                                             'overridden '
-                                                                                                             'by the '
-                                                                                                             'security '
-                                                                                                             'settings '
-                                                                                                             'specified '
-                                                                                                             'in the '
-                                                                                                             'system '
-                                                                                                             'configuration.',
-                                                                                              'type': 'boolean',
-                                                                                              'default': False}}},
-                                                       'appDefinitionOverrides': {'description': 'Valid app '
-                                                                                                 'definition '
-                                                                                                 'properties that '
-                                                                                                 'will override the '
-                                                                                                 'ones in all app '
-                                                                                                 'definitions from '
-                                                                                                 'the app store. '
-                                                                                                 'Top-level '
-                                                                                                 'properties can be '
-                                                                                                 'specified directly '
-                                                                                                 'in the object. The '
-                                                                                                 'properties that '
-                                                                                                 'are found under '
-                                                                                                 'the `"details"` '
-                                                                                                 'top-level key for '
-                                                                                                 'each app '
-                                                                                                 'definition type '
-                                                                                                 'must be specified '
-                                                                                                 'in a top-level '
-                                                                                                 'object with the '
-                                                                                                 'same name as the '
-                                                                                                 'app type - '
-                                                                                                 '`"window"`, '
-                                                                                                 '`"exe"`, `"node"`, '
-                                                                                                 '`"workspaces"`, '
-                                                                                                 '`"webGroup"`, '
-                                                                                                 '`"clickonce"`, '
-                                                                                                 '`"citrix"` or '
-                                                                                                 '`"childWindow"`.',
-                                                                                  'type': 'object',
-                                                                                  'additionalProperties': True}}},
-                 'cacheConfig': {'description': 'Settings for persisting data received from **io.Manager**.',
-                                 'type': 'object',
-                                 'properties': {'enabled': {'description': 'If `true`, will enable caching and '
-                                                                           'persisting data from **io.Manager** '
-                                                                           'locally (e.g., in case of connection '
-                                                                           'interruptions).',
-                                                            'type': 'boolean',
-                                                            'default': False},
-                                                'location': {'description': 'Location for the persisted cache files.',
-                                                             'type': 'string',
-                                                             'default': '%IO_CD_USER_DATA_DIR%/ioManagerCache'},
-                                                'clearOld': {'description': 'If `true`, on opening a new session to '
-                                                                            '**io.Manager**, all cache files from '
-                                                                            'previous sessions will be deleted.',
-                                                             'type': 'boolean',
-                                                             'default': False}}},
-                 'inMemoryStoreConfig': {'description': 'Settings for the in-memory app store. The in-memory app '
-                                                        'store consist of app definitions imported dynamically by '
-                                                        'interop-enabled apps via the io.Connect APIs. Use these '
-                                                        'settings to specify which apps will be allowed access to '
-                                                        'the in-memory app store.',
-                                         'type': 'object',
-                                         'required': ['type'],
-                                         'additionalProperties': False,
-                                         'properties': {'type': {'description': 'Type of the app store. Must be set '
-                                                                                'to `"in-memory"` for the in-memory '
-                                                                                'app store.',
-                                                                 'type': 'string',
-                                                                 'enum': ['in-memory']},
-                                                        'isRequired': {'description': 'If `true`, the app store will '
-                                                                                      'be required. If the app store '
-                                                                                      "can't be retrieved, "
-                                                                                      '**io.Connect Desktop** will '
-                                                                                      'throw an error and shut down. '
-                                                                                      'If `false`, **io.Connect '
-                                                                                      'Desktop** will initiate '
-                                                                                      'normally, without apps from '
-                                                                                      'that store.',
-                                                                       'type': 'boolean',
-                                                                       'default': True},
-                                                        'details': {'description': 'Specific details about the app '
-                                                                                   'store.',
-                                                                    'type': 'object',
-                                                                    'additionalProperties': False,
-                                                                    'properties': {'allowedApps': {'description': 'List '
-                                                                                                                  'of '
-                                                                                                                  'app '
-                                                                                                                  'names, '
-                                                                                                                  'as '
-                                                                                                                  'defined '
-                                                                                                                  'in '
-                                                                                                                  'the '
-                                                                                                                  'io.Connect '
-                                                                                                                  'framework, '
-                                                                                                                  'that '
-                                                                                                                  'will '
-                                                                                                                  'be '
-                                                                                                                  'allowed '
-                                                                                                                  'to '
-                                                                                                                  'use '
-                                                                                                                  'the '
-                                                                                                                  'in-memory '
-                                                                                                                  'app '
-                                                                                                                  'store. '
-                                                                                                                  'Provide '
-                                                                                                                  '`"*"` '
-                                                                                                                  'as '
-                                                                                                                  'a '
-                                                                                                                  'value '
-                                                                                                                  'to '
-                                                                                                                  'allow '
-                                                                                                                  'all '
-                                                                                                                  'apps '
-                                                                                                                  'to '
-                                                                                                                  'use '
-                                                                                                                  'the '
-                                                                                                                  'in-memory '
-                                                                                                                  'store '
-                                                                                                                  '(e.g., '
-                                                                                                                  '`["*"]`).',
-                                                                                                   'type': 'array',
-                                                                                                   'default': [],
-                                                                                                   'items': {'description': 'Name '
-                                                                                                                            'of '
-                                                                                                                            'an '
-                                                                                                                            'app, '
-                                                                                                                            'as '
-                                                                                                                            'defined '
-                                                                                                                            'in '
-                                                                                                                            'the '
-                                                                                                                            'io.Connect '
-                                                                                                                            'framework, '
-                                                                                                                            'that '
-                                                                                                                            'will '
-                                                                                                                            'be '
-                                                                                                                            'allowed '
-                                                                                                                            'to '
-                                                                                                                            'use '
-                                                                                                                            'the '
-                                                                                                                            'in-memory '
-                                                                                                                            'store.',
-                                                                                                             'type': 'string'}},
-                                                                                   'trusted': {'description': 'If '
-                                                                                                              '`true`, '
-                                                                                                              'the '
-                                                                                                              'app '
-                                                                                                              'store '
-                                                                                                              'will '
-                                                                                                              'be '
-                                                                                                              'trusted '
-                                                                                                              'by '
-                                                                                                              'the '
-                                                                                                              'platform '
-                                                                                                              'and '
-                                                                                                              'the '
-                                                                                                              'security '
-                                                                                                              'settings '
-                                                                                                              'specified '
-                                                                                                              'in '
-                                                                                                              'the '
-                                                                                                              'app '
-                                                                                                              'definitions '
-                                                                                                              "won't "
-                                                                                                              'be '
-                                                                                                              'overridden '
-                                                                                                              'by '
-                                                                                                              'the '
-                                                                                                              'security '
-                                                                                                              'settings '
-                                                                                                              'specified '
-                                                                                                              'in '
-                                                                                                              'the '
-                                                                                                              'system '
-                                                                                                              'configuration.',
-                                                                                               'type': 'boolean',
-                                                                                               'default': False}}},
-                                                        'appDefinitionOverrides': {'description': 'Valid app '
-                                                                                                  'definition '
-                                                                                                  'properties that '
-                                                                                                  'will override the '
-                                                                                                  'ones in all app '
-                                                                                                  'definitions from '
-                                                                                                  'the app store. '
-                                                                                                  'Top-level '
-                                                                                                  'properties can be '
-                                                                                                  'specified '
-                                                                                                  'directly in the '
-                                                                                                  'object. The '
-                                                                                                  'properties that '
-                                                                                                  'are found under '
-                                                                                                  'the `"details"` '
-                                                                                                  'top-level key for '
-                                                                                                  'each app '
-                                                                                                  'definition type '
-                                                                                                  'must be specified '
-                                                                                                  'in a top-level '
-                                                                                                  'object with the '
-                                                                                                  'same name as the '
-                                                                                                  'app type - '
-                                                                                                  '`"window"`, '
-                                                                                                  '`"exe"`, '
-                                                                                                  '`"node"`, '
-                                                                                                  '`"workspaces"`, '
-                                                                                                  '`"webGroup"`, '
-                                                                                                  '`"clickonce"`, '
-                                                                                                  '`"citrix"` or '
-                                                                                                  '`"childWindow"`.',
-                                                                                   'type': 'object',
-                                                                                   'additionalProperties': True}}},
-                 'requestsConfig': {'description': 'Settings for the requests sent to **io.Manager**.',
-                                    'type': 'object',
-                                    'properties': {'timeout': {'description': 'Interval in milliseconds to wait for '
-                                                                              'a response from **io.Manager**.',
-                                                               'type': 'number',
-                                                               'default': 60000},
-                                                   'openSessionTimeout': {'description': 'Interval in milliseconds '
-                                                                                         'to wait for a response to '
-                                                                                         'the `openSession` request '
-                                                                                         'to **io.Manager** before '
-                                                                                         'proceeding from cache.',
-                                                                          'type': 'number',
-                                                                          'default': 60000},
-                                                   'closeSessionTimeout': {'description': 'Interval in milliseconds '
-                                                                                          'to wait for a response to '
-                                                                                          'the `closeSession` '
-                                                                                          'request to '
-                                                                                          '**io.Manager**.',
-                                                                           'type': 'number',
-                                                                           'default': 10000},
-                                                   'logSanitization': {'description': 'If `true`, the logged '
-                                                                                      'requests will be sanitized. '
-                                                                                      'If set to `false`, sensitive '
-                                                                                      "information (tokens) won't be "
-                                                                                      'removed from the logged '
-                                                                                      'requests.',
-                                                                       'type': 'boolean',
-                                                                       'default': True},
-                                                   'loggerLevel': {'description': 'Log level with which the requests '
-                                                                                  'to **io.Manager** will be logged.',
-                                                                   'type': 'string',
-                                                                   'default': 'trace'},
-                                                   'logHTTPHeaders': {'description': 'If `true`, will log the '
-                                                                                     'request and response HTTP '
-                                                                                     'headers of the requests sent '
-                                                                                     'to **io.Manager**.',
-                                                                      'type': 'boolean',
-                                                                      'default': False},
-                                                   'requestBodyValidation': {'description': 'If `true`, the bodies '
-                                                                                            'of the requests sent to '
-                                                                                            '**io.Manager** will be '
-                                                                                            'validated.',
-                                                                             'type': 'boolean',
-                                                                             'default': True},
-                                                   'responseBodyValidation': {'description': 'If `true`, the '
-                                                                                             'response bodies '
-                                                                                             'received by '
-                                                                                             '**io.Manager** will be '
-                                                                                             'validated.',
-                                                                              'type': 'boolean',
-                                                                              'default': True}}},
-                 'serverStoreConfig': {'description': 'Settings for app stores retrieved from **io.Manager**.',
-                                       'type': 'object',
-                                       'required': ['type'],
-                                       'additionalProperties': False,
-                                       'properties': {'type': {'description': 'Type of the app store. Must be set to '
-                                                                              '`"server"` for app stores retrieved '
-                                                                              'from **io.Manager**.',
-                                                               'type': 'string',
-                                                               'enum': ['server']},
-                                                      'isRequired': {'description': 'If `true`, the app store will '
-                                                                                    'be required. If the app store '
-                                                                                    "can't be retrieved, "
-                                                                                    '**io.Connect Desktop** will '
-                                                                                    'throw an error and shut down. '
-                                                                                    'If `false`, **io.Connect '
-                                                                                    'Desktop** will initiate '
-                                                                                    'normally, without apps from '
-                                                                                    'that store.',
-                                                                     'type': 'boolean',
-                                                                     'default': True},
-                                                      'appDefinitionOverrides': {'description': 'Valid app '
-                                                                                                'definition '
-                                                                                                'properties that '
-                                                                                                'will override the '
-                                                                                                'ones in all app '
-                                                                                                'definitions from '
-                                                                                                'the app store. '
-                                                                                                'Top-level '
-                                                                                                'properties can be '
-                                                                                                'specified directly '
-                                                                                                'in the object. The '
-                                                                                                'properties that are '
-                                                                                                'found under the '
-                                                                                                '`"details"` '
-                                                                                                'top-level key for '
-                                                                                                'each app definition '
-                                                                                                'type must be '
-                                                                                                'specified in a '
-                                                                                                'top-level object '
-                                                                                                'with the same name '
-                                                                                                'as the app type - '
-                                                                                                '`"window"`, '
-                                                                                                '`"exe"`, `"node"`, '
-                                                                                                '`"workspaces"`, '
-                                                                                                '`"webGroup"`, '
-                                                                                                '`"clickonce"`, '
-                                                                                                '`"citrix"` or '
-                                                                                                '`"childWindow"`.',
-                                                                                 'type': 'object',
-                                                                                 'additionalProperties': True},
-                                                      'details': {'description': 'Specific details about the app '
-                                                                                 'store.',
-                                                                  'type': 'object',
-                                                                  'additionalProperties': False,
-                                                                  'properties': {'trusted': {'description': 'If '
-                                                                                                            '`true`, '
-                                                                                                            'the app '
-                                                                                                            'store '
-                                                                                                            'will be '
-                                                                                                            'trusted '
-                                                                                                            'by the '
-                                                                                                            'platform '
-                                                                                                            'and the '
-                                                                                                            'security '
-                                                                                                            'settings '
-                                                                                                            'specified '
-                                                                                                            'in the '
-                                                                                                            'app '
-                                                                                                            'definitions '
-                                                                                                            "won't "
-                                                                                                            'be '
-                                                                                                            'overridden '
-                                                                                                            'by the '
-                                                                                                            'security '
-                                                                                                            'settings '
-                                                                                                            'specified '
-                                                                                                            'in the '
-                                                                                                            'system '
-                                                                                                            'configuration.',
-                                                                                             'type': 'boolean',
-                                                                                             'default': False}}}}},
-                 'singleAppStorePathConfig': {'description': 'Settings for app stores consisting of a single app '
-                                                             'definition file when **io.Connect Desktop** is started '
-                                                             'with a set `"singleApp"` property.',
-                                              'type': 'object',
-                                              'required': ['type', 'details'],
-                                              'additionalProperties': False,
-                                              'properties': {'type': {'description': 'Type of the app store. Must be '
-                                                                                     'set to `"singleApp"` for '
-                                                                                     'single app stores.',
-                                                                      'type': 'string',
-                                                                      'enum': ['singleApp']},
-                                                             'isRequired': {'description': 'If `true`, the app store '
-                                                                                           'will be required. If the '
-                                                                                           "app store can't be "
-                                                                                           'retrieved, **io.Connect '
-                                                                                           'Desktop** will throw an '
-                                                                                           'error and shut down. If '
-                                                                                           '`false`, **io.Connect '
-                                                                                           'Desktop** will initiate '
-                                                                                           'normally, without apps '
-                                                                                           'from that store.',
-                                                                            'type': 'boolean',
-                                                                            'default': True},
-                                                             'details': {'description': 'Specific details about the '
-                                                                                        'app store.',
-                                                                         'type': 'object',
-                                                                         'required': ['path'],
-                                                                         'additionalProperties': False,
-                                                                         'properties': {'path': {'description': 'Must '
-                                                                                                                'point '
-                                                                                                                'to '
-                                                                                                                'the '
-                                                                                                                'single '
-                                                                                                                'app '
-                                                                                                                'definition. '
-                                                                                                                'The '
-                                                                                                                'specified '
-                                                                                                                'path '
-                                                                                                                'can '
-                                                                                                                'be '
-                                                                                                                'absolute '
-                                                                                                                'or '
-                                                                                                                'relative '
-                                                                                                                'and '
-                                                                                                                'you '
-                                                                                                                'can '
-                                                                                                                'use '
-                                                                                                                'defined '
-                                                                                                                'environment '
-                                                                                                                'variables.',
-                                                                                                 'type': 'string'},
-                                                                                        'trusted': {'description': 'If '
-                                                                                                                   '`true`, '
-                                                                                                                   'the '
-                                                                                                                   'app '
-                                                                                                                   'store '
-                                                                                                                   'will '
-                                                                                                                   'be '
-                                                                                                                   'trusted '
-                                                                                                                   'by '
-                                                                                                                   'the '
-                                                                                                                   'platform '
-                                                                                                                   'and '
-                                                                                                                   'the '
-                                                                                                                   'security '
-                                                                                                                   'settings '
-                                                                                                                   'specified '
-                                                                                                                   'in '
-                                                                                                                   'the '
-                                                                                                                   'app '
-                                                                                                                   'definitions '
-                                                                                                                   "won't "
-                                                                                                                   'be '
-                                                                                                                   'overridden '
-                                                                                                                   'by '
-                                                                                                                   'the '
-                                                                                                                   'security '
-                                                                                                                   'settings '
-                                                                                                                   'specified '
-                                                                                                                   'in '
-                                                                                                                   'the '
-                                                                                                                   'system '
-                                                                                                                   'configuration.',
-                                                                                                    'type': 'boolean',
-                                                                                                    'default': False}}},
-                                                             'appDefinitionOverrides': {'description': 'Valid app '
-                                                                                                       'definition '
-                                                                                                       'properties '
-                                                                                                       'that will '
-                                                                                                       'override the '
-                                                                                                       'ones in all '
-                                                                                                       'app '
-                                                                                                       'definitions '
-                                                                                                       'from the app '
-                                                                                                       'store. '
-                                                                                                       'Top-level '
-                                                                                                       'properties '
-                                                                                                       'can be '
-                                                                                                       'specified '
-                                                                                                       'directly in '
-                                                                                                       'the object. '
-                                                                                                       'The '
-                                                                                                       'properties '
-                                                                                                       'that are '
-                                                                                                       'found under '
-                                                                                                       'the '
-                                                                                                       '`"details"` '
-                                                                                                       'top-level '
-                                                                                                       'key for each '
-                                                                                                       'app '
-                                                                                                       'definition '
-                                                                                                       'type must be '
-                                                                                                       'specified in '
-                                                                                                       'a top-level '
-                                                                                                       'object with '
-                                                                                                       'the same '
-                                                                                                       'name as the '
-                                                                                                       'app type - '
-                                                                                                       '`"window"`, '
-                                                                                                       '`"exe"`, '
-                                                                                                       '`"node"`, '
-                                                                                                       '`"workspaces"`, '
-                                                                                                       '`"webGroup"`, '
-                                                                                                       '`"clickonce"`, '
-                                                                                                       '`"citrix"` '
-                                                                                                       'or '
-                                                                                                       '`"childWindow"`.',
-                                                                                        'type': 'object',
-                                                                                        'additionalProperties': True}}}}}
+SCHEMA = json.loads(r'''
+{
+ "$schema": "http://json-schema.org/draft-07/schema#",
+ "$id": "https://ioconnect.fleet/request.json",
+ "type": "object",
+ "properties": {
+  "server": {
+   "type": "object",
+   "additionalProperties": false,
+   "properties": {
+    "enabled": {
+     "type": "boolean"
+    },
+    "url": {
+     "type": "string",
+     "pattern": "^https?://[^\\s/$.?#].[^\\s]*$"
+    },
+    "fetchInterval": {
+     "type": "number"
+    },
+    "startRetries": {
+     "type": "number"
+    },
+    "startRetryInterval": {
+     "type": "number"
+    },
+    "requests": {
+     "$ref": "#/definitions/requestsConfig"
+    },
+    "cache": {
+     "$ref": "#/definitions/cacheConfig"
+    },
+    "tokenRefreshInterval": {
+     "type": "number"
+    },
+    "clientAuth": {
+     "type": "string",
+     "enum": [
+      "no-auth",
+      "negotiate",
+      "kerberos"
+     ]
+    },
+    "features": {
+     "type": "object",
+     "additionalProperties": false,
+     "properties": {
+      "applicationsStore": {
+       "type": "boolean"
+      },
+      "applicationsStoreOptions": {
+       "type": "object",
+       "additionalProperties": false,
+       "properties": {
+        "trusted": {
+         "type": "boolean"
+        }
+       }
+      },
+      "layoutsStore": {
+       "type": "boolean"
+      },
+      "commands": {
+       "type": "boolean"
+      },
+      "preferencesStore": {
+       "type": "boolean"
+      }
+     }
+    }
+   }
+  },
+  "crashReporter": {
+   "type": "object",
+   "properties": {
+    "enabled": {
+     "type": "boolean"
+    },
+    "folderPath": {
+     "type": "string"
+    },
+    "companyName": {
+     "type": "string"
+    },
+    "productName": {
+     "type": "string"
+    },
+    "output": {
+     "type": "object",
+     "properties": {
+      "type": {
+       "type": "string",
+       "enum": [
+        "local",
+        "server",
+        "backtrace"
+       ]
+      },
+      "serverUrl": {
+       "type": "string",
+       "pattern": "^https?://[^\\s/$.?#].[^\\s]*$"
+      },
+      "backTraceConfig": {
+       "type": "object",
+       "properties": {
+        "token": {
+         "type": "string"
+        },
+        "url": {
+         "type": "string"
+        },
+        "handleMainExceptions": {
+         "type": "string",
+         "enum": [
+          "all",
+          "only-errors"
+         ]
+        }
+       },
+       "additionalProperties": false,
+       "required": [
+        "token",
+        "url"
+       ]
+      },
+      "dumps": {
+       "type": "object",
+       "properties": {
+        "limit": {
+         "type": "number"
+        },
+        "deleteOnSent": {
+         "type": "boolean"
+        }
+       }
+      }
+     },
+     "if": {
+      "properties": {
+       "type": {
+        "enum": [
+         "server"
+        ]
+       }
+      }
+     },
+     "then": {
+      "required": [
+       "serverUrl"
+      ]
+     },
+     "additionalProperties": false
+    },
+    "ignoreSystemCrashHandler": {
+     "type": "boolean"
+    }
+   },
+   "additionalProperties": false
+  },
+  "appStores": {
+   "type": "array",
+   "items": {
+    "$ref": "#/definitions/appStoreConfig"
+   }
+  }
+ },
+ "definitions": {
+  "appStoreConfig": {
+   "oneOf": [
+    {
+     "$ref": "#/definitions/appStorePathConfig"
+    },
+    {
+     "$ref": "#/definitions/appStoreGcsConfig"
+    },
+    {
+     "$ref": "#/definitions/appStoreRestConfig"
+    },
+    {
+     "$ref": "#/definitions/appStorePermissionsFileConfig"
+    },
+    {
+     "$ref": "#/definitions/singleAppStorePathConfig"
+    },
+    {
+     "$ref": "#/definitions/serverStoreConfig"
+    },
+    {
+     "$ref": "#/definitions/inMemoryStoreConfig"
+    }
+   ]
+  },
+  "appStoreGcsConfig": {
+   "type": "object",
+   "required": [
+    "type"
+   ],
+   "additionalProperties": false,
+   "properties": {
+    "type": {
+     "type": "string",
+     "enum": [
+      "cm",
+      "gcs"
+     ]
+    },
+    "isRequired": {
+     "type": "boolean"
+    },
+    "details": {
+     "type": "object",
+     "required": [],
+     "additionalProperties": false,
+     "properties": {
+      "url": {
+       "type": "string"
+      },
+      "trusted": {
+       "type": "boolean"
+      }
+     }
+    },
+    "appDefinitionOverrides": {
+     "type": "object",
+     "additionalProperties": true
+    }
+   }
+  },
+  "appStorePathConfig": {
+   "type": "object",
+   "required": [
+    "type",
+    "details"
+   ],
+   "additionalProperties": false,
+   "properties": {
+    "type": {
+     "type": "string",
+     "enum": [
+      "path"
+     ]
+    },
+    "isRequired": {
+     "type": "boolean"
+    },
+    "details": {
+     "type": "object",
+     "required": [
+      "path"
+     ],
+     "additionalProperties": false,
+     "properties": {
+      "path": {
+       "type": "string"
+      },
+      "trusted": {
+       "type": "boolean"
+      }
+     }
+    },
+    "appDefinitionOverrides": {
+     "type": "object",
+     "additionalProperties": true
+    }
+   }
+  },
+  "appStorePermissionsFileConfig": {
+   "type": "object",
+   "required": [
+    "type",
+    "details"
+   ],
+   "additionalProperties": false,
+   "properties": {
+    "type": {
+     "type": "string",
+     "enum": [
+      "permissionsFile"
+     ]
+    },
+    "isRequired": {
+     "type": "boolean"
+    },
+    "details": {
+     "type": "object",
+     "required": [
+      "path"
+     ],
+     "additionalProperties": false,
+     "properties": {
+      "path": {
+       "type": "string"
+      }
+     }
+    }
+   }
+  },
+  "appStoreRestConfig": {
+   "type": "object",
+   "required": [
+    "type",
+    "details"
+   ],
+   "additionalProperties": false,
+   "properties": {
+    "type": {
+     "type": "string",
+     "enum": [
+      "rest"
+     ]
+    },
+    "isRequired": {
+     "type": "boolean"
+    },
+    "details": {
+     "type": "object",
+     "required": [
+      "url"
+     ],
+     "additionalProperties": false,
+     "properties": {
+      "url": {
+       "type": "string",
+       "pattern": "^https?://[^\\s/$.?#].[^\\s]*$"
+      },
+      "auth": {
+       "type": "string",
+       "enum": [
+        "no-auth",
+        "negotiate",
+        "kerberos"
+       ]
+      },
+      "startRetries": {
+       "type": "number"
+      },
+      "startRetryInterval": {
+       "type": "number"
+      },
+      "requestTimeout": {
+       "type": "number"
+      },
+      "pollInterval": {
+       "type": "number"
+      },
+      "enablePersistentCache": {
+       "type": "boolean"
+      },
+      "cacheFolder": {
+       "type": "string"
+      },
+      "readCacheAfter": {
+       "type": "number"
+      },
+      "proxy": {
+       "type": "string"
+      },
+      "rejectUnauthorized": {
+       "type": "boolean"
+      },
+      "trusted": {
+       "type": "boolean"
+      }
+     }
+    },
+    "appDefinitionOverrides": {
+     "type": "object",
+     "additionalProperties": true
+    }
+   }
+  },
+  "cacheConfig": {
+   "type": "object",
+   "properties": {
+    "enabled": {
+     "type": "boolean"
+    },
+    "location": {
+     "type": "string"
+    },
+    "clearOld": {
+     "type": "boolean"
+    }
+   }
+  },
+  "inMemoryStoreConfig": {
+   "type": "object",
+   "required": [
+    "type"
+   ],
+   "additionalProperties": false,
+   "properties": {
+    "type": {
+     "type": "string",
+     "enum": [
+      "in-memory"
+     ]
+    },
+    "isRequired": {
+     "type": "boolean"
+    },
+    "details": {
+     "type": "object",
+     "additionalProperties": false,
+     "properties": {
+      "allowedApps": {
+       "type": "array",
+       "items": {
+        "type": "string"
+       }
+      },
+      "trusted": {
+       "type": "boolean"
+      }
+     }
+    },
+    "appDefinitionOverrides": {
+     "type": "object",
+     "additionalProperties": true
+    }
+   }
+  },
+  "requestsConfig": {
+   "type": "object",
+   "properties": {
+    "timeout": {
+     "type": "number"
+    },
+    "openSessionTimeout": {
+     "type": "number"
+    },
+    "closeSessionTimeout": {
+     "type": "number"
+    },
+    "logSanitization": {
+     "type": "boolean"
+    },
+    "loggerLevel": {
+     "type": "string"
+    },
+    "logHTTPHeaders": {
+     "type": "boolean"
+    },
+    "requestBodyValidation": {
+     "type": "boolean"
+    },
+    "responseBodyValidation": {
+     "type": "boolean"
+    }
+   }
+  },
+  "serverStoreConfig": {
+   "type": "object",
+   "required": [
+    "type"
+   ],
+   "additionalProperties": false,
+   "properties": {
+    "type": {
+     "type": "string",
+     "enum": [
+      "server"
+     ]
+    },
+    "isRequired": {
+     "type": "boolean"
+    },
+    "appDefinitionOverrides": {
+     "type": "object",
+     "additionalProperties": true
+    },
+    "details": {
+     "type": "object",
+     "additionalProperties": false,
+     "properties": {
+      "trusted": {
+       "type": "boolean"
+      }
+     }
+    }
+   }
+  },
+  "singleAppStorePathConfig": {
+   "type": "object",
+   "required": [
+    "type",
+    "details"
+   ],
+   "additionalProperties": false,
+   "properties": {
+    "type": {
+     "type": "string",
+     "enum": [
+      "singleApp"
+     ]
+    },
+    "isRequired": {
+     "type": "boolean"
+    },
+    "details": {
+     "type": "object",
+     "required": [
+      "path"
+     ],
+     "additionalProperties": false,
+     "properties": {
+      "path": {
+       "type": "string"
+      },
+      "trusted": {
+       "type": "boolean"
+      }
+     }
+    },
+    "appDefinitionOverrides": {
+     "type": "object",
+     "additionalProperties": true
+    }
+   }
+  }
+ }
+}
+''')
 
 # Top-level keys io.Connect Desktop's schema allows (additionalProperties is false at the root).
-TOP_LEVEL_KEYS = ('advancedMode',
- 'uiVersion',
- 'region',
- 'env',
- 'systemConfigurations',
- 'enableGTF',
- 'flash',
- 'server',
- 'commands',
- 'searchProvider',
- 'nameLookupService',
- 'auth',
- 'ssoAuth',
- 'entraSSO',
- 'gw',
- 'channels',
- 'windows',
- 'windowManagement',
- 'appStores',
- 'appStoresCustomError',
- 'appStoresTimeout',
- 'autoUpdater',
- 'otel',
- 'metrics',
- 'autoStart',
- 'splash',
- 'about',
- 'singleApp',
- 'showWindowsInTrayMenu',
- 'showAppsInTrayMenu',
- 'systemAppStores',
- 'nodePath',
- 'emailClient',
- 'issueReporting',
- 'crashReporter',
- 'useEmbeddedShell',
- 'registerHtmlContainer',
- 'windowAvailableOnURLChanged',
- 'shutdownOnEmptyAppList',
- 'closeRunningInstancesOnAppRemoved',
- 'licREST',
- 'activityColors',
- 'hotkeys',
- 'swimlane',
- 'extensions',
- 'devToolsExtensions',
- 'layouts',
- 'themes',
- 'applications',
- 'citrix',
- 'folders',
- 'envVars',
- 'build',
- 'legacy',
- 'proxy',
- 'extends',
- 'extendedBy',
- 'tray',
- 'allowMultipleInstances',
- 'perfCollector',
- 'performanceTracker',
- 'protocolHandler',
- 'alreadyRunningAction',
- 'applicationPreferences',
- 'allowNTLMCredentialsForDomains',
- 'reloadIFrames',
- 'switches',
- 'spellchecker',
- 'telemetry',
- 'notifications',
- 'dialogs',
- 'alerts',
- 'logging',
- 'downloadManager',
- 'interception',
- 'webPageSearch')
+TOP_LEVEL_KEYS = tuple(json.loads(r'''
+[
+ "advancedMode",
+ "uiVersion",
+ "region",
+ "env",
+ "systemConfigurations",
+ "enableGTF",
+ "flash",
+ "server",
+ "commands",
+ "searchProvider",
+ "nameLookupService",
+ "auth",
+ "ssoAuth",
+ "entraSSO",
+ "gw",
+ "channels",
+ "windows",
+ "windowManagement",
+ "appStores",
+ "appStoresCustomError",
+ "appStoresTimeout",
+ "autoUpdater",
+ "otel",
+ "metrics",
+ "autoStart",
+ "splash",
+ "about",
+ "singleApp",
+ "showWindowsInTrayMenu",
+ "showAppsInTrayMenu",
+ "systemAppStores",
+ "nodePath",
+ "emailClient",
+ "issueReporting",
+ "crashReporter",
+ "useEmbeddedShell",
+ "registerHtmlContainer",
+ "windowAvailableOnURLChanged",
+ "shutdownOnEmptyAppList",
+ "closeRunningInstancesOnAppRemoved",
+ "licREST",
+ "activityColors",
+ "hotkeys",
+ "swimlane",
+ "extensions",
+ "devToolsExtensions",
+ "layouts",
+ "themes",
+ "applications",
+ "citrix",
+ "folders",
+ "envVars",
+ "build",
+ "legacy",
+ "proxy",
+ "extends",
+ "extendedBy",
+ "tray",
+ "allowMultipleInstances",
+ "perfCollector",
+ "performanceTracker",
+ "protocolHandler",
+ "alreadyRunningAction",
+ "applicationPreferences",
+ "allowNTLMCredentialsForDomains",
+ "reloadIFrames",
+ "switches",
+ "spellchecker",
+ "telemetry",
+ "notifications",
+ "dialogs",
+ "alerts",
+ "logging",
+ "downloadManager",
+ "interception",
+ "webPageSearch"
+]
+'''))

@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 """The demo fleet: simulated io.Connect Desktop desks, each a folder on this machine, and stub io.Manager servers.
 
     demo_fleet.py generate -i INVENTORY --root ROOT [--port-base N]   build ROOT/desks/<desk>/ from scratch

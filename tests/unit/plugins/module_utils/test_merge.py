@@ -57,7 +57,7 @@ STORES = [{"type": "path", "details": {"path": "./config/apps"}, "isRequired": F
           {"type": "rest", "details": {"url": "https://apps/api", "pollInterval": 60000}}]
 
 
-def stores_after(mode, stores, current=STORES):
+def stores_after(mode, stores, current=tuple(STORES)):
     doc = {"appStores": list(current)} if current is not None else {}
     return apply_request(doc, Request(app_stores=stores, app_stores_mode=mode)).get("appStores", "missing")
 

@@ -18,8 +18,8 @@ from ansible_collections.ioconnect.fleet.plugins.plugin_utils.validation import 
 
 WHERES = {
     "server.url": lambda url: {"server": {"url": url}},
-    "crash_reporter.output.serverUrl": lambda url: {"crashReporter": {"output": {"type": "server",
-                                                                                   "serverUrl": url}}},
+    "crash_reporter.output.serverUrl": lambda url: {
+        "crashReporter": {"output": {"type": "server", "serverUrl": url}}},
     "app_stores[0].details.url": lambda url: {"appStores": [{"type": "rest", "details": {"url": url}}]},
 }
 
