@@ -378,6 +378,20 @@ def _alive(pid):
         return False
 
 
+def _session_alive(sid):
+    """Whether any live process is still in session sid (an orphaned worker may start the module late)."""
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open("/proc/%s/stat" % entry) as handle:
+                    fields = handle.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[3]) == sid and fields[0] != "Z":
+                return True
+    return False
+
+
 def test_interrupted_runs_leave_old_or_new_file(tmp_path):
     """kill -9 at random moments on a ~8 MB file, many times: on even runs the whole process tree (the module dies
     mid-write), on odd runs ansible-playbook alone (the module, orphaned, finishes on its own). After every kill
@@ -413,7 +427,9 @@ def test_interrupted_runs_leave_old_or_new_file(tmp_path):
                 pass
         proc.wait()
         deadline = time.monotonic() + 120
-        while any(_alive(p) for p in others) and time.monotonic() < deadline:
+        # Every process of the run's session, not only those seen before the kill: under load a worker forked
+        # after the snapshot can still start the module, whose write would otherwise land in the next round.
+        while (any(_alive(p) for p in others) or _session_alive(proc.pid)) and time.monotonic() < deadline:
             time.sleep(0.1)
         data = path.read_bytes()
         value = json.loads(data)  # must always parse
