@@ -79,5 +79,5 @@ class CallbackModule(CallbackBase):
 
     def v2_playbook_on_stats(self, stats):
         folder = os.path.join(C.DEFAULT_LOCAL_TMP, "ioconnect-fleet-validated")
-        count = len(os.listdir(folder)) if os.path.isdir(folder) else 0
+        count = len([n for n in os.listdir(folder) if not n.startswith(".")]) if os.path.isdir(folder) else 0
         _log("markers %d" % count)
