@@ -28,7 +28,7 @@ ln -sfn "$repo" "$root/collections/ansible_collections/ioconnect/fleet"
 export ANSIBLE_COLLECTIONS_PATH=$root/collections
 export ANSIBLE_FORKS=${ANSIBLE_FORKS:-12} ANSIBLE_PIPELINING=1 ANSIBLE_NOCOLOR=${ANSIBLE_NOCOLOR:-1}
 export ANSIBLE_RETRY_FILES_ENABLED=0 ANSIBLE_LOCALHOST_WARNING=0 ANSIBLE_DEPRECATION_WARNINGS=0
-export ANSIBLE_CALLBACKS_ENABLED=ansible.builtin.junit ANSIBLE_DISPLAY_SKIPPED_HOSTS=0
+export ANSIBLE_DISPLAY_SKIPPED_HOSTS=0
 
 fleet="$bin/python tests/support/demo_fleet.py"
 # Six free ports below the ephemeral range (a fixed port can collide with a client connection).
