@@ -8,6 +8,7 @@ Messages name the option path (server.url, app_stores[0].details.url) and the ru
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import ipaddress
 import json
@@ -168,16 +169,29 @@ def validate_request(request: dict, allow_plain_http: bool = False, cache_dir=No
     marker = os.path.join(folder, digest)
     if os.path.exists(marker):
         return []
-    validator = jsonschema.Draft7Validator(REQUEST_SCHEMA)
-    errors = format_errors(validator.iter_errors(request)) + url_policy_errors(request, allow_plain_http)
-    if not errors:
-        try:
-            os.makedirs(folder, exist_ok=True)
-            with open(marker, "w", encoding="utf-8"):
+    try:
+        os.makedirs(folder, exist_ok=True)
+        lock = open(os.path.join(folder, ".lock"), "a", encoding="utf-8")
+    except OSError:
+        lock = None  # a cache, nothing more: validate without it
+    try:
+        if lock is not None:
+            # Forks that start together all miss the marker; the lock makes only the first one validate.
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if os.path.exists(marker):
+                return []
+        validator = jsonschema.Draft7Validator(REQUEST_SCHEMA)
+        errors = format_errors(validator.iter_errors(request)) + url_policy_errors(request, allow_plain_http)
+        if not errors and lock is not None:
+            try:
+                with open(marker, "w", encoding="utf-8"):
+                    pass
+            except OSError:
                 pass
-        except OSError:
-            pass  # a cache, nothing more
-    return errors
+        return errors
+    finally:
+        if lock is not None:
+            lock.close()
 
 
 def load_schema_set(folder: str, root_name: str = "system.json"):
