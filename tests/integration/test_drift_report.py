@@ -335,7 +335,13 @@ DRIFT_PLAYBOOK = os.path.join(REPO, "playbooks", "drift.yml")
 def test_drift_playbook_on_the_demo_fleet(tmp_path):
     """drift.yml on the demo fleet: the report agrees with every system_json result of the run."""
     out = tmp_path / "report"
-    proc, data = run_playbook(REPO, DEMO_INVENTORY, DRIFT_PLAYBOOK, IOCONNECT_DRIFT_REPORT_DIR=str(out))
+    # A fresh clone has no demo desks yet: build them here, as `make demo` does, in this test's own folder.
+    demo_root = tmp_path / "demo"
+    subprocess.run([sys.executable, os.path.join(REPO, "tests", "support", "demo_fleet.py"), "generate",
+                    "-i", DEMO_INVENTORY, "--root", str(demo_root)], cwd=REPO, check=True, capture_output=True,
+                   env=ansible_env(), timeout=600)
+    proc, data = run_playbook(REPO, DEMO_INVENTORY, DRIFT_PLAYBOOK, IOCONNECT_DRIFT_REPORT_DIR=str(out),
+                              IOCONNECT_DEMO_ROOT=str(demo_root))
     assert data is not None, proc.stdout[-3000:] + proc.stderr[-3000:]
     report = json.loads((out / "drift-report.json").read_text(encoding="utf-8"))
     jsonschema.Draft202012Validator(SCHEMA, format_checker=jsonschema.FormatChecker()).validate(report)
