@@ -24,7 +24,11 @@ from ansible.module_utils.common.text.converters import to_bytes, to_text
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
-from ansible_collections.ioconnect.fleet.plugins.module_utils.args import CONTROLLER_ONLY, controller_argument_spec
+from ansible_collections.ioconnect.fleet.plugins.module_utils.args import (
+    CONTROLLER_ONLY,
+    VALUE_OPTIONS,
+    controller_argument_spec,
+)
 from ansible_collections.ioconnect.fleet.plugins.module_utils.engine import checksum, plan
 from ansible_collections.ioconnect.fleet.plugins.module_utils.errors import SystemJsonError
 from ansible_collections.ioconnect.fleet.plugins.module_utils.jsondoc import parse_bytes
@@ -58,7 +62,7 @@ class ActionModule(ActionBase):
             # Messages made here (a schema error quoting a wrong-typed value, a Windows write error) never pass
             # through a module's no_log_values: the request's secrets are scrubbed from them here.
             secrets = set()
-            for option in ("server", "crash_reporter", "settings", "app_stores"):
+            for option in VALUE_OPTIONS:
                 secrets |= secret_values(self._task.args.get(option))
             if secrets:
                 result = remove_values(result, secrets)

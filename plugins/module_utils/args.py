@@ -11,6 +11,9 @@ from ansible_collections.ioconnect.fleet.plugins.module_utils.merge import APP_S
 # Options only the controller acts on; the action plugin drops them before the module runs on a desk.
 CONTROLLER_ONLY = ("validate_with", "validate_schema", "allow_plain_http")
 
+# Options whose values may hold secrets under secret-like keys (masked in every output).
+VALUE_OPTIONS = ("server", "crash_reporter", "settings", "app_stores")
+
 
 def argument_spec() -> dict:
     """The module's spec. The action plugin takes path as a plain string (see controller_argument_spec)."""

@@ -309,7 +309,7 @@ import time
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
 
-from ansible_collections.ioconnect.fleet.plugins.module_utils.args import argument_spec
+from ansible_collections.ioconnect.fleet.plugins.module_utils.args import VALUE_OPTIONS, argument_spec
 from ansible_collections.ioconnect.fleet.plugins.module_utils.engine import checksum, plan
 from ansible_collections.ioconnect.fleet.plugins.module_utils.errors import SystemJsonError
 from ansible_collections.ioconnect.fleet.plugins.module_utils.masking import secret_values
@@ -426,7 +426,7 @@ def _write(module, given, path, data, expected):
 def main():
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
     params = module.params
-    for option in ("server", "crash_reporter", "settings", "app_stores"):
+    for option in VALUE_OPTIONS:
         module.no_log_values.update(secret_values(params[option]))
 
     given = params["path"]
