@@ -51,8 +51,8 @@ def _median_ms(fn, repeat: int) -> dict:
 
 
 def measure(repeat: int = 15) -> dict:
-    from ansible_collections.ioconnect.fleet.plugins.module_utils.engine import plan
-    from ansible_collections.ioconnect.fleet.plugins.module_utils.merge import Request
+    from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.engine import plan
+    from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.merge import Request
     from ansible_collections.ioconnect.fleet.plugins.plugin_utils import validation
 
     raw = big_document()

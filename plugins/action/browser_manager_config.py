@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.ioconnect.fleet.plugins.module_utils import browser_manager as bm
+from ansible_collections.ioconnect.fleet.plugins.module_utils.browser_manager import config as bm
 
 MODULE = "ioconnect.fleet.browser_manager_config"
 

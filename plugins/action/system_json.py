@@ -24,16 +24,16 @@ from ansible.module_utils.common.text.converters import to_bytes, to_text
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
-from ansible_collections.ioconnect.fleet.plugins.module_utils.args import (
+from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.args import (
     CONTROLLER_ONLY,
     VALUE_OPTIONS,
     controller_argument_spec,
 )
-from ansible_collections.ioconnect.fleet.plugins.module_utils.engine import checksum, plan
-from ansible_collections.ioconnect.fleet.plugins.module_utils.errors import SystemJsonError
-from ansible_collections.ioconnect.fleet.plugins.module_utils.jsondoc import parse_bytes
-from ansible_collections.ioconnect.fleet.plugins.module_utils.masking import mask_string, secret_values
-from ansible_collections.ioconnect.fleet.plugins.module_utils.merge import Request
+from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.engine import checksum, plan
+from ansible_collections.ioconnect.fleet.plugins.module_utils.common.errors import FleetError
+from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.document import parse_bytes
+from ansible_collections.ioconnect.fleet.plugins.module_utils.common.masking import mask_string, secret_values
+from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.merge import Request
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils import validation
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.request_schema import TOP_LEVEL_KEYS
 
@@ -105,7 +105,7 @@ class ActionModule(ActionBase):
     def _check_request(self, args):
         try:
             request = Request.from_params(args)
-        except SystemJsonError as exc:
+        except FleetError as exc:
             return _failed(str(exc), exc.kind, args["path"])
         unknown = [key for key in request.settings if key not in TOP_LEVEL_KEYS]
         if unknown:
@@ -145,7 +145,7 @@ class ActionModule(ActionBase):
             return raw
         try:
             result_plan = plan(raw, Request.from_params(module_args), path, module_args["when_missing"])
-        except SystemJsonError as exc:
+        except FleetError as exc:
             return _failed(str(exc), exc.kind, path)
         if not result_plan.changed:
             return result_plan.result(diff_mode=self._task.diff)
@@ -167,7 +167,7 @@ class ActionModule(ActionBase):
         newline = "\r\n"
         try:
             result_plan = plan(raw, Request.from_params(module_args), path, module_args["when_missing"], newline)
-        except SystemJsonError as exc:
+        except FleetError as exc:
             return _failed(str(exc), exc.kind, path)
         result = result_plan.result(diff_mode=self._task.diff)
         if not result_plan.changed:

@@ -325,8 +325,8 @@ import tempfile
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
 
-from ansible_collections.ioconnect.fleet.plugins.module_utils import browser_manager as bm
-from ansible_collections.ioconnect.fleet.plugins.module_utils.masking import mask_value, secret_values
+from ansible_collections.ioconnect.fleet.plugins.module_utils.browser_manager import config as bm
+from ansible_collections.ioconnect.fleet.plugins.module_utils.common.masking import mask_value, secret_values
 
 
 def manager_spec() -> dict:

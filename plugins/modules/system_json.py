@@ -309,11 +309,11 @@ import time
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
 
-from ansible_collections.ioconnect.fleet.plugins.module_utils.args import VALUE_OPTIONS, argument_spec
-from ansible_collections.ioconnect.fleet.plugins.module_utils.engine import checksum, plan
-from ansible_collections.ioconnect.fleet.plugins.module_utils.errors import SystemJsonError
-from ansible_collections.ioconnect.fleet.plugins.module_utils.masking import secret_values
-from ansible_collections.ioconnect.fleet.plugins.module_utils.merge import Request
+from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.args import VALUE_OPTIONS, argument_spec
+from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.engine import checksum, plan
+from ansible_collections.ioconnect.fleet.plugins.module_utils.common.errors import FleetError
+from ansible_collections.ioconnect.fleet.plugins.module_utils.common.masking import secret_values
+from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.merge import Request
 
 
 def _fail(module, path, message, kind, **extra):
@@ -440,7 +440,7 @@ def main():
 
     try:
         result_plan = plan(raw, Request.from_params(params), given, params["when_missing"])
-    except SystemJsonError as exc:
+    except FleetError as exc:
         _fail(module, given, str(exc), exc.kind)
 
     result = result_plan.result(diff_mode=module._diff)

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
-import ipaddress
 import json
 import os
 from urllib.parse import urlsplit
 
-from ansible_collections.ioconnect.fleet.plugins.module_utils.masking import is_secret_key, mask_string, mask_value
+from ansible_collections.ioconnect.fleet.plugins.module_utils.common.masking import is_secret_key, mask_string, mask_value
+from ansible_collections.ioconnect.fleet.plugins.module_utils.common.url_policy import has_credentials, plain_http_refused
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.request_schema import SCHEMA as REQUEST_SCHEMA
 
 try:
@@ -110,15 +110,6 @@ def format_errors(errors, limit: int = 5, prefix=None) -> list:
     return out
 
 
-def _loopback(host: str) -> bool:
-    if host in ("localhost", "localhost.localdomain") or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def request_urls(request: dict):
     """(option path, URL) for every io.Manager URL a request carries."""
     server = request.get("server") or {}
@@ -142,10 +133,10 @@ def url_policy_errors(request: dict, allow_plain_http: bool) -> list:
         except ValueError:
             errors.append("%s: is not a valid URL" % where)
             continue
-        if parts.username is not None or parts.password is not None:
+        if has_credentials(url):
             errors.append("%s: credentials inside the URL are refused (they would be stored in clear text on every "
                           "desk and shown in logs); use server.clientAuth (negotiate or kerberos) instead" % where)
-        elif parts.scheme == "http" and not allow_plain_http and not _loopback(host):
+        elif plain_http_refused(url, allow_plain_http):
             errors.append("%s: plain http to %s sends io.Manager traffic unencrypted; use https://, or set "
                           "allow_plain_http: true if this network is trusted" % (where, host or "?"))
     return errors

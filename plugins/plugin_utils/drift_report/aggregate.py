@@ -13,7 +13,7 @@ import datetime
 import json
 import typing as t
 
-from ansible_collections.ioconnect.fleet.plugins.module_utils.masking import pointer_is_secret
+from ansible_collections.ioconnect.fleet.plugins.module_utils.common.masking import pointer_is_secret
 
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report.redact import (
     redact_text,

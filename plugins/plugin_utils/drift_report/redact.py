@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from ansible_collections.ioconnect.fleet.plugins.module_utils.masking import (
+from ansible_collections.ioconnect.fleet.plugins.module_utils.common.masking import (
     MASK,
     is_secret_key,
     mask_string,

@@ -115,8 +115,8 @@ class Desk:
         raise AssertionError("a module the contract does not allow: %s" % module_name)
 
     def _posix_module(self, module_args):
-        from ansible_collections.ioconnect.fleet.plugins.module_utils.engine import plan
-        from ansible_collections.ioconnect.fleet.plugins.module_utils.merge import Request
+        from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.engine import plan
+        from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.merge import Request
         result_plan = plan(self.content, Request.from_params(module_args), module_args["path"],
                            module_args.get("when_missing", "fail"))
         result = result_plan.result()

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.ioconnect.fleet.plugins.module_utils import browser_manager as bm
-from ansible_collections.ioconnect.fleet.plugins.module_utils.masking import MASK, MASK_CHANGED
+from ansible_collections.ioconnect.fleet.plugins.module_utils.browser_manager import config as bm
+from ansible_collections.ioconnect.fleet.plugins.module_utils.common.masking import MASK, MASK_CHANGED
 
 URL = "https://manager.example.com/api"
 BASIC = {"basic": {"username": "app", "password": "pw-Secret-1"}}

@@ -1,5 +1,5 @@
 # -*- coding: utf-8 -*-
-"""Property-based fuzzing of the engine (plugins/module_utils/engine.py plan() and what it calls), with hypothesis.
+"""Property-based fuzzing of the engine (plugins/module_utils/system_json/engine.py plan() and what it calls), with hypothesis.
 
 Documents come in every formatting a person or a tool may produce: indent of any width or tabs, compact, odd
 separators, random whitespace between tokens, CRLF or LF, with or without a UTF-8 BOM, escaped or literal non-ASCII.
@@ -24,10 +24,10 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.ioconnect.fleet.plugins.module_utils.engine import plan
-from ansible_collections.ioconnect.fleet.plugins.module_utils.errors import SystemJsonError
-from ansible_collections.ioconnect.fleet.plugins.module_utils.jsondoc import parse_bytes
-from ansible_collections.ioconnect.fleet.plugins.module_utils.merge import Request
+from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.engine import plan
+from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.errors import SystemJsonError
+from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.document import parse_bytes
+from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.merge import Request
 
 FUZZ = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 BOM = codecs.BOM_UTF8

@@ -1,5 +1,5 @@
 # -*- coding: utf-8 -*-
-"""Format preservation and strict parsing of system.json (plugins/module_utils/jsondoc.py)."""
+"""Format preservation and strict parsing of system.json (plugins/module_utils/system_json/document.py)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.ioconnect.fleet.plugins.module_utils.errors import SystemJsonError
-from ansible_collections.ioconnect.fleet.plugins.module_utils.jsondoc import Style, parse_bytes, render_new
-from ansible_collections.ioconnect.fleet.plugins.module_utils.merge import Request, apply_request
+from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.errors import SystemJsonError
+from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.document import Style, parse_bytes, render_new
+from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.merge import Request, apply_request
 
 BOM = b"\xef\xbb\xbf"
 

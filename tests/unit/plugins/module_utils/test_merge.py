@@ -5,24 +5,25 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.ioconnect.fleet.plugins.module_utils.drift import compute_drift, diff_texts
-from ansible_collections.ioconnect.fleet.plugins.module_utils.engine import checksum, plan
-from ansible_collections.ioconnect.fleet.plugins.module_utils.errors import SystemJsonError
-from ansible_collections.ioconnect.fleet.plugins.module_utils.masking import (
+from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.difference import compute_drift, diff_texts
+from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.engine import checksum, plan
+from ansible_collections.ioconnect.fleet.plugins.module_utils.common.errors import FleetError
+from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.errors import SystemJsonError
+from ansible_collections.ioconnect.fleet.plugins.module_utils.common.masking import (
     MASK,
     MASK_CHANGED,
     is_secret_key,
     mask_value,
     secret_values,
 )
-from ansible_collections.ioconnect.fleet.plugins.module_utils.merge import (
+from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.merge import (
     Request,
     apply_request,
     deep_merge,
     json_equal,
     store_identity,
 )
-from ansible_collections.ioconnect.fleet.plugins.module_utils.pointer import format_pointer, parse_pointer
+from ansible_collections.ioconnect.fleet.plugins.module_utils.common.pointer import format_pointer, parse_pointer
 
 CRASH = {"companyName": "Acme", "productName": "io.Connect Desktop", "folderPath": "%IO_CD_USER_DATA_DIR%/crashes",
          "enabled": True, "output": {"type": "server", "serverUrl": "https://m/api/crashes"}}
@@ -94,7 +95,7 @@ def test_pointers_round_trip_and_validate():
     assert parse_pointer("/a~1b/c~0d/0") == ["a/b", "c~d", "0"]
     assert format_pointer(["a/b", "c~d", "0"]) == "/a~1b/c~0d/0"
     for bad in ("server", "/a/~2"):
-        with pytest.raises(SystemJsonError):
+        with pytest.raises(FleetError):
             parse_pointer(bad)
 
 

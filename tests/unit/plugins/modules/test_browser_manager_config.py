@@ -13,7 +13,7 @@ import stat
 import pytest
 
 from ansible.module_utils import basic
-from ansible_collections.ioconnect.fleet.plugins.module_utils import browser_manager as bm
+from ansible_collections.ioconnect.fleet.plugins.module_utils.browser_manager import config as bm
 from ansible_collections.ioconnect.fleet.plugins.modules import browser_manager_config as module
 
 PASSWORD = "Pa55-word-ZQX"

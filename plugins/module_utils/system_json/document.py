@@ -16,8 +16,8 @@ import codecs
 import json
 import re
 
-from ansible_collections.ioconnect.fleet.plugins.module_utils.errors import SystemJsonError
-from ansible_collections.ioconnect.fleet.plugins.module_utils.merge import json_equal
+from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.errors import SystemJsonError
+from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.merge import json_equal
 
 _WS = re.compile(r"[ \t\n\r]*")
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")

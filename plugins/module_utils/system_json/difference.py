@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import json
 
-from ansible_collections.ioconnect.fleet.plugins.module_utils.masking import (
+from ansible_collections.ioconnect.fleet.plugins.module_utils.common.masking import (
     MASK_CHANGED,
     mask_value,
     pointer_is_secret,
 )
-from ansible_collections.ioconnect.fleet.plugins.module_utils.merge import json_equal
-from ansible_collections.ioconnect.fleet.plugins.module_utils.pointer import format_pointer
+from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.merge import json_equal
+from ansible_collections.ioconnect.fleet.plugins.module_utils.common.pointer import format_pointer
 
 
 def _entry(tokens, op, before, after):

@@ -5,8 +5,8 @@
 
 from __future__ import annotations
 
-from ansible_collections.ioconnect.fleet.plugins.module_utils.engine import WHEN_MISSING
-from ansible_collections.ioconnect.fleet.plugins.module_utils.merge import APP_STORE_MODES
+from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.engine import WHEN_MISSING
+from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.merge import APP_STORE_MODES
 
 # Options only the controller acts on; the action plugin drops them before the module runs on a desk.
 CONTROLLER_ONLY = ("validate_with", "validate_schema", "allow_plain_http")

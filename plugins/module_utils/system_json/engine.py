@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import hashlib
 
-from ansible_collections.ioconnect.fleet.plugins.module_utils.drift import compute_drift, diff_texts
-from ansible_collections.ioconnect.fleet.plugins.module_utils.errors import SystemJsonError
-from ansible_collections.ioconnect.fleet.plugins.module_utils.jsondoc import Style, parse_bytes, render_new
-from ansible_collections.ioconnect.fleet.plugins.module_utils.merge import Request, apply_request
+from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.difference import compute_drift, diff_texts
+from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.errors import SystemJsonError
+from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.document import Style, parse_bytes, render_new
+from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.merge import Request, apply_request
 
 WHEN_MISSING = ("fail", "skip", "create")
 

@@ -16,18 +16,18 @@ credentials, a bearer inside ``token``, an upper bound on timer values, the URL 
 from __future__ import annotations
 
 import copy
-import ipaddress
 import json
 import re
 from urllib.parse import urlsplit
 
-from ansible_collections.ioconnect.fleet.plugins.module_utils.masking import (
+from ansible_collections.ioconnect.fleet.plugins.module_utils.common.masking import (
     MASK,
     MASK_CHANGED,
     is_secret_key,
     mask_string,
     mask_value,
 )
+from ansible_collections.ioconnect.fleet.plugins.module_utils.common.url_policy import is_loopback
 
 FORMATS = ("json", "esm")
 ESM_EXPORTS = ("default", "named")
@@ -260,16 +260,6 @@ def schema_errors(manager) -> list:
     return sorted(messages)
 
 
-def _is_loopback(host: str) -> bool:
-    host = host.rstrip(".").lower()
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def url_errors(url, allow_plain_http: bool = False) -> list:
     """Our URL policy: absolute http(s), no credentials in the URL, https unless the host is loopback."""
     if not isinstance(url, str) or not url:
@@ -295,7 +285,7 @@ def url_errors(url, allow_plain_http: bool = False) -> list:
         ]
     if not parts.hostname:
         return ["manager.url: has no host, got %r" % shown]
-    if scheme == "http" and not allow_plain_http and not _is_loopback(parts.hostname):
+    if scheme == "http" and not allow_plain_http and not is_loopback(parts.hostname):
         return [
             "manager.url: plain http:// to a non-loopback host (%s) sends credentials and tokens in clear text; "
             "use https:// or set allow_plain_http: true" % parts.hostname

@@ -5,23 +5,23 @@
 
 from __future__ import annotations
 
-from ansible_collections.ioconnect.fleet.plugins.module_utils.errors import SystemJsonError
+from ansible_collections.ioconnect.fleet.plugins.module_utils.common.errors import FleetError
 
 
 def parse_pointer(pointer: str) -> list:
     """'/server/url' -> ['server', 'url']; '~1' and '~0' unescape to '/' and '~'."""
     if not isinstance(pointer, str):
-        raise SystemJsonError("JSON pointer %r is not a string" % (pointer,))
+        raise FleetError("JSON pointer %r is not a string" % (pointer,))
     if pointer == "":
         return []
     if not pointer.startswith("/"):
-        raise SystemJsonError(
+        raise FleetError(
             "JSON pointer %r must start with '/' (RFC 6901), for example '/server' or '/crashReporter/output'"
             % pointer)
     tokens = []
     for raw in pointer[1:].split("/"):
         if "~" in raw.replace("~0", "").replace("~1", ""):
-            raise SystemJsonError("JSON pointer %r has an invalid escape: only ~0 and ~1 are allowed" % pointer)
+            raise FleetError("JSON pointer %r has an invalid escape: only ~0 and ~1 are allowed" % pointer)
         tokens.append(raw.replace("~1", "/").replace("~0", "~"))
     return tokens
 

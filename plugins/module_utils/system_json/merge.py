@@ -9,8 +9,8 @@ is the size of the request, not of the file.
 
 from __future__ import annotations
 
-from ansible_collections.ioconnect.fleet.plugins.module_utils.errors import SystemJsonError
-from ansible_collections.ioconnect.fleet.plugins.module_utils.pointer import format_pointer, parse_pointer
+from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.errors import SystemJsonError
+from ansible_collections.ioconnect.fleet.plugins.module_utils.common.pointer import format_pointer, parse_pointer
 
 APP_STORE_MODES = ("replace", "present", "absent")
 
