@@ -320,12 +320,12 @@ msg:
 """
 
 import os
-import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.ioconnect.fleet.plugins.module_utils.browser_manager import config as bm
+from ansible_collections.ioconnect.fleet.plugins.module_utils.common.atomic_write import WriteError, write_file
 from ansible_collections.ioconnect.fleet.plugins.module_utils.common.masking import mask_value, secret_values
 
 
@@ -381,19 +381,6 @@ def argument_spec() -> dict:
         backup=dict(type="bool", default=False),
         manager=dict(type="dict", required=True, options=manager_spec()),
     )
-
-
-def _write(module: AnsibleModule, path: str, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=".browser_manager_config.", dir=module.tmpdir)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        module.atomic_move(tmp, path, unsafe_writes=module.params["unsafe_writes"])
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def run(module: AnsibleModule) -> dict:
@@ -474,9 +461,9 @@ def run(module: AnsibleModule) -> dict:
             result["backup_file"] = module.backup_local(path)
         if not module.check_mode:
             try:
-                _write(module, path, data)
-            except (OSError, IOError) as exc:
-                module.fail_json(msg="%s: cannot be written: %s" % (path, to_native(exc)), error_kind="io", path=path)
+                write_file(module, path, data, unsafe_writes=module.params["unsafe_writes"])
+            except WriteError as exc:
+                module.fail_json(msg="%s: cannot be written: %s" % (path, exc), error_kind=exc.kind, path=path)
 
     if exists or not module.check_mode:
         file_args = module.load_file_common_arguments(params, path=path)

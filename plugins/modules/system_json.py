@@ -58,8 +58,20 @@ options:
     description:
       - "Deep-merged into the top-level C(crashReporter) key, typically
         C({output: {type: server, serverUrl: <io.Manager>/api/crashes}})."
-      - When the file has no C(crashReporter) yet, the new one must hold C(companyName), C(productName),
-        C(folderPath), C(enabled) and C(output), which io.Connect Desktop's schema requires.
+      - When a base file has no C(crashReporter) yet, the new one gets O(crash_reporter_defaults) under what this
+        option asks, so that it holds the C(companyName), C(productName), C(folderPath), C(enabled) and C(output)
+        io.Connect Desktop's schema requires.
+    type: dict
+  crash_reporter_defaults:
+    description:
+      - The values a C(crashReporter) created in a base file gets for the keys the vendor's schema requires, under
+        what O(crash_reporter) asks (the task's values win).
+      - "Unset means io.Connect Desktop's own defaults: C(enabled: true),
+        C(folderPath: '%IO_CD_USER_DATA_DIR%/crashes'), C(companyName: Interop Inc),
+        C(productName: io.Connect Desktop). C({}) gives a new C(crashReporter) only what O(crash_reporter) asks
+        (the task then fails unless that holds every required key)."
+      - Not used for override files (they hold only differences) nor for files that already have a C(crashReporter).
+      - Must not hold C(output); that is O(crash_reporter)'s.
     type: dict
   settings:
     description:
@@ -130,6 +142,19 @@ options:
       - URLs with embedded credentials (C(https://user:pass@host)) are always refused.
     type: bool
     default: false
+  kind:
+    description:
+      - Whether O(path) is a base file (a whole C(system.json)) or an override file (a C(system-<ENV>-<REGION>.json)
+        that io.Connect Desktop merges over the C(system.json) of the same folder when a shortcut names it with
+        C(configOverrides)).
+      - V(auto) tells them apart by the file name; V(base) and V(override) say it explicitly.
+      - "Override files hold only differences: the rules for a whole document (C(server.url) required, the keys a
+        C(crashReporter) needs) are checked on the desktop's merged view instead, the override merged over the
+        C(system.json) beside it (objects merged key by key, arrays replaced), when that file exists. Errors then
+        name the merged pointer. With O(validate_with), the merged view is what is validated."
+    type: str
+    choices: [auto, base, override]
+    default: auto
   expected_checksum:
     description:
       - The SHA-1 checksum the file must still have (V(absent) for a file that must not exist yet); otherwise the task
@@ -302,18 +327,21 @@ diff:
 """
 
 import os
-import shutil
-import tempfile
-import time
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.args import VALUE_OPTIONS, argument_spec
-from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.engine import checksum, plan
+from ansible_collections.ioconnect.fleet.plugins.module_utils.common.atomic_write import (
+    WriteError,
+    backup_copy,
+    checksum,
+    write_file,
+)
+from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.engine import base_path, plan
 from ansible_collections.ioconnect.fleet.plugins.module_utils.common.errors import FleetError
 from ansible_collections.ioconnect.fleet.plugins.module_utils.common.masking import secret_values
-from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.merge import Request
+from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.merge import Request, document_kind
 
 
 def _fail(module, path, message, kind, **extra):
@@ -337,92 +365,6 @@ def _read(module, given, path):
         _fail(module, given, "cannot read %s: %s" % (given, to_native(exc.strerror or exc)), "io")
 
 
-class _WriteError(Exception):
-    """Writing failed; the desk's file is untouched. The message is for the user."""
-
-    kind = "io"
-
-
-class _Conflict(_WriteError):
-    kind = "conflict"
-
-
-def _current_checksum(path):
-    try:
-        with open(path, "rb") as handle:
-            return checksum(handle.read())
-    except FileNotFoundError:
-        return checksum(None)
-
-
-def _cause(exc) -> str:
-    """The OS reason behind an exception (ansible-core's atomic_move wraps OSError in a bare Exception)."""
-    while exc is not None:
-        if isinstance(exc, OSError) and exc.strerror:
-            return to_native(exc.strerror)
-        exc = exc.__cause__ or exc.__context__
-    return "unknown error"
-
-
-def _backup(module, given, path):
-    """A timestamped copy, named as AnsibleModule.backup_local names it, never left half-written.
-
-    Not preserved_copy: it also copies chattr attributes, so a backup of an immutable file became immutable
-    and could not be removed when the write then failed."""
-    dest = "%s.%s.%s" % (path, os.getpid(), time.strftime("%Y-%m-%d@%H:%M:%S~"))
-    try:
-        shutil.copy2(path, dest)
-        if module.selinux_enabled():
-            module.set_context_if_different(dest, module.selinux_context(path), False)
-        info = os.stat(path)
-        try:
-            os.chown(dest, info.st_uid, info.st_gid)
-        except PermissionError:
-            pass  # not root: the copy stays ours, as with backup_local
-    except (OSError, shutil.Error) as exc:
-        if os.path.lexists(dest):
-            os.unlink(dest)  # a truncated copy would pass for a good backup
-        raise _WriteError("cannot back up %s before writing (%s): %s; nothing was written"
-                          % (given, dest, _cause(exc)))
-    return dest
-
-
-def _write(module, given, path, data, expected):
-    """Replace path with data atomically; on any failure the original is untouched and no temp file stays.
-
-    expected: checksum of the bytes the merge was made from. Merging a big file takes seconds; a file saved by
-    someone else meanwhile is not overwritten with a merge of its old content."""
-    folder = os.path.dirname(path) or "."
-    if not os.path.isdir(folder):
-        raise _WriteError("cannot create %s: the folder %s does not exist (is io.Connect Desktop installed "
-                          "there?)" % (given, folder))
-    try:
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".%s." % os.path.basename(path), suffix=".tmp")
-    except OSError as exc:
-        raise _WriteError("cannot write %s: no temporary file can be made in %s (%s); the file was left unchanged"
-                          % (given, folder, _cause(exc)))
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        current = _current_checksum(path)
-        if current != expected:
-            raise _Conflict("%s changed on the desk while it was being merged (checksum %s, expected %s): another "
-                            "process is editing it. Nothing was written; run the task again."
-                            % (given, current, expected))
-        module.atomic_move(tmp, path, unsafe_writes=False)
-    except _WriteError:
-        raise
-    # atomic_move raises a bare Exception
-    except Exception as exc:  # pylint: disable=broad-except
-        raise _WriteError("cannot write %s: %s (is it read-only, locked or on a full disk?); the file was left "
-                          "unchanged" % (given, _cause(exc)))
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
 def main():
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
     params = module.params
@@ -438,8 +380,13 @@ def main():
         _fail(module, given, "%s changed on the desk after it was read (checksum %s, expected %s): another process "
               "is editing it. Nothing was written; run the task again." % (given, checksum(raw), expected), "conflict")
 
+    base = None
+    if document_kind(given, params["kind"]) == "override":
+        # The desktop merges an override over the system.json beside it: its rules hold for that merged view.
+        base = _read(module, base_path(given), os.path.realpath(base_path(given)))
     try:
-        result_plan = plan(raw, Request.from_params(params), given, params["when_missing"])
+        result_plan = plan(raw, Request.from_params(params), given, params["when_missing"], kind=params["kind"],
+                           base=base)
     except FleetError as exc:
         _fail(module, given, str(exc), exc.kind)
 
@@ -449,9 +396,9 @@ def main():
         backup_file = None
         try:
             if raw is not None and params["backup"]:
-                backup_file = _backup(module, given, path)
-            _write(module, given, path, result_plan.new_bytes, result_plan.original_checksum)
-        except _WriteError as exc:
+                backup_file = backup_copy(module, path, given)
+            write_file(module, path, result_plan.new_bytes, result_plan.original_checksum, label=given)
+        except WriteError as exc:
             message = str(exc)
             if backup_file:
                 try:

@@ -6,13 +6,13 @@
 from __future__ import annotations
 
 from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.engine import WHEN_MISSING
-from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.merge import APP_STORE_MODES
+from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.merge import APP_STORE_MODES, KINDS
 
 # Options only the controller acts on; the action plugin drops them before the module runs on a desk.
 CONTROLLER_ONLY = ("validate_with", "validate_schema", "allow_plain_http")
 
 # Options whose values may hold secrets under secret-like keys (masked in every output).
-VALUE_OPTIONS = ("server", "crash_reporter", "settings", "app_stores")
+VALUE_OPTIONS = ("server", "crash_reporter", "crash_reporter_defaults", "settings", "app_stores")
 
 
 def argument_spec() -> dict:
@@ -21,6 +21,7 @@ def argument_spec() -> dict:
         path=dict(type="path", required=True),
         server=dict(type="dict"),
         crash_reporter=dict(type="dict"),
+        crash_reporter_defaults=dict(type="dict"),
         settings=dict(type="dict"),
         app_stores=dict(type="list", elements="dict"),
         app_stores_mode=dict(type="str", default="replace", choices=list(APP_STORE_MODES)),
@@ -31,6 +32,7 @@ def argument_spec() -> dict:
         validate_schema=dict(type="str", default="system.json"),
         allow_plain_http=dict(type="bool", default=False),
         expected_checksum=dict(type="str"),
+        kind=dict(type="str", default="auto", choices=list(KINDS)),
     )
 
 

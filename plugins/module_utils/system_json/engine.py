@@ -6,19 +6,27 @@ for Windows desks, so the merge exists in exactly one place."""
 
 from __future__ import annotations
 
-import hashlib
-
+from ansible_collections.ioconnect.fleet.plugins.module_utils.common.atomic_write import checksum
 from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.difference import compute_drift, diff_texts
 from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.errors import SystemJsonError
 from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.document import Style, parse_bytes, render_new
-from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.merge import Request, apply_request
+from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.merge import (
+    Request,
+    apply_request,
+    document_kind,
+)
 
 WHEN_MISSING = ("fail", "skip", "create")
 
 
-def checksum(raw) -> str:
-    """sha1 of a file's bytes (what ansible.windows.win_stat and ansible's stat report), or 'absent'."""
-    return "absent" if raw is None else hashlib.sha1(raw).hexdigest()
+def base_path(path: str) -> str:
+    """The system.json an override file is merged over: the one in the same folder (Windows or POSIX path)."""
+    cut = max(path.rfind("/"), path.rfind("\\"))
+    return path[:cut + 1] + "system.json"
+
+
+def _base_label(path: str) -> str:
+    return "%s (the base file of %s)" % (base_path(path), path)
 
 
 class Plan:
@@ -67,10 +75,17 @@ class Plan:
         return out
 
 
-def plan(raw, request: Request, path: str, when_missing: str = "fail", newline: str = "\n") -> Plan:
-    """raw: the file's bytes, or None when it does not exist."""
+def plan(raw, request: Request, path: str, when_missing: str = "fail", newline: str = "\n", *, kind: str = "auto",
+         base=None) -> Plan:
+    """What a task does to one file.
+
+    raw: the file's bytes, or None when it does not exist.
+    kind: 'base', 'override' or 'auto' (system-<ENV>-<REGION>.json is an override, see merge.document_kind).
+    base: for an override, the bytes of the system.json it is merged over (None when unknown or absent): the
+    desktop's merged view is then checked too.
+    """
     try:
-        return _plan(raw, request, path, when_missing, newline)
+        return _plan(raw, request, path, when_missing, newline, document_kind(path, kind), base)
     except RecursionError:
         # Parsing, comparing and masking recurse once per level; a file nested hundreds of levels deep
         # (never a real system.json) must end in a clear error, not a traceback.
@@ -79,9 +94,10 @@ def plan(raw, request: Request, path: str, when_missing: str = "fail", newline: 
             "setting needs that. Check the file for corruption; it was left unchanged." % path, kind="parse")
 
 
-def _plan(raw, request, path, when_missing, newline):
+def _plan(raw, request, path, when_missing, newline, kind, base_raw):
     if when_missing not in WHEN_MISSING:
         raise SystemJsonError("when_missing must be one of %s, not %r" % (", ".join(WHEN_MISSING), when_missing))
+    base = parse_bytes(base_raw, _base_label(path)).value if kind == "override" and base_raw is not None else None
     if raw is None:
         if when_missing == "skip":
             return Plan(path, exists=False, changed=False, drift=[], skipped=True)
@@ -91,14 +107,14 @@ def _plan(raw, request, path, when_missing, newline):
                 "when_missing=skip to pass over desks without it, or when_missing=create to create the file." % path,
                 kind="missing")
         before = {}
-        after = apply_request(before, request)
+        after = apply_request(before, request, kind, base)
         drift = compute_drift(before, after)
         new_bytes = render_new(after, Style(newline=newline))
         changed = True
     else:
         document = parse_bytes(raw, path)
         before = document.value
-        after = apply_request(before, request)
+        after = apply_request(before, request, kind, base)
         drift = compute_drift(before, after)
         changed = bool(drift)
         new_bytes = document.render(after) if changed else None

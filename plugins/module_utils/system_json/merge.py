@@ -9,6 +9,9 @@ is the size of the request, not of the file.
 
 from __future__ import annotations
 
+import posixpath
+import re
+
 from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.errors import SystemJsonError
 from ansible_collections.ioconnect.fleet.plugins.module_utils.common.pointer import format_pointer, parse_pointer
 
@@ -17,8 +20,33 @@ APP_STORE_MODES = ("replace", "present", "absent")
 # Top-level keys of system.json that the dedicated options own.
 OPTION_KEYS = {"server": "server", "crash_reporter": "crashReporter", "app_stores": "appStores"}
 
-# What io.Connect Desktop's schema requires of a crashReporter object (FACTS.md, @interopio/schemas 10.2).
+# What io.Connect Desktop's schema requires of a crashReporter object (@interopio/schemas 10.2 system.json).
 CRASH_REPORTER_REQUIRED = ("companyName", "productName", "folderPath", "enabled", "output")
+
+# The vendor's own values for those keys (the schema's crashReporter default, @interopio/schemas 10.2), given to a
+# crashReporter that a base file does not have yet, under what the task asks. output is the task's to give.
+CRASH_REPORTER_DEFAULTS = {
+    "enabled": True,
+    "folderPath": "%IO_CD_USER_DATA_DIR%/crashes",
+    "companyName": "Interop Inc",
+    "productName": "io.Connect Desktop",
+}
+
+# base: a whole system.json. override: a system-<ENV>-<REGION>.json the desktop merges over system.json when a
+# shortcut names it (configOverrides), holding only differences. auto: told apart by the file's name.
+KINDS = ("auto", "base", "override")
+_OVERRIDE_NAME = re.compile(r"^system-[^\\/]+-[^\\/]+\.json$", re.IGNORECASE)
+
+
+def document_kind(path: str, kind: str = "auto") -> str:
+    """'base' or 'override' for a file: kind itself unless 'auto', then the file name decides
+    (system-<ENV>-<REGION>.json is an override; anything else, system.json included, is a base file)."""
+    if kind not in KINDS:
+        raise SystemJsonError("kind must be one of %s, not %r" % (", ".join(KINDS), kind))
+    if kind != "auto":
+        return kind
+    name = posixpath.basename(str(path).replace("\\", "/"))
+    return "override" if _OVERRIDE_NAME.match(name) else "base"
 
 
 def json_equal(a, b) -> bool:
@@ -133,9 +161,12 @@ class Request:
     """What a task asks of a desk's file, already validated for types by the argument spec."""
 
     def __init__(self, server=None, crash_reporter=None, settings=None, app_stores=None,
-                 app_stores_mode="replace", remove=None):
+                 app_stores_mode="replace", remove=None, crash_reporter_defaults=None):
         self.server = server
         self.crash_reporter = crash_reporter
+        # None: the vendor's defaults; {} gives a new crashReporter nothing but what the task asks.
+        self.crash_reporter_defaults = dict(CRASH_REPORTER_DEFAULTS if crash_reporter_defaults is None
+                                            else crash_reporter_defaults)
         self.settings = settings or {}
         self.app_stores = app_stores
         self.app_stores_mode = app_stores_mode or "replace"
@@ -146,7 +177,8 @@ class Request:
     def from_params(cls, params: dict) -> "Request":
         return cls(server=params.get("server"), crash_reporter=params.get("crash_reporter"),
                    settings=params.get("settings"), app_stores=params.get("app_stores"),
-                   app_stores_mode=params.get("app_stores_mode"), remove=params.get("remove"))
+                   app_stores_mode=params.get("app_stores_mode"), remove=params.get("remove"),
+                   crash_reporter_defaults=params.get("crash_reporter_defaults"))
 
     def top_level_patch(self) -> dict:
         """The mapping-merge part of the request, keyed by system.json's top-level keys."""
@@ -162,6 +194,9 @@ class Request:
             if key in self.settings:
                 raise SystemJsonError(
                     "settings.%s: use the %s option for the %s key, not settings" % (key, option, key))
+        if not isinstance(self.crash_reporter_defaults, dict) or "output" in self.crash_reporter_defaults:
+            raise SystemJsonError("crash_reporter_defaults: a mapping of the keys a new crashReporter gets (enabled, "
+                                  "folderPath, companyName, productName); output is given in crash_reporter")
         if self.app_stores_mode not in APP_STORE_MODES:
             raise SystemJsonError("app_stores_mode must be one of %s, not %r"
                                   % (", ".join(APP_STORE_MODES), self.app_stores_mode))
@@ -182,10 +217,19 @@ class Request:
                         "remove: %s would delete %s, which this task also sets; drop one of the two" % (pointer, target))
 
 
-def apply_request(document: dict, request: Request) -> dict:
-    """The document as the request wants it; document itself is not modified."""
+def apply_request(document: dict, request: Request, kind: str = "base", base=None) -> dict:
+    """The document as the request wants it; document itself is not modified.
+
+    kind: 'base' (a whole system.json) or 'override' (a system-<ENV>-<REGION>.json: only differences).
+    base: for an override, the value of the system.json it is merged over, when known; the desktop's merged view
+    must then still satisfy the rules a merge can break (check_merged).
+    """
     result = dict(document)
-    for key, value in request.top_level_patch().items():
+    patch = request.top_level_patch()
+    if kind == "base" and request.crash_reporter is not None and not isinstance(document.get("crashReporter"), dict):
+        # A base file without crashReporter gets the vendor's values for the required keys, under the task's.
+        patch["crashReporter"] = deep_merge(request.crash_reporter_defaults, request.crash_reporter)
+    for key, value in patch.items():
         result[key] = deep_merge(result[key], value) if key in result else value
     if request.app_stores is not None:
         current = result.get("appStores", [])
@@ -198,18 +242,26 @@ def apply_request(document: dict, request: Request) -> dict:
     for pointer in request.remove:
         tokens = parse_pointer(pointer)
         result, _removed = _remove_copy(result, tokens, tokens)
-    check_merged(document, result, request)
+    if kind == "base":
+        check_merged(document, result, request)
+    elif base is not None:
+        # Override files hold only differences: the whole-document rules apply to what the desktop runs with,
+        # the override merged over its base file (objects merged key by key, arrays replaced).
+        check_merged(base, deep_merge(base, result), request,
+                     where=" in the desktop's merged view (system.json with this override file over it)")
     return result
 
 
-def check_merged(before: dict, after: dict, request: Request) -> None:
-    """Rules of io.Connect Desktop's schema that a partial merge can break, checked without jsonschema."""
+def check_merged(before: dict, after: dict, request: Request, where: str = "") -> None:
+    """Rules of io.Connect Desktop's schema that a partial merge can break, checked without jsonschema.
+
+    where: said after the pointer, for a merged view."""
     if request.server is not None:
         server = after.get("server")
         if isinstance(server, dict) and "url" not in server:
             raise SystemJsonError(
-                "/server/url: io.Connect Desktop requires a url in server (e.g. https://iomanager.example.com/api), "
-                "and the file has none: pass server.url")
+                "/server/url%s: io.Connect Desktop requires a url in server (e.g. https://iomanager.example.com/api), "
+                "and the file has none: pass server.url" % where)
     if request.crash_reporter is not None:
         crash = after.get("crashReporter")
         if isinstance(crash, dict):
@@ -217,12 +269,13 @@ def check_merged(before: dict, after: dict, request: Request) -> None:
                 missing = [key for key in CRASH_REPORTER_REQUIRED if key not in crash]
                 if missing:
                     raise SystemJsonError(
-                        "/crashReporter: the file has no crashReporter, and a new one needs %s (io.Connect Desktop's "
-                        "schema requires them). Pass them in crash_reporter, for example companyName: Interop Inc, "
-                        "productName: io.Connect Desktop, folderPath: '%%IO_CD_USER_DATA_DIR%%/crashes', enabled: true."
-                        % ", ".join(missing))
+                        "/crashReporter%s: the file has no crashReporter, and a new one needs %s (io.Connect Desktop's "
+                        "schema requires them). Give them in crash_reporter or crash_reporter_defaults (the vendor's "
+                        "defaults are used when crash_reporter_defaults is not set), for example companyName: Interop "
+                        "Inc, productName: io.Connect Desktop, folderPath: '%%IO_CD_USER_DATA_DIR%%/crashes', "
+                        "enabled: true." % (where, ", ".join(missing)))
             output = crash.get("output")
             if isinstance(output, dict) and output.get("type") == "server" and not output.get("serverUrl"):
                 raise SystemJsonError(
-                    "/crashReporter/output/serverUrl: output type 'server' needs serverUrl, the io.Manager crash "
-                    "endpoint (<base>/api/crashes)")
+                    "/crashReporter/output/serverUrl%s: output type 'server' needs serverUrl, the io.Manager crash "
+                    "endpoint (<base>/api/crashes)" % where)

@@ -17,6 +17,8 @@ from ansible_collections.ioconnect.fleet.plugins.module_utils.common.masking imp
     secret_values,
 )
 from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.merge import (
+    CRASH_REPORTER_DEFAULTS,
+    document_kind,
     Request,
     apply_request,
     deep_merge,
@@ -136,15 +138,53 @@ def test_server_needs_a_url_after_the_merge():
         {"url": "u", "enabled": True}
 
 
-def test_new_crash_reporter_needs_the_vendor_required_keys():
+def test_a_new_crash_reporter_gets_the_vendor_defaults_under_what_the_task_asks():
+    out = apply_request({}, Request(crash_reporter={"output": CRASH["output"]}))["crashReporter"]
+    assert out == dict(CRASH_REPORTER_DEFAULTS, output=CRASH["output"])
+    assert list(out) == ["enabled", "folderPath", "companyName", "productName", "output"]
+    # What the task asks wins over the defaults, and users can give their own defaults.
+    mine = apply_request({}, Request(crash_reporter={"output": CRASH["output"], "companyName": "Acme"},
+                                     crash_reporter_defaults=dict(CRASH_REPORTER_DEFAULTS, productName="Desk")))
+    assert mine["crashReporter"]["companyName"] == "Acme" and mine["crashReporter"]["productName"] == "Desk"
+    # Without any defaults the vendor's rule still holds.
     with pytest.raises(SystemJsonError, match="companyName, productName, folderPath, enabled"):
-        apply_request({}, Request(crash_reporter={"output": CRASH["output"]}))
-    assert apply_request({}, Request(crash_reporter=CRASH))["crashReporter"] == CRASH
-    existing = {"crashReporter": dict(CRASH, output={"type": "local"})}
+        apply_request({}, Request(crash_reporter={"output": CRASH["output"]}, crash_reporter_defaults={}))
+    with pytest.raises(SystemJsonError, match="crash_reporter_defaults"):
+        Request(crash_reporter_defaults={"output": {"type": "local"}})
+    existing = {"crashReporter": dict(CRASH, output={"type": "local"}, companyName="Tick42")}
     out = apply_request(existing, Request(crash_reporter={"output": CRASH["output"]}))
-    assert out["crashReporter"]["output"] == CRASH["output"]
+    assert out["crashReporter"] == dict(existing["crashReporter"], output=CRASH["output"])
     with pytest.raises(SystemJsonError, match="serverUrl"):
         apply_request(existing, Request(crash_reporter={"output": {"type": "server"}}))
+
+
+@pytest.mark.parametrize("path, kind", [
+    ("system.json", "base"),
+    ("C:\\Apps\\io\\config\\system-PROD-EMEA.json", "override"),
+    ("/opt/io/config/System-uat-APAC.json", "override"),
+    ("/opt/io/config/system-PROD.json", "base"),
+    ("/opt/io/config/my-system.json", "base"),
+])
+def test_override_files_are_told_apart_by_their_name(path, kind):
+    assert document_kind(path) == kind
+    assert document_kind(path, "override") == "override" and document_kind(path, "base") == "base"
+
+
+def test_an_override_file_holds_only_differences():
+    # Created from nothing: no required keys, no vendor defaults, no server.url rule.
+    override = apply_request({}, Request(server={"enabled": True}, crash_reporter={"output": {"type": "server",
+                                                                                             "serverUrl": "u"}}),
+                             kind="override")
+    assert override == {"server": {"enabled": True}, "crashReporter": {"output": {"type": "server", "serverUrl": "u"}}}
+    # With its base known, the desktop's merged view must hold: the base gives server.url ...
+    base = {"server": {"url": "https://m/api"}, "crashReporter": dict(CRASH, output={"type": "local"})}
+    assert apply_request({}, Request(server={"enabled": True}), kind="override", base=base) == \
+        {"server": {"enabled": True}}
+    # ... and a merged view without it fails, naming the merged pointer.
+    with pytest.raises(SystemJsonError, match=r"/server/url in the desktop's merged view"):
+        apply_request({}, Request(server={"enabled": True}), kind="override", base={"env": "X"})
+    with pytest.raises(SystemJsonError, match=r"/crashReporter/output/serverUrl in the desktop's merged view"):
+        apply_request({}, Request(crash_reporter={"output": {"type": "server"}}), kind="override", base=base)
 
 
 def test_drift_lists_pointers_with_ops():
