@@ -13,6 +13,7 @@ from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.docume
 from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.merge import (
     Request,
     apply_request,
+    deep_merge,
     document_kind,
 )
 
@@ -33,7 +34,7 @@ class Plan:
     """What a task will do to one file. new_bytes is None when nothing is written."""
 
     def __init__(self, path, exists, changed, drift, new_bytes=None, before=None, after=None,
-                 diff_before="", diff_after="", skipped=False, original_checksum="absent"):
+                 diff_before="", diff_after="", skipped=False, original_checksum="absent", base=None):
         self.path = path
         self.exists = exists
         self.changed = changed
@@ -45,6 +46,11 @@ class Plan:
         self.diff_after = diff_after
         self.skipped = skipped
         self.original_checksum = original_checksum
+        self.base = base  # an override's base file (its value), when known
+
+    def merged_view(self) -> dict:
+        """What the desktop runs with: the document, or an override merged over its base file."""
+        return self.after if self.base is None else deep_merge(self.base, self.after)
 
     @property
     def msg(self) -> str:
@@ -120,4 +126,5 @@ def _plan(raw, request, path, when_missing, newline, kind, base_raw):
         new_bytes = document.render(after) if changed else None
     diff_before, diff_after = diff_texts(before, after, drift) if changed else ("", "")
     return Plan(path, exists=raw is not None, changed=changed, drift=drift, new_bytes=new_bytes, before=before,
-                after=after, diff_before=diff_before, diff_after=diff_after, original_checksum=checksum(raw))
+                after=after, diff_before=diff_before, diff_after=diff_after, original_checksum=checksum(raw),
+                base=base)

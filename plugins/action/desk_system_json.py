@@ -1,0 +1,397 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) ioconnect.fleet contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Action plugin of ioconnect.fleet.desk_system_json: one task per desk.
+
+1. On the controller, before the desk is contacted: the options (argument spec), the desk's pairs and their
+   io.Manager instances, every request against io.Connect Desktop's schema and the URL policy (once per distinct
+   request per run), the whole-document schema set of validate_with. validate_only stops here.
+2. Preflight: each io.Manager instance is asked once per run whether it answers (plugin_utils/preflight.py).
+3. POSIX desk: the desk module does the rest in one round trip (two with validate_with when a file changes).
+   Windows desk: the steps of plugin_utils/windows_desk.py, with ansible.windows modules only.
+"""
+
+from __future__ import annotations
+
+import ntpath
+import os
+import time
+
+from ansible.errors import AnsibleActionFail
+from ansible.module_utils.common.parameters import remove_values
+from ansible.module_utils.common.text.converters import to_text
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.ioconnect.fleet.plugins.module_utils.common.atomic_write import checksum
+from ansible_collections.ioconnect.fleet.plugins.module_utils.common.errors import FleetError
+from ansible_collections.ioconnect.fleet.plugins.module_utils.common.masking import secret_values
+from ansible_collections.ioconnect.fleet.plugins.module_utils.desk import discovery, ledger, shortcuts, topology
+from ansible_collections.ioconnect.fleet.plugins.module_utils.desk.args import (
+    CONTROLLER_ONLY,
+    VALUE_OPTIONS,
+    argument_spec,
+)
+from ansible_collections.ioconnect.fleet.plugins.module_utils.desk.plan import desk_result, plan_targets, targets
+from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.merge import Request
+from ansible_collections.ioconnect.fleet.plugins.modules.desk_system_json import rollback_result
+from ansible_collections.ioconnect.fleet.plugins.plugin_utils import preflight, validation
+from ansible_collections.ioconnect.fleet.plugins.plugin_utils.windows_desk import (
+    COMMON_START_MENU,
+    PROFILE_ROOT,
+    WindowsDesk,
+    absolute,
+)
+
+MODULE = "ioconnect.fleet.desk_system_json"
+ROLE = "ioconnect.fleet.desktop"
+
+
+def _fail(desk: str, exc: FleetError, **extra):
+    result = {"changed": False, "status": "failed", "desk": desk, "files": [], "error": str(exc),
+              "error_kind": exc.kind}
+    result.update(extra)
+    return AnsibleActionFail("%s: %s" % (desk, exc) if not str(exc).startswith(desk + ":") else str(exc),
+                             result=result)
+
+
+class ActionModule(ActionBase):
+
+    TRANSFERS_FILES = False
+    _VALID_ARGS = frozenset(argument_spec())
+
+    def run(self, tmp=None, task_vars=None):
+        task_vars = task_vars or {}
+        result = super().run(tmp, task_vars)
+        del tmp
+        try:
+            result.update(self._run(task_vars))
+        except AnsibleActionFail as exc:
+            result.update(exc.result)
+            result["msg"] = exc.message
+        finally:
+            self._remove_tmp_path(self._connection._shell.tmpdir)
+        if result.get("failed"):
+            # Messages made here never pass through a module's no_log_values: scrub the request's secrets.
+            secrets = set()
+            for option in VALUE_OPTIONS:
+                secrets |= secret_values(self._task.args.get(option))
+            if secrets:
+                result = remove_values(result, secrets)
+        return result
+
+    # -- the desk ----------------------------------------------------------------------------------------------
+    def _run(self, task_vars):
+        _validation, params = self.validate_argument_spec(argument_spec=argument_spec())
+        params = dict(params)
+        params["desk"] = params["desk"] or task_vars.get("inventory_hostname", "desk")
+        desk = params["desk"]
+        windows = bool(getattr(self._connection._shell, "_IS_WINDOWS", False))
+        names = topology.Names(role=self._from_role())
+        looking = bool(self._task.check_mode)
+
+        if params["state"] == "rolled_back":
+            if params["validate_only"]:
+                return {"changed": False, "desk": desk, "msg": "%s: nothing to validate for a rollback" % desk}
+            if windows:
+                return self._windows_rollback(params, task_vars, looking)
+            return self._execute_module(MODULE, module_args=self._module_args(params), task_vars=task_vars)
+
+        try:
+            instances = topology.resolve(desk, params, names)
+            self._check_platform_options(desk, params, windows, names)
+            validator = self._validate_requests(desk, params, instances)
+        except FleetError as exc:
+            raise _fail(desk, exc)
+        if params["validate_only"]:
+            return {"changed": False, "desk": desk, "env_region": [i.name for i in instances],
+                    "instances": [i.as_dict() for i in instances],
+                    "msg": "%s: %s validated; nothing was touched" % (desk, ", ".join(i.name for i in instances))}
+        if params["preflight"] and not looking:
+            self._preflight(desk, params, instances)
+        if not windows:
+            params["current_user"] = params["current_user"] or self._remote_user(task_vars)
+            if validator is not None:
+                return self._posix_validated(params, validator, task_vars, looking)
+            return self._execute_module(MODULE, module_args=self._module_args(params), task_vars=task_vars)
+        return self._windows_configure(params, instances, validator, task_vars, looking)
+
+    def _from_role(self) -> bool:
+        role = getattr(self._task, "_role", None)
+        name = getattr(role, "_role_name", "") or getattr(role, "get_name", lambda: "")()
+        return name in (ROLE, "desktop")
+
+    def _remote_user(self, task_vars) -> str:
+        try:
+            user = self._connection.get_option("remote_user")
+        except KeyError:
+            user = None
+        return user or task_vars.get("ansible_user") or os.environ.get("USER", "")
+
+    def _module_args(self, params) -> dict:
+        return {k: v for k, v in params.items() if k not in CONTROLLER_ONLY}
+
+    # -- checks on the controller ------------------------------------------------------------------------------
+    def _check_platform_options(self, desk, params, windows, names):
+        if params["profiles"] == "named" and not params["users"]:
+            raise FleetError("%s: %s=named needs %s, the profile names to look at. No desk was touched."
+                             % (desk, names("profiles"), names("users")))
+        if windows:
+            bad = [root for root in params["install_roots"] if not absolute(root)]
+            if params["profile_root"] and not absolute(params["profile_root"]):
+                bad.insert(0, params["profile_root"])
+            if bad:
+                raise FleetError(
+                    "%s: %s must be absolute Windows paths without environment variables (ansible.windows.win_find "
+                    "does not expand them: %%ProgramFiles%% would be searched as a relative folder and silently "
+                    "skipped); got %s. For example C:\\Program Files\\interop.io. No desk was touched."
+                    % (desk, "/".join((names("profile_root"), names("install_roots"))), ", ".join(bad)))
+            return
+        if not params["profile_root"]:
+            raise FleetError(
+                "%s: %s is not set. On POSIX (simulated) desks it is the folder holding the user profiles, e.g. "
+                "/srv/desks/%s/Users (docs/simulated-desks.md). No desk was touched." % (desk, names("profile_root"),
+                                                                                       desk))
+        bad = [p for p in [params["profile_root"]] + params["install_roots"] if not p.startswith("/")]
+        if bad:
+            looks_windows = [p for p in bad if ntpath.splitdrive(p)[0] or "\\" in p]
+            hint = (" They look like Windows paths, but this desk is reached with a POSIX shell: set "
+                    "ansible_shell_type=powershell (and the connection) for Windows desks.") if looks_windows else ""
+            raise FleetError("%s: %s and %s must be absolute paths on a POSIX desk; got %s.%s No desk was touched."
+                             % (desk, names("profile_root"), names("install_roots"), ", ".join(bad), hint))
+
+    def _validate_requests(self, desk, params, instances):
+        """Every file request of the desk against the vendor's shapes and the URL policy; the validate_with
+        schema set. Raises FleetError naming the desk and the option path."""
+        for instance in instances:
+            request = topology.file_request(instance, params)
+            try:
+                Request.from_params(request)
+            except FleetError as exc:
+                raise FleetError("%s (%s): %s" % (desk, instance.name, exc), kind=exc.kind)
+            shapes = {"server": request["server"]}
+            if "crash_reporter" in request:
+                shapes["crashReporter"] = request["crash_reporter"]
+            if request.get("app_stores") is not None:
+                shapes["appStores"] = request["app_stores"]
+            try:
+                errors = validation.validate_request(shapes, params["allow_plain_http"])
+            except RuntimeError as exc:
+                raise FleetError(str(exc))
+            if errors:
+                raise FleetError("%s (%s): invalid settings, no desk was touched: %s (server is %s merged with the "
+                                 "instance's server; app_stores is %s)"
+                                 % (desk, instance.name, "; ".join(errors), names("server_settings"),
+                                    names("app_stores")))
+        if not params["validate_with"]:
+            return None
+        try:
+            return validation.load_schema_set(params["validate_with"], "system.json")
+        except (ValueError, RuntimeError) as exc:
+            raise FleetError(str(exc))
+
+    def _preflight(self, desk, params, instances):
+        down = []
+        for instance in instances:
+            up, detail = preflight.answers(instance.preflight_url, params["preflight_timeout"],
+                                           params["preflight_validate_certs"])
+            if not up:
+                down.append("%s at %s (%s)" % (instance.name, instance.preflight_url, detail))
+        if down:
+            raise _fail(desk, FleetError(
+                "io.Manager %s did not answer, so this desk is not switched to it. Nothing was written on this desk. "
+                "Fix the instance (or the topology URL) and run again; preflight=false skips this check."
+                % ", ".join(down), kind="preflight"))
+
+    @staticmethod
+    def _schema_check(validator, outcomes):
+        """With validate_with: every file that would change must satisfy the schema set (an override in the
+        desktop's merged view); a file that does not fails alone, and is not written."""
+        for outcome in outcomes:
+            if outcome.changed and not outcome.failed:
+                errors = validation.document_errors(validator, outcome.plan.merged_view())
+                if errors:
+                    outcome.fail(FleetError("%s would not satisfy the schema in validate_with, so nothing was "
+                                            "written: %s" % (outcome.target.shown, "; ".join(errors)), kind="schema"))
+
+    # -- POSIX with validate_with ------------------------------------------------------------------------------
+    def _posix_validated(self, params, validator, task_vars, looking):
+        """Plan on the desk (the merged documents come back), validate them here, then write, in a second round
+        trip, only the files that are still as they were read."""
+        planned = self._execute_module(MODULE, module_args=dict(self._module_args(params), plan_only=True),
+                                       task_vars=task_vars)
+        problems = {}
+        for item in planned.get("files") or []:
+            merged = item.pop("merged", None)
+            if merged is not None:
+                errors = validation.document_errors(validator, merged)
+                if errors:
+                    problems[item["target"]] = ("%s would not satisfy the schema in validate_with, so nothing was "
+                                                "written: %s" % (item["path"], "; ".join(errors)))
+        if problems:
+            for item in planned["files"]:
+                if item["target"] in problems:
+                    item.update(failed=True, error_kind="schema", msg=problems[item["target"]])
+            errors = [planned.get("error")] if planned.get("error") else []
+            planned.update(failed=True, status="failed", error=" | ".join(errors + list(problems.values())))
+            planned["msg"] = "%s: FAILED: %s" % (planned.get("desk"), planned["error"])
+        if problems or planned.get("failed") or looking or not planned.get("changed"):
+            planned["check_mode"] = looking
+            return planned
+        expected = {f["target"]: f["checksum"] for f in planned["files"] if f.get("changed")}
+        return self._execute_module(MODULE, module_args=dict(self._module_args(params), expected_checksums=expected),
+                                    task_vars=task_vars)
+
+    # -- Windows ---------------------------------------------------------------------------------------------
+    def _windows_profiles(self, desk: WindowsDesk, params) -> list:
+        root = (params["profile_root"] or PROFILE_ROOT).rstrip("\\")
+        mode = params["profiles"]
+        if mode == "all":
+            return desk.list_profiles(root, skip=params["skip_profiles"])
+        if mode == "named":
+            return desk.list_profiles(root, names=params["users"])
+        if mode == "logged_on":
+            return desk.logged_on_profiles()
+        return desk.own_profile()
+
+    def _windows_configure(self, params, instances, validator, task_vars, looking):
+        desk = WindowsDesk(self, task_vars)
+        name = params["desk"]
+        overrides = params["layout"] == "overrides"
+        try:
+            profiles = self._windows_profiles(desk, params)
+            failures = ["profile %s (%s) cannot be read by the connecting account: %s. Add it to %s, or let the "
+                        "account read it; nothing was written on this desk."
+                        % (p.name, p.path, p.reason, topology.Names(self._from_role())("skip_profiles"))
+                        for p in profiles if not p.readable]
+            roots = discovery.search_roots(ntpath, profiles, params["install_roots"], COMMON_START_MENU)
+            menus = []
+            if overrides and params["shortcuts"] and not looking:
+                # The Start-menu folders are searched too, so that only missing shortcuts are created.
+                menus = [discovery.SearchRoot(m, "", "", m) for m in sorted(
+                    {ntpath.join(r.start_menu, params["shortcut_folder_name"]) for r in roots}, key=str.lower)]
+            entries = desk.find(roots + menus, discovery.search_depth(params["install_search_depth"]),
+                                extra_patterns=["*.lnk"] if menus else ())
+        except FleetError as exc:
+            raise _fail(name, exc, remote_operations=desk.operations)
+        installs = discovery.classify(ntpath, entries, roots, params["install_search_depth"])
+        outcomes = plan_targets(targets(ntpath, installs, instances, params["layout"]), params, desk.read, "\r\n")
+        if validator is not None:
+            self._schema_check(validator, outcomes)
+
+        created, entry_path = [], None
+        if not looking and not failures:
+            lnk = {ntpath.normcase(e.path) for e in entries if e.path.lower().endswith(".lnk")}
+            wanted = [s for s in shortcuts.shortcuts(ntpath, installs, instances, params["shortcut_folder_name"])
+                      if overrides and params["shortcuts"] and ntpath.normcase(s.path) not in lnk]
+            entry_path, problems = self._windows_write(desk, params, instances, outcomes, wanted)
+            failures += problems
+            for shortcut in wanted:
+                done = desk.shortcut(shortcut)
+                if done.get("failed"):
+                    failures.append("cannot create the shortcut %s: %s" % (shortcut.path, to_text(done.get("msg"))))
+                elif done.get("changed"):
+                    created.append(shortcut.path)
+        result = desk_result(name, params["layout"], instances, profiles, installs, outcomes, looking, failures,
+                             created, entry_path, diff_mode=bool(self._task.diff))
+        result["remote_operations"] = desk.operations
+        return result
+
+    def _windows_write(self, desk: WindowsDesk, params, instances, outcomes, wanted_shortcuts):
+        """One COMMIT run: every changed file beside itself then in place, the backups, the Start-menu folders and
+        the ledger entry (listing exactly the files written). Returns (ledger entry path or None, problems)."""
+        changed = [o for o in outcomes if o.changed and not o.failed]
+        if not changed and not wanted_shortcuts:
+            return None, []
+        run_id = ledger.new_run_id()
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        operations = []
+        for outcome in changed:
+            plan = outcome.plan
+            backup = None
+            if params["backup"] and plan.exists:
+                backup = "%s.%d.%s.bak" % (outcome.target.path, os.getpid(), stamp)
+            record = {"path": outcome.target.path, "shown": outcome.target.shown, "existed": plan.exists,
+                      "backup_file": backup, "sha1_before": plan.original_checksum,
+                      "sha1_after": checksum(plan.new_bytes), "profile": outcome.target.install.profile,
+                      "product": outcome.target.install.product, "kind": outcome.target.kind}
+            operations.append({"op": "write", "path": outcome.target.path, "content": plan.new_bytes,
+                               "expected": plan.original_checksum, "backup": backup,
+                               "record": ledger.record_text(record)})
+        folder = ledger.state_dir(True, params["state_dir"])
+        entry = ledger.new_entry(run_id, [i.name for i in instances], [], [s.path for s in wanted_shortcuts])
+        head, tail = ledger.frame(entry)
+        entry_path = ntpath.join(ledger.runs_dir(ntpath, folder), ledger.entry_name(run_id))
+        done = desk.commit(operations, folders=sorted({s.folder for s in wanted_shortcuts}, key=str.lower),
+                           ledger=[{"path": entry_path, "head": head, "sep": ledger.SEPARATOR, "tail": tail,
+                                    "select": "done", "ops": list(range(len(operations))),
+                                    "when_empty": "write" if wanted_shortcuts else "skip"}])
+        problems = [to_text(p) for p in done.get("problems") or []]
+        for outcome, item in zip(changed, done.get("operations") or []):
+            if item.get("backup_file"):
+                outcome.backup_file = to_text(item["backup_file"])
+            if item.get("done"):
+                outcome.written_checksum = to_text(item.get("sha1") or "")
+            else:
+                outcome.fail(FleetError(to_text(item.get("msg") or "not written"), kind=to_text(
+                    item.get("error_kind") or "io")))
+        written = None
+        for item in done.get("ledger") or []:
+            if item.get("failed"):
+                problems.append("the files were written, but %s; rollback will not know this run"
+                                % to_text(item.get("msg")))
+            elif item.get("written"):
+                written = entry_path
+        return written, problems
+
+    def _windows_rollback(self, params, task_vars, looking):
+        desk = WindowsDesk(self, task_vars)
+        name = params["desk"] or task_vars.get("inventory_hostname", "desk")
+        folder = ledger.state_dir(True, params["state_dir"])
+        runs = ledger.runs_dir(ntpath, folder)
+        try:
+            names = ledger.latest(desk.list_files(runs, "*.json"), params["rollback_runs"])
+            entries = []
+            for entry_name in names:
+                raw = desk.read(ntpath.join(runs, entry_name))
+                entry = ledger.loads(entry_name, raw or b"")
+                if entry is None:
+                    raise FleetError("the ledger entry %s is not one ioconnect.fleet wrote (damaged?); move it out "
+                                     "of %s and run again" % (ntpath.join(runs, entry_name), runs), kind="parse")
+                entries.append(entry)
+            paths = sorted({r["path"] for e in entries for r in e["files"]}, key=str.lower)
+            current = desk.checksums(paths) if paths else {}
+        except FleetError as exc:
+            raise _fail(name, exc, remote_operations=desk.operations)
+        steps = ledger.plan_rollback(entries, current)
+        acting = [s for s in steps if s.action in ("restore", "delete")]
+        shortcuts_to_remove = [s for e in entries for s in e["shortcuts"]]
+        done = {"operations": [], "removed": []}
+        if not looking and entries:
+            operations = [{"op": s.action, "path": s.path, "source": s.backup_file, "expected": s.expected,
+                           "record": ledger.record_text(s.record)} for s in acting]
+            entry_items = []
+            for entry in entries:
+                mine = [i for i, s in enumerate(acting) if any(s.record is r for r in entry["files"])]
+                kept_fixed = [ledger.record_text(s.record) for s in steps
+                              if s.action == "fail" and any(s.record is r for r in entry["files"])]
+                head, tail = ledger.frame(dict(entry, shortcuts=[]))
+                entry_items.append({"path": ntpath.join(runs, entry["_name"]), "head": head, "sep": ledger.SEPARATOR,
+                                    "tail": tail, "select": "not_done", "ops": mine, "fixed": kept_fixed,
+                                    "when_empty": "delete"})
+            done = desk.commit(operations, ledger=entry_items, remove=shortcuts_to_remove)
+        results = []
+        outcomes = iter(done.get("operations") or [])
+        for step in steps:
+            if step.action in ("restore", "delete") and not looking:
+                item = next(outcomes, {})
+                if not item.get("done") and (item.get("failed") or step.action == "restore"):
+                    step.action, step.problem = "fail", "%s was not rolled back: %s" % (
+                        step.shown, to_text(item.get("msg") or "the desk did not say"))
+            results.append(step.as_result())
+        removed = [to_text(p) for p in done.get("removed") or []] if not looking else shortcuts_to_remove
+        result = rollback_result(name, {"entries": entries, "files": results, "shortcuts_removed": removed},
+                                 looking)
+        result["remote_operations"] = desk.operations
+        if result.pop("failed"):
+            raise AnsibleActionFail(result["msg"], result=result)
+        return result

@@ -1,0 +1,608 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) ioconnect.fleet contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: desk_system_json
+short_description: Point every io.Connect Desktop install of a desk at its io.Manager, in one task
+version_added: 0.2.0
+author:
+  - ioconnect.fleet maintainers (@ioconnect)
+description:
+  - One task per desk. Finds every io.Connect Desktop 9.x, 10.x and Glue42 Enterprise install of the desk, in every
+    profile (or the named ones, or those of the logged-on users), follows links and handles each file once; works
+    out from O(topology) which io.Manager instance each environment/region pair of the desk uses; merges the
+    settings into each C(system.json) (layout V(base)) or each pair's C(system-<ENV>-<REGION>.json) (layout
+    V(overrides)) with the same engine as M(ioconnect.fleet.system_json); writes, unless in check mode; records what
+    it wrote in a rollback ledger on the desk; and returns one result per file and the desk's status.
+  - Everything is checked on the controller before the desk is contacted (O(validate_only) checks and stops there),
+    and each io.Manager instance is asked once per run whether it answers (O(preflight)).
+  - "Remote operations per desk: on POSIX desks one round trip, in check mode and when writing. On Windows desks
+    (nothing installed there, only C(ansible.windows) modules): check mode costs 2 + F module executions (F: the
+    files read; 1 + F with O(profiles=named)); writing adds 1 (one M(ansible.windows.win_powershell) run writes
+    every changed file beside itself, replaces it in one step, makes the backups and the ledger entry) plus one
+    M(community.windows.win_shortcut) per missing Start-menu shortcut. docs/scale.md has the figures."
+  - A file that cannot be read or parsed fails alone; the desk's other files are still handled and reported, and the
+    task fails. A desk whose discovery fails (a profile the connecting account cannot read, a profile folder that
+    cannot be listed) fails alone, with the reason, and nothing of it is written.
+  - O(state=rolled_back) undoes the last O(rollback_runs) runs recorded in the ledger. A file is restored only while
+    it still holds what the run wrote; a file edited since fails with its path, what changed and what to do, and the
+    other files go on.
+  - Use M(ioconnect.fleet.system_json) to edit one file in your own playbooks; the role M(ioconnect.fleet.desktop)
+    wraps this module.
+options:
+  state:
+    description:
+      - V(configured) points the installs at io.Manager. V(rolled_back) undoes the last O(rollback_runs) runs of the
+        ledger (the topology options are then not needed).
+    type: str
+    choices: [configured, rolled_back]
+    default: configured
+  validate_only:
+    description:
+      - Check every option of the desk on the controller (topology, pairs, the requested settings against
+        io.Connect Desktop's schema and the URL policy) and stop; the desk is never contacted. C(playbooks/configure.yml)
+        runs this for every desk before any desk is touched.
+    type: bool
+    default: false
+  desk:
+    description:
+      - The desk's name in results and messages. The action plugin sets it to the inventory host name.
+    type: str
+    default: ''
+  topology:
+    description:
+      - Environment -> region -> io.Manager instance. Each instance is a mapping with C(url), the base URL of
+        io.Manager (C(https://iomanager-emea.example.com)); C(server.url) becomes C(<url>/api) (unless C(url) already
+        ends in C(/api)).
+      - "Optional keys of an instance: C(server_url) (the desktop's C(server.url)), C(crash_url)
+        (C(crashReporter.output.serverUrl), default C(<server_url>/crashes)), C(preflight_url) (default
+        C(<server_url>/v2/server/info)), C(only_app_store) and C(crashes_to_manager) (booleans overriding
+        O(manager_only_app_store) and O(crashes_to_manager) for that pair), C(server) (extra server settings for that
+        pair, merged over O(server_settings))."
+      - Any other key, a missing C(url), or a pair the desk names that is not here fails before the desk is touched.
+    type: dict
+    default: {}
+  env:
+    description:
+      - The desk's environment (a key of O(topology)), when O(pairs) is empty.
+    type: str
+    default: ''
+  region:
+    description:
+      - The desk's region (a key under the environment), when O(pairs) is empty.
+    type: str
+    default: ''
+  pairs:
+    description:
+      - "Layout V(overrides): every environment/region pair the desk runs, as C({env: PROD, region: EMEA}) items; one
+        override file and one shortcut per pair and install. Empty means the one pair of O(env)/O(region)."
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      env:
+        description: Environment.
+        type: str
+        required: true
+      region:
+        description: Region.
+        type: str
+        required: true
+  layout:
+    description:
+      - V(base) merges the settings into C(system.json) (one pair per desk).
+      - V(overrides) writes one C(system-<ENV>-<REGION>.json) per pair beside C(system.json), created when missing
+        (C(env), C(region), C(server), C(crashReporter.output) and C(appStores)), plus a Start-menu shortcut per pair
+        that selects it with C(configOverrides). Arrays in an override replace the base ones, so C(appStores) is
+        written there only when set, and removed otherwise. Override files hold only differences; their rules are
+        checked in the desktop's merged view (the override over C(system.json)).
+    type: str
+    choices: [base, overrides]
+    default: base
+  set_env_region:
+    description:
+      - Layout V(base) writes C(env) and C(region) into C(system.json) (io.Connect Desktop keeps user data per
+        C(<ENV>-<REGION>)). Override files always carry them.
+    type: bool
+    default: true
+  manager_only_app_store:
+    description:
+      - 'Make io.Manager the only app store (C("appStores": [])).'
+    type: bool
+    default: false
+  app_stores:
+    description:
+      - When io.Manager is not the only store, the C(appStores) list to write (it replaces the list). Unset leaves
+        C(appStores) alone (layout V(base)) or removes it from the override file (layout V(overrides)).
+    type: list
+    elements: dict
+  crashes_to_manager:
+    description:
+      - "Send crash reports to io.Manager: C(crashReporter.output) becomes C({type: server, serverUrl: <crash_url>})."
+    type: bool
+    default: true
+  crash_reporter_defaults:
+    description:
+      - The values a C(crashReporter) created in a C(system.json) that has none gets for the keys io.Connect Desktop's
+        schema requires, as O(ioconnect.fleet.system_json#module:crash_reporter_defaults). Unset means the vendor's
+        own defaults.
+    type: dict
+  server_settings:
+    description:
+      - "Extra C(server) settings for every pair: C(clientAuth) (no-auth, negotiate, kerberos), C(fetchInterval),
+        C(startRetries), C(startRetryInterval), C(tokenRefreshInterval) (seconds), C(features), C(requests)
+        (milliseconds), C(cache). Checked against io.Connect Desktop's schema on the controller, for every desk,
+        before any desk is touched."
+    type: dict
+    default: {}
+  allow_plain_http:
+    description:
+      - Accept C(http://) io.Manager URLs to hosts that are not loopback.
+    type: bool
+    default: false
+  validate_with:
+    description:
+      - A folder on the controller with a JSON Schema set (the C(schemas/) folder of C(@interopio/schemas)) every
+        merged file must satisfy before anything is written, as O(ioconnect.fleet.system_json#module:validate_with).
+        Override files are validated in the desktop's merged view.
+      - On POSIX desks this costs one more round trip when a file changes.
+    type: path
+  profiles:
+    description:
+      - Whose installs to look for.
+      - V(all) (default) looks at every profile folder under O(profile_root) but those in O(skip_profiles); a profile
+        without an install simply yields nothing.
+      - V(named) looks at the profiles in O(users).
+      - V(logged_on) looks at the profiles of the users logged on now (Windows, from C(Win32_UserProfile) with a
+        loaded hive; POSIX, from C(who)).
+      - V(current) looks at the connecting account's own profile only. Fleets usually connect with a support or
+        service account, whose profile holds no io.Connect Desktop, so this is rarely what you want.
+      - A profile the connecting account cannot read is reported in RV(profiles) with the reason, and fails the
+        desk (nothing is written): add it to O(skip_profiles), or give the account the right to read it.
+    type: str
+    choices: [all, named, logged_on, current]
+    default: all
+  users:
+    description:
+      - Profile names for O(profiles=named).
+    type: list
+    elements: str
+    default: []
+  skip_profiles:
+    description:
+      - Profile folders never looked into with O(profiles=all) (compared case-insensitively).
+    type: list
+    elements: str
+    default: [All Users, Default, Default User, Public, defaultuser0, WDAGUtilityAccount]
+  profile_root:
+    description:
+      - Folder holding the profiles. Empty means C(C:\Users) on Windows. POSIX desks must set it (for example
+        C(/srv/desks/desk-01/Users); see docs/simulated-desks.md).
+    type: str
+    default: ''
+  current_user:
+    description:
+      - "POSIX desks with O(profiles=current): the profile name under O(profile_root). Empty: the connecting user
+        (C(ansible_user)). On Windows the connecting account's profile is asked of the desk."
+    type: str
+    default: ''
+  install_roots:
+    description:
+      - Extra folders searched for io.Connect Desktop 10.x installs (folders holding C(io-connect-desktop.exe)), for
+        example C(C:\Program Files\interop.io) for a repackaged machine-wide install.
+      - Absolute paths. Environment variables are refused on Windows, because the search (M(ansible.windows.win_find))
+        does not expand them.
+    type: list
+    elements: str
+    default: []
+  install_search_depth:
+    description:
+      - How many folders below each searched folder C(io-connect-desktop.exe) may be.
+    type: int
+    default: 3
+  backup:
+    description:
+      - Keep a backup of each file before it changes and record it in the ledger (needed to roll back a change to a
+        file that existed).
+    type: bool
+    default: true
+  state_dir:
+    description:
+      - Folder on the desk for the rollback ledger (one C(runs/<run>.json) per configure run that changed something).
+        Empty means C(C:\ProgramData\ioconnect.fleet) on Windows and C(/var/lib/ioconnect-fleet) on POSIX; which one
+        is decided by the connection's shell, the same way for writing and for rolling back.
+    type: str
+    default: ''
+  shortcuts:
+    description:
+      - "Layout V(overrides): a Start-menu shortcut per install and pair (a C(.lnk) with
+        M(community.windows.win_shortcut) on Windows; a C(.lnk.json) descriptor on POSIX desks). A missing shortcut
+        is created by a configure run; an existing one is left as it is. Not in check mode."
+    type: bool
+    default: true
+  shortcut_folder_name:
+    description:
+      - Start-menu folder of the shortcuts.
+    type: str
+    default: io.Connect Desktop
+  preflight:
+    description:
+      - Before writing, ask the io.Manager instance of each pair (from the controller, once per instance per run)
+        whether it answers, at its C(preflight_url). Any HTTP answer counts, even 401 or 404. A desk whose instance
+        does not answer fails before anything is written. Never in check mode.
+    type: bool
+    default: true
+  preflight_timeout:
+    description:
+      - Seconds the preflight waits for an answer.
+    type: int
+    default: 10
+  preflight_validate_certs:
+    description:
+      - Check io.Manager's TLS certificate in the preflight.
+    type: bool
+    default: true
+  rollback_runs:
+    description:
+      - O(state=rolled_back) undoes this many of the last runs recorded in the ledger.
+    type: int
+    default: 1
+  plan_only:
+    description:
+      - Read and plan as check mode does, write nothing, and return for each file that would change the document the
+        desktop would run with (RV(files[].merged); for an override file, merged over its base file). The action
+        plugin uses it for O(validate_with) on POSIX desks; there is no other reason to set it.
+    type: bool
+    default: false
+  expected_checksums:
+    description:
+      - File path -> the SHA-1 it must still have; a file that changed meanwhile is not written and fails with
+        C(error_kind=conflict). Set by the action plugin for O(validate_with) on POSIX desks.
+    type: dict
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.flow
+attributes:
+  action:
+    support: full
+  async:
+    support: none
+  bypass_host_loop:
+    support: none
+  check_mode:
+    support: full
+    details: A drift scan. Nothing is written, no ledger entry, no shortcut; RV(files[].drift) is what a run would change.
+  diff_mode:
+    support: full
+    details: Each changed file has a diff of the changed top-level keys, with secrets masked.
+  platform:
+    support: full
+    platforms: [posix, windows]
+    details: POSIX desks run the module; Windows desks are read and written through C(ansible.windows).
+requirements:
+  - jsonschema and referencing on the controller.
+  - Python on POSIX desks; nothing on Windows desks (C(ansible.windows) and, for shortcuts, C(community.windows)).
+notes:
+  - io.Connect Desktop reads C(system.json) when it starts: a changed desk reports RV(restart_pending); Ansible never
+    restarts it.
+seealso:
+  - module: ioconnect.fleet.system_json
+  - module: ansible.windows.win_find
+  - module: ansible.windows.slurp
+  - module: ansible.windows.win_powershell
+"""
+
+EXAMPLES = r"""
+- name: Point every install of the desk at its io.Manager
+  ioconnect.fleet.desk_system_json:
+    topology:
+      PROD:
+        EMEA: {url: https://iomanager-emea.example.com, only_app_store: true}
+    env: PROD
+    region: EMEA
+    server_settings:
+      clientAuth: negotiate
+  register: desk
+
+- name: Drift scan of the desk (nothing is written)
+  ioconnect.fleet.desk_system_json:
+    topology: "{{ my_topology }}"
+    env: "{{ ioconnect_env }}"
+    region: "{{ ioconnect_region }}"
+  check_mode: true
+
+- name: A shared desk running two environments, through override files and shortcuts
+  ioconnect.fleet.desk_system_json:
+    topology: "{{ my_topology }}"
+    layout: overrides
+    pairs:
+      - {env: PROD, region: EMEA}
+      - {env: UAT, region: EMEA}
+
+- name: Undo the last configure run on the desk
+  ioconnect.fleet.desk_system_json:
+    state: rolled_back
+"""
+
+RETURN = r"""
+status:
+  description: The desk's status.
+  returned: always
+  type: str
+  choices: [changed, drifted, compliant, not_installed, failed]
+  sample: drifted
+desk:
+  description: The desk (inventory host name).
+  returned: always
+  type: str
+  sample: lon-prod-01
+env_region:
+  description: The environment/region pairs of the desk, as C(ENV-REGION).
+  returned: always
+  type: list
+  elements: str
+  sample: [PROD-EMEA]
+layout:
+  description: The layout used.
+  returned: always
+  type: str
+  sample: base
+check_mode:
+  description: Whether this was a drift scan (nothing written).
+  returned: always
+  type: bool
+profiles:
+  description: The profiles looked at, and whether the connecting account could read them.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: Profile name.
+      type: str
+    path:
+      description: Profile folder.
+      type: str
+    readable:
+      description: Whether it could be read; an unreadable profile fails the desk.
+      type: bool
+    reason:
+      description: Why not, or a note (C(no such profile folder)).
+      type: str
+files:
+  description: One item per file handled.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    path:
+      description: The file, as found (a link's own path).
+      type: str
+    target:
+      description: What was read and written (a link's target).
+      type: str
+    profile:
+      description: The profile that owns it, or C((all users)) for an install folder.
+      type: str
+    root:
+      description: The profile or install folder it lives under (for showing relative paths).
+      type: str
+    product:
+      description: C(io.Connect Desktop 9), C(io.Connect Desktop 10) or C(Glue42 Enterprise 3).
+      type: str
+    kind:
+      description: C(base) (system.json) or C(override) (system-<ENV>-<REGION>.json).
+      type: str
+    pair:
+      description: The environment/region pair, C(ENV-REGION).
+      type: str
+    exists:
+      description: Whether the file existed before.
+      type: bool
+    changed:
+      description: Whether it was (in check mode, would be) written.
+      type: bool
+    drift:
+      description: The differences, as M(ioconnect.fleet.system_json) returns them (masked).
+      type: list
+      elements: dict
+    checksum:
+      description: SHA-1 of the file as read (C(absent) when it did not exist).
+      type: str
+    backup_file:
+      description: The backup made before writing.
+      type: str
+    failed:
+      description: Whether this file failed.
+      type: bool
+    error_kind:
+      description: On failure, the class of problem (as M(ioconnect.fleet.system_json)'s).
+      type: str
+    msg:
+      description: What happened to the file, or why it failed.
+      type: str
+    merged:
+      description: The document the desktop would run with, with O(plan_only) only.
+      type: dict
+    diff:
+      description: With C(--diff), the file's before and after texts of the changed keys, masked.
+      type: dict
+installs:
+  description: One item per install found.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    user:
+      description: The profile, or C((all users)).
+      type: str
+    product:
+      description: The product.
+      type: str
+    system_json:
+      description: Its system.json.
+      type: str
+    files:
+      description: The files handled for it.
+      type: list
+      elements: str
+    changed:
+      description: Whether one of them changed.
+      type: bool
+    drift:
+      description: The drifted JSON pointers.
+      type: list
+      elements: str
+changed_files:
+  description: The files written (in check mode, that would be).
+  returned: always
+  type: list
+  elements: str
+shortcuts_changed:
+  description: The shortcuts created.
+  returned: always
+  type: list
+  elements: str
+restart_pending:
+  description: A file changed, so io.Connect Desktop must restart to use it (never forced).
+  returned: always
+  type: bool
+ledger:
+  description: The ledger entry written for this run.
+  returned: when a file or shortcut was written
+  type: str
+  sample: C:\ProgramData\ioconnect.fleet\runs\20261201T205905Z-4f2a9c.json
+rolled_back:
+  description: With O(state=rolled_back), the runs undone (their run ids).
+  returned: state=rolled_back
+  type: list
+  elements: str
+error:
+  description: The failure messages, joined (empty when none).
+  returned: always
+  type: str
+msg:
+  description: What happened on the desk, in one line.
+  returned: always
+  type: str
+  sample: "lon-prod-01 (PROD-EMEA): 2 install(s) (io.Connect Desktop 9); drift in 2 file(s): /server/url."
+"""
+
+import posixpath
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.ioconnect.fleet.plugins.module_utils.common.errors import FleetError
+from ansible_collections.ioconnect.fleet.plugins.module_utils.common.masking import secret_values
+from ansible_collections.ioconnect.fleet.plugins.module_utils.desk import discovery, ledger, shortcuts, topology
+from ansible_collections.ioconnect.fleet.plugins.module_utils.desk.args import VALUE_OPTIONS, argument_spec
+from ansible_collections.ioconnect.fleet.plugins.module_utils.desk.plan import desk_result, plan_targets, targets
+from ansible_collections.ioconnect.fleet.plugins.module_utils.desk.posix_desk import PosixDesk
+
+
+def configure(module, desk: PosixDesk, params: dict) -> dict:
+    looking = module.check_mode or params["plan_only"]
+    name = params["desk"]
+    instances = topology.resolve(name, params, topology.Names(role=False))
+    profiles = desk.profiles(params)
+    failures = ["profile %s (%s) cannot be read by the connecting account: %s. Add it to skip_profiles, or let the "
+                "account read it; nothing was written on this desk." % (p.name, p.path, p.reason)
+                for p in profiles if not p.readable]
+    root = params["profile_root"].rstrip("/") or "/"
+    common_start_menu = posixpath.join(posixpath.dirname(root), *discovery.COMMON_START_MENU)
+    roots = discovery.search_roots(posixpath, profiles, params["install_roots"], common_start_menu)
+    entries, problems = desk.find(roots, discovery.search_depth(params["install_search_depth"]))
+    failures += ["%s; nothing was written on this desk" % problem for problem in problems]
+    installs = discovery.classify(posixpath, entries, roots, params["install_search_depth"])
+    outcomes = plan_targets(targets(posixpath, installs, instances, params["layout"]), params, desk.read)
+
+    written_shortcuts, entry_path = [], None
+    if not looking and not failures:
+        expected = params["expected_checksums"] or {}
+        for outcome in outcomes:
+            if outcome.changed:
+                desk.write(outcome, params["backup"], expected.get(outcome.target.path))
+        if params["layout"] == "overrides" and params["shortcuts"]:
+            for shortcut in shortcuts.shortcuts(posixpath, installs, instances, params["shortcut_folder_name"]):
+                try:
+                    if desk.write_shortcut(shortcut):
+                        written_shortcuts.append(shortcut.path + ".json")
+                except FleetError as exc:
+                    failures.append(str(exc))
+        records = [_record(o) for o in outcomes if o.written_checksum]
+        if records or written_shortcuts:
+            entry = ledger.new_entry(ledger.new_run_id(), [i.name for i in instances], records, written_shortcuts)
+            try:
+                entry_path = desk.write_entry(ledger.state_dir(False, params["state_dir"]), entry)
+            except FleetError as exc:
+                failures.append(str(exc))
+    result = desk_result(name, params["layout"], instances, profiles, installs, outcomes, looking, failures,
+                         written_shortcuts, entry_path, diff_mode=module._diff)
+    if params["plan_only"]:
+        for item, outcome in zip(result["files"], outcomes):
+            if outcome.changed:
+                item["merged"] = outcome.plan.merged_view()
+    return result
+
+
+def _record(outcome) -> dict:
+    plan = outcome.plan
+    target = outcome.target
+    return {"path": target.path, "shown": target.shown, "existed": plan.exists, "backup_file": outcome.backup_file,
+            "sha1_before": plan.original_checksum, "sha1_after": outcome.written_checksum,
+            "profile": target.install.profile, "product": target.install.product, "kind": target.kind}
+
+
+def roll_back(module, desk: PosixDesk, params: dict) -> dict:
+    folder = ledger.state_dir(False, params["state_dir"])
+    done = desk.rollback(folder, params["rollback_runs"], module.check_mode)
+    return rollback_result(params["desk"], done, module.check_mode)
+
+
+def rollback_result(name: str, done: dict, check_mode: bool) -> dict:
+    """The result of a rollback, from what the desk did (shared with the Windows path of the action plugin)."""
+    files = done["files"]
+    acted = [f for f in files if f["action"] in ("restore", "delete")]
+    failed = [f for f in files if f.get("failed")]
+    runs = [e["run"] for e in done["entries"]]
+    if not runs:
+        msg = "%s: no configure run recorded in the ledger, nothing to roll back." % name
+    else:
+        msg = "%s: %s %d run(s) (%s): %d file(s) %s%s." % (
+            name, "would roll back" if check_mode else "rolled back", len(runs), ", ".join(runs), len(acted),
+            "restored or removed" if not check_mode else "to restore or remove",
+            "; %d file(s) NOT rolled back: %s" % (len(failed), " | ".join(f["msg"] for f in failed)) if failed else "")
+        if acted and not check_mode:
+            msg += " Restart io.Connect Desktop for it to take effect (restart pending, not forced)."
+    return {"changed": bool(acted or done["shortcuts_removed"]), "failed": bool(failed), "desk": name,
+            "rolled_back": runs, "files": files, "shortcuts_removed": done["shortcuts_removed"],
+            "restart_pending": bool(acted) and not check_mode, "check_mode": check_mode,
+            "error": " | ".join(f["msg"] for f in failed), "msg": msg}
+
+
+def main():
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    params = module.params
+    for option in VALUE_OPTIONS:
+        module.no_log_values.update(secret_values(params[option]))
+    desk = PosixDesk(module)
+    try:
+        if params["state"] == "rolled_back":
+            result = roll_back(module, desk, params)
+        else:
+            result = configure(module, desk, params)
+    except FleetError as exc:
+        module.fail_json(msg="%s: %s" % (params["desk"] or "desk", exc), error_kind=exc.kind, changed=False,
+                         status="failed", desk=params["desk"], files=[], error=str(exc))
+    if result.pop("failed"):
+        module.fail_json(**result)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
