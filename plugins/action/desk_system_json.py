@@ -35,6 +35,7 @@ from ansible_collections.ioconnect.fleet.plugins.module_utils.desk.plan import d
 from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.merge import Request
 from ansible_collections.ioconnect.fleet.plugins.modules.desk_system_json import rollback_result
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils import preflight, validation
+from ansible_collections.ioconnect.fleet.plugins.plugin_utils.plain import plain
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.windows_desk import (
     COMMON_START_MENU,
     PROFILE_ROOT,
@@ -82,7 +83,7 @@ class ActionModule(ActionBase):
     # -- the desk ----------------------------------------------------------------------------------------------
     def _run(self, task_vars):
         _validation, params = self.validate_argument_spec(argument_spec=argument_spec())
-        params = dict(params)
+        params = plain(params)
         params["desk"] = params["desk"] or task_vars.get("inventory_hostname", "desk")
         desk = params["desk"]
         windows = bool(getattr(self._connection._shell, "_IS_WINDOWS", False))
@@ -99,7 +100,7 @@ class ActionModule(ActionBase):
         try:
             instances = topology.resolve(desk, params, names)
             self._check_platform_options(desk, params, windows, names)
-            validator = self._validate_requests(desk, params, instances)
+            validator = self._validate_requests(desk, params, instances, names)
         except FleetError as exc:
             raise _fail(desk, exc)
         if params["validate_only"]:
@@ -159,7 +160,7 @@ class ActionModule(ActionBase):
             raise FleetError("%s: %s and %s must be absolute paths on a POSIX desk; got %s.%s No desk was touched."
                              % (desk, names("profile_root"), names("install_roots"), ", ".join(bad), hint))
 
-    def _validate_requests(self, desk, params, instances):
+    def _validate_requests(self, desk, params, instances, names):
         """Every file request of the desk against the vendor's shapes and the URL policy; the validate_with
         schema set. Raises FleetError naming the desk and the option path."""
         for instance in instances:

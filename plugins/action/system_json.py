@@ -35,6 +35,7 @@ from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.docume
 from ansible_collections.ioconnect.fleet.plugins.module_utils.common.masking import mask_string, secret_values
 from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.merge import Request
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils import validation
+from ansible_collections.ioconnect.fleet.plugins.plugin_utils.plain import plain
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.request_schema import TOP_LEVEL_KEYS
 
 display = Display()
@@ -74,6 +75,7 @@ class ActionModule(ActionBase):
         del tmp
 
         _validation, args = self.validate_argument_spec(argument_spec=controller_argument_spec())
+        args = plain(args)
         path = args["path"]
 
         problem = self._check_request(args)

@@ -162,7 +162,7 @@ class WindowsDesk:
                             "source": o.get("source"), "content": b64(o.get("content")), "record": b64(o.get("record"))}
                            for o in operations],
             "Folders": list(folders),
-            "Ledger": [{"path": e["path"], "head": b64(e["head"]), "sep": e.get("sep", ",\n"), "tail": b64(e["tail"]),
+            "Ledger": [{"path": e["path"], "head": b64(e["head"]), "sep": to_text(e.get("sep", b",\n")), "tail": b64(e["tail"]),
                         "select": e.get("select", "done"), "ops": list(e.get("ops", [])),
                         "fixed": [b64(r) for r in e.get("fixed", [])], "when_empty": e.get("when_empty", "skip")}
                        for e in ledger],

@@ -17,7 +17,7 @@ import json
 import re
 
 from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.errors import SystemJsonError
-from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.merge import json_equal
+from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.merge import json_equal, json_type
 
 _WS = re.compile(r"[ \t\n\r]*")
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
@@ -274,9 +274,9 @@ class Document:
         return isinstance(reparsed, dict) and list(reparsed) == list(new_value) and json_equal(reparsed, new_value)
 
     def _render_value(self, item, old, new):
-        if old is new or (type(old) is type(new) and json_equal(old, new)):
+        if old is new or (json_type(old) == json_type(new) and json_equal(old, new)):
             return self.text[item.value_start:item.end]
-        if isinstance(old, (dict, list)) and type(old) is type(new):
+        if isinstance(old, (dict, list)) and json_type(old) == json_type(new):
             items, end = _scan_container(self.text, item.value_start)
             return self._render_container(item.value_start, end, items, old, new)
         return self.style.dumps(new, _line_indent(self.text, item.start))

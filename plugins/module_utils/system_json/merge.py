@@ -49,10 +49,28 @@ def document_kind(path: str, kind: str = "auto") -> str:
     return "override" if _OVERRIDE_NAME.match(name) else "base"
 
 
+def json_type(value) -> str:
+    """The JSON type of a value: what makes two values comparable (a str subclass, such as a templated Ansible
+    string, is a string)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, dict):
+        return "object"
+    if isinstance(value, (list, tuple)):
+        return "array"
+    return type(value).__name__
+
+
 def json_equal(a, b) -> bool:
     """Equality of JSON values: true is not 1, 1 equals 1.0, and key order does not matter."""
     if isinstance(a, bool) or isinstance(b, bool):
-        return type(a) is type(b) and a == b
+        return isinstance(a, bool) and isinstance(b, bool) and a == b
     if isinstance(a, (int, float)) and isinstance(b, (int, float)):
         return a == b
     if isinstance(a, dict):
@@ -64,7 +82,7 @@ def json_equal(a, b) -> bool:
         return True
     if isinstance(a, list):
         return isinstance(b, list) and len(a) == len(b) and all(json_equal(x, y) for x, y in zip(a, b))
-    return type(a) is type(b) and a == b
+    return json_type(a) == json_type(b) and a == b
 
 
 def deep_merge(base, patch):

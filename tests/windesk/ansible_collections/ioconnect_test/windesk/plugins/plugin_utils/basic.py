@@ -1,0 +1,138 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) ioconnect.fleet contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""How ansible.windows modules take their arguments and give their results, in the two styles they use.
+
+- Ansible.Basic (module_utils/csharp/Ansible.Basic.cs; win_find, win_stat, win_shortcut, win_powershell): the spec
+  is checked, an unknown option fails with "Unsupported parameters for (<name>) module: ...", options of type path
+  are expanded with [Environment]::ExpandEnvironmentVariables, the result carries ``invocation.module_args`` and
+  ``warnings``.
+- Ansible.ModuleUtils.Legacy (slurp, win_copy, win_file): Get-AnsibleParam reads one option at a time (type path:
+  Expand-Environment), unknown options are ignored, Fail-Json gives ``{"failed": true, "msg": ...}``.
+"""
+
+from __future__ import annotations
+
+
+class ModuleExit(Exception):
+    """The module ended: result is what it printed."""
+
+    def __init__(self, result: dict):
+        super().__init__(result.get("msg", ""))
+        self.result = result
+
+
+class Context:
+    """One module run: the desk, the check/diff flags, a process id, the warnings."""
+
+    def __init__(self, fs, args: dict, pid: int):
+        self.fs = fs
+        self.args = args
+        self.check_mode = bool(args.get("_ansible_check_mode"))
+        self.diff = bool(args.get("_ansible_diff"))
+        self.pid = pid
+        self.warnings = []
+
+    def warn(self, message: str) -> None:
+        self.warnings.append(message)
+
+
+def _convert(fs, name, value, kind, elements=None):
+    if value is None:
+        return None
+    if kind == "path":
+        return fs.expand(str(value))
+    if kind == "str":
+        return value if isinstance(value, str) else str(value)
+    if kind == "bool":
+        if isinstance(value, bool):
+            return value
+        if str(value).lower() in ("yes", "on", "1", "true", "y", "t"):
+            return True
+        if str(value).lower() in ("no", "off", "0", "false", "n", "f"):
+            return False
+        raise ValueError("argument for %s is of type %s and we were unable to convert to bool" % (
+            name, type(value).__name__))
+    if kind == "int":
+        return int(value)
+    if kind == "list":
+        items = value if isinstance(value, list) else [v.strip() for v in str(value).split(",")]
+        return [_convert(fs, name, v, elements) if elements else v for v in items]
+    if kind == "dict":
+        if not isinstance(value, dict):
+            raise ValueError("argument for %s is of type %s and we were unable to convert to dict" % (
+                name, type(value).__name__))
+        return value
+    return value
+
+
+def basic_params(ctx: Context, module: str, spec: dict) -> dict:
+    """Ansible.Basic's checks of the task's options against the module's spec (name -> dict(type=, default=,
+    choices=, aliases=, required=, elements=))."""
+    args = {k: v for k, v in ctx.args.items() if not k.startswith("_ansible_")}
+    legal = set()
+    aliases = {}
+    for name, option in spec.items():
+        legal.add(name)
+        for alias in option.get("aliases", ()):
+            legal.add(alias)
+            aliases[alias] = name
+    unsupported = sorted(k for k in args if k not in legal)
+    if unsupported:
+        raise ModuleExit({"failed": True, "msg": "Unsupported parameters for (%s) module: %s. Supported parameters "
+                          "include: %s" % (module, ", ".join(unsupported), ", ".join(sorted(legal)))})
+    params = {}
+    for key, value in args.items():
+        params[aliases.get(key, key)] = value
+    out = {}
+    for name, option in spec.items():
+        value = params.get(name)
+        if value is None:
+            if option.get("required"):
+                raise ModuleExit({"failed": True, "msg": "missing required arguments: %s" % name})
+            value = option.get("default")
+        try:
+            value = _convert(ctx.fs, name, value, option.get("type", "str"), option.get("elements"))
+        except ValueError as exc:
+            raise ModuleExit({"failed": True, "msg": str(exc)})
+        if option.get("choices") and value is not None and value not in option["choices"]:
+            raise ModuleExit({"failed": True, "msg": "value of %s must be one of: %s, got: %s" % (
+                name, ", ".join(option["choices"]), value)})
+        out[name] = value
+    return out
+
+
+def basic_result(ctx: Context, result: dict, params: dict) -> dict:
+    out = dict(result)
+    out.setdefault("changed", False)
+    out["invocation"] = {"module_args": params}
+    if ctx.warnings:
+        out["warnings"] = list(ctx.warnings)
+    return out
+
+
+def legacy_param(ctx: Context, name: str, kind: str = "str", default=None, required: bool = False, aliases=(),
+                 choices=None):
+    """Get-AnsibleParam -obj $params -name <name> -type <kind> [-failifempty] [-aliases] [-validateset]."""
+    value = ctx.args.get(name)
+    for alias in aliases:
+        if value is None:
+            value = ctx.args.get(alias)
+    if value is None or value == "":
+        if required:
+            raise ModuleExit({"failed": True, "changed": False,
+                              "msg": "Get-AnsibleParam: Missing required argument: %s" % name})
+        return default
+    value = _convert(ctx.fs, name, value, kind)
+    if choices and value not in choices:
+        raise ModuleExit({"failed": True, "changed": False,
+                          "msg": "Get-AnsibleParam: Argument %s needs to be one of %s but was %s." % (
+                              name, ",".join(choices), value)})
+    return value
+
+
+def legacy_fail(message: str, result: dict = None):
+    out = dict(result or {"changed": False})
+    out["failed"] = True
+    out["msg"] = message
+    raise ModuleExit(out)
