@@ -25,6 +25,8 @@ BUILD := $(CURDIR)/build
 GATES_TMP ?= $(or $(TMPDIR),/tmp)/ioconnect-fleet-gates-$(shell printf %s '$(CURDIR)' | md5sum | cut -c1-10)
 # A collections path holding only this work tree (a symlink), for tools that look collections up by name.
 DEV_COLLECTIONS := $(BUILD)/dev-collections
+# Tests also see the test-only collection ioconnect_test.windesk (emulated Windows desks), never part of the build.
+TEST_COLLECTIONS := $(DEV_COLLECTIONS):$(CURDIR)/tests/windesk
 
 export PATH := $(BIN):$(PATH)
 
@@ -75,13 +77,13 @@ docs-lint: $(STAMP) ## antsibull-docs lint-collection-docs --plugin-docs
 	cd "$$tree" && $(BIN)/antsibull-docs lint-collection-docs --plugin-docs --validate-collection-refs dependent .
 
 unit: $(STAMP) dev-collections ## pytest tests/unit (pytest-ansible puts the collection on the import path)
-	ANSIBLE_COLLECTIONS_PATH=$(DEV_COLLECTIONS) tests/tools/pytest.sh tests/unit --ansible-unit-inject-only
+	ANSIBLE_COLLECTIONS_PATH=$(TEST_COLLECTIONS) tests/tools/pytest.sh tests/unit --ansible-unit-inject-only
 
 integration: $(STAMP) dev-collections ## pytest tests/integration (playbooks against loopback desks)
-	ANSIBLE_COLLECTIONS_PATH=$(DEV_COLLECTIONS) tests/tools/pytest.sh tests/integration --ansible-unit-inject-only
+	ANSIBLE_COLLECTIONS_PATH=$(TEST_COLLECTIONS) tests/tools/pytest.sh tests/integration --ansible-unit-inject-only
 
 molecule: $(STAMP) dev-collections ## molecule test --all (scenarios under extensions/molecule)
-	ANSIBLE_COLLECTIONS_PATH=$(DEV_COLLECTIONS) tests/tools/molecule.sh
+	ANSIBLE_COLLECTIONS_PATH=$(TEST_COLLECTIONS) tests/tools/molecule.sh
 
 sanity: $(STAMP) ## ansible-test sanity on a git snapshot of the work tree (offline pip bootstrap)
 	tests/tools/sanity.sh $(GATES_TMP)/sanity

@@ -103,12 +103,14 @@ class ActionModule(ActionBase):
             validator = self._validate_requests(desk, params, instances, names)
         except FleetError as exc:
             raise _fail(desk, exc)
+        if params["preflight"]:
+            self._preflight(desk, params, instances)
         if params["validate_only"]:
             return {"changed": False, "desk": desk, "env_region": [i.name for i in instances],
                     "instances": [i.as_dict() for i in instances],
-                    "msg": "%s: %s validated; nothing was touched" % (desk, ", ".join(i.name for i in instances))}
-        if params["preflight"] and not looking:
-            self._preflight(desk, params, instances)
+                    "msg": "%s: %s validated%s; nothing was touched" % (
+                        desk, ", ".join(i.name for i in instances),
+                        " and answering" if params["preflight"] else "")}
         if not windows:
             params["current_user"] = params["current_user"] or self._remote_user(task_vars)
             if validator is not None:
@@ -275,7 +277,13 @@ class ActionModule(ActionBase):
         except FleetError as exc:
             raise _fail(name, exc, remote_operations=desk.operations)
         installs = discovery.classify(ntpath, entries, roots, params["install_search_depth"])
-        outcomes = plan_targets(targets(ntpath, installs, instances, params["layout"]), params, desk.read, "\r\n")
+        found = {ntpath.normcase(e.path) for e in entries} | {ntpath.normcase(e.target) for e in entries}
+
+        def read(path):
+            # The search listed every system*.json of the install folders: a file it did not find does not exist.
+            return desk.read(path) if ntpath.normcase(path) in found else None
+
+        outcomes = plan_targets(targets(ntpath, installs, instances, params["layout"]), params, read, "\r\n")
         if validator is not None:
             self._schema_check(validator, outcomes)
 
@@ -327,6 +335,8 @@ class ActionModule(ActionBase):
                                     "select": "done", "ops": list(range(len(operations))),
                                     "when_empty": "write" if wanted_shortcuts else "skip"}])
         problems = [to_text(p) for p in done.get("problems") or []]
+        if done.get("unanswered"):
+            self._settle_unanswered(desk, changed, done)
         for outcome, item in zip(changed, done.get("operations") or []):
             if item.get("backup_file"):
                 outcome.backup_file = to_text(item["backup_file"])
@@ -343,6 +353,26 @@ class ActionModule(ActionBase):
             elif item.get("written"):
                 written = entry_path
         return written, problems
+
+    @staticmethod
+    def _settle_unanswered(desk, changed, done):
+        """The COMMIT script gave no answer: ask the desk what each file holds now, and say only that."""
+        try:
+            now = desk.checksums([o.target.path for o in changed])
+        except FleetError as exc:
+            now, reason = {}, str(exc)
+        else:
+            reason = ""
+        for outcome, item in zip(changed, done["operations"]):
+            have = now.get(outcome.target.path)
+            if have == checksum(outcome.plan.new_bytes):
+                item.update(done=True, sha1=have, failed=False)
+            elif have == outcome.plan.original_checksum:
+                item["msg"] += "; the file was left as it was"
+            elif have is None:
+                item["msg"] += "; what the file holds now could not be checked (%s): look at it before running again" % reason
+            else:
+                item["msg"] += "; the file now holds neither the old nor the new settings (sha1 %s)" % have
 
     def _windows_rollback(self, params, task_vars, looking):
         desk = WindowsDesk(self, task_vars)

@@ -5,60 +5,71 @@
 
 1. Validates the task's arguments and the requested settings on the controller (once per distinct request per run),
    before any desk is contacted.
-2. POSIX desks: runs the module on the desk (one round trip). With validate_with: plans on the desk, validates the
-   merged document on the controller, then writes with a checksum guard.
-3. Windows desks: slurp -> merge here with the same module_utils -> win_stat checksum guard -> win_copy action.
-   Check mode only reads.
+2. POSIX desks: runs the module on the desk (one round trip). With validate_with: reads with slurp, merges and
+   validates here, then the module writes only if the file is still as read (expected_checksum).
+3. Windows desks (plugin_utils/windows_desk.py): ansible.windows.slurp, the merge here with the same engine, then one
+   win_powershell run that writes the file beside itself, checks it did not change meanwhile, backs it up and
+   replaces it in one step. Check mode only reads. One module execution to check, two to write (three for an
+   override file, whose base file is read too).
+
+Failures raise AnsibleActionFail with their result, and run() catches them once (as ansible.windows' win_template).
 """
 
 from __future__ import annotations
 
 import base64
 import os
-import shutil
-import tempfile
+import time
 
-from ansible import constants as C
+from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.parameters import remove_values
-from ansible.module_utils.common.text.converters import to_bytes, to_text
+from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
+from ansible_collections.ioconnect.fleet.plugins.module_utils.common.atomic_write import checksum
+from ansible_collections.ioconnect.fleet.plugins.module_utils.common.errors import FleetError
+from ansible_collections.ioconnect.fleet.plugins.module_utils.common.masking import secret_values
 from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.args import (
     CONTROLLER_ONLY,
     VALUE_OPTIONS,
     controller_argument_spec,
 )
-from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.engine import checksum, plan
-from ansible_collections.ioconnect.fleet.plugins.module_utils.common.errors import FleetError
-from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.document import parse_bytes
-from ansible_collections.ioconnect.fleet.plugins.module_utils.common.masking import mask_string, secret_values
-from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.merge import Request
+from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.engine import base_path, plan
+from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.merge import Request, document_kind
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils import validation
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.plain import plain
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.request_schema import TOP_LEVEL_KEYS
+from ansible_collections.ioconnect.fleet.plugins.plugin_utils.windows_desk import WindowsDesk
 
 display = Display()
 
 MODULE = "ioconnect.fleet.system_json"
 
 
-def _failed(msg, kind, path=None, **extra):
-    out = {"failed": True, "changed": False, "msg": msg, "error_kind": kind}
-    if path is not None:
-        out["path"] = path
-    out.update(extra)
-    return out
+def _fail(msg: str, kind: str, path: str, **extra) -> AnsibleActionFail:
+    result = {"changed": False, "error_kind": kind, "path": path}
+    result.update(extra)
+    return AnsibleActionFail(msg, result=result)
 
 
 class ActionModule(ActionBase):
 
-    # No remote temp folder up front: the module needs none with pipelining, and win_copy makes its own.
+    # No remote temp folder up front: the module needs none with pipelining.
     TRANSFERS_FILES = False
     _VALID_ARGS = frozenset(controller_argument_spec())
 
     def run(self, tmp=None, task_vars=None):
-        result = self._run(tmp, task_vars)
+        task_vars = task_vars or {}
+        result = super().run(tmp, task_vars)
+        del tmp
+        try:
+            result.update(self._run(task_vars))
+        except AnsibleActionFail as exc:
+            result.update(exc.result)
+            result["msg"] = exc.message
+        finally:
+            self._remove_tmp_path(self._connection._shell.tmpdir)
         if result.get("failed"):
             # Messages made here (a schema error quoting a wrong-typed value, a Windows write error) never pass
             # through a module's no_log_values: the request's secrets are scrubbed from them here.
@@ -69,51 +80,40 @@ class ActionModule(ActionBase):
                 result = remove_values(result, secrets)
         return result
 
-    def _run(self, tmp=None, task_vars=None):
-        task_vars = task_vars or {}
-        result = super().run(tmp, task_vars)
-        del tmp
-
+    def _run(self, task_vars):
         _validation, args = self.validate_argument_spec(argument_spec=controller_argument_spec())
         args = plain(args)
-        path = args["path"]
-
-        problem = self._check_request(args)
-        if problem:
-            result.update(problem)
-            return result
-
+        self._check_request(args)
         validator = None
         if args["validate_with"]:
             try:
                 validator = validation.load_schema_set(args["validate_with"], args["validate_schema"])
             except (ValueError, RuntimeError) as exc:
-                result.update(_failed(str(exc), "request", path))
-                return result
-
+                raise _fail(str(exc), "request", args["path"])
         module_args = {k: v for k, v in args.items() if k not in CONTROLLER_ONLY}
-        try:
-            if getattr(self._connection._shell, "_IS_WINDOWS", False):
-                result.update(self._run_windows(module_args, validator, task_vars))
-            elif validator is not None:
-                result.update(self._run_posix_validated(module_args, validator, task_vars))
-            else:
-                result.update(self._execute_module(MODULE, module_args=module_args, task_vars=task_vars))
-        finally:
-            self._remove_tmp_path(self._connection._shell.tmpdir)
-        return result
+        if getattr(self._connection._shell, "_IS_WINDOWS", False):
+            return self._run_windows(module_args, validator, task_vars)
+        if validator is not None:
+            return self._run_posix_validated(module_args, validator, task_vars)
+        return self._execute_module(MODULE, module_args=module_args, task_vars=task_vars)
 
     # -- controller-side checks -------------------------------------------------------------------
     def _check_request(self, args):
+        path = args["path"]
         try:
             request = Request.from_params(args)
         except FleetError as exc:
-            return _failed(str(exc), exc.kind, args["path"])
+            raise _fail(str(exc), exc.kind, path)
         unknown = [key for key in request.settings if key not in TOP_LEVEL_KEYS]
         if unknown:
             display.warning("system_json: settings %s %s not top-level key(s) of io.Connect Desktop's system.json "
                             "(@interopio/schemas 10.2), whose schema forbids unknown keys: check the spelling"
                             % (", ".join(sorted(unknown)), "is" if len(unknown) == 1 else "are"))
+        if not getattr(self._connection._shell, "_IS_WINDOWS", False) and (
+                path[1:3] == ":\\" or path.startswith("%") or "\\" in path):
+            display.warning("system_json: %s looks like a Windows path, but this desk is reached with a POSIX shell, "
+                            "so it is taken as a file name relative to the remote user's folder. For a Windows desk set "
+                            "ansible_shell_type=powershell (and its connection: winrm, psrp or ssh)." % path)
         shapes = {}
         if request.server is not None:
             shapes["server"] = request.server
@@ -124,37 +124,56 @@ class ActionModule(ActionBase):
         try:
             errors = validation.validate_request(shapes, args["allow_plain_http"])
         except RuntimeError as exc:
-            return _failed(str(exc), "request", args["path"])
+            raise _fail(str(exc), "request", path)
         if errors:
-            return _failed("invalid settings for %s (no desk was touched): %s"
-                           % (args["path"], "; ".join(errors)), "request", args["path"], errors=errors)
-        return None
+            raise _fail("invalid settings for %s (no desk was touched): %s" % (path, "; ".join(errors)), "request",
+                        path, errors=errors)
 
-    def _schema_problem(self, validator, new_bytes, path):
-        document = parse_bytes(new_bytes, path).value
-        errors = validation.document_errors(validator, document)
-        if errors:
-            return _failed("%s would not satisfy the schema in validate_with, so nothing was written: %s"
-                           % (path, "; ".join(errors)), "schema", path, errors=errors)
-        return None
+    # -- read, merge, validate: the same opening for POSIX with validate_with and for Windows ------------------
+    def _read_and_plan(self, read, module_args, validator, newline="\n"):
+        """(raw bytes, Plan) of the file, read with read(path) -> bytes or None, checked against
+        expected_checksum, merged and, with validate_with, validated (an override in the desktop's merged view)."""
+        path = module_args["path"]
+        try:
+            raw = read(path)
+            expected = module_args.get("expected_checksum")
+            if expected is not None and checksum(raw) != expected:
+                raise FleetError("%s changed on the desk after it was read (checksum %s, expected %s): another "
+                                 "process is editing it. Nothing was written; run the task again."
+                                 % (path, checksum(raw), expected), kind="conflict")
+            base = None
+            if document_kind(path, module_args["kind"]) == "override":
+                base = read(base_path(path))
+            result_plan = plan(raw, Request.from_params(module_args), path, module_args["when_missing"], newline,
+                               kind=module_args["kind"], base=base)
+        except FleetError as exc:
+            raise _fail(str(exc), exc.kind, path)
+        if validator is not None and result_plan.changed:
+            errors = validation.document_errors(validator, result_plan.merged_view())
+            if errors:
+                raise _fail("%s would not satisfy the schema in validate_with, so nothing was written: %s"
+                            % (path, "; ".join(errors)), "schema", path, errors=errors)
+        return raw, result_plan
 
     # -- POSIX with validate_with -------------------------------------------------------------------
+    def _slurp_posix(self, path):
+        slurped = self._execute_module("ansible.builtin.slurp", module_args={"src": path},
+                                       task_vars=self._task_vars)
+        if not slurped.get("failed"):
+            return base64.b64decode(slurped["content"])
+        msg = to_text(slurped.get("msg", ""))
+        if "not found" in msg.lower() or "does not exist" in msg.lower():
+            return None
+        if "is a directory" in msg.lower() or "must be a file" in msg.lower():
+            raise FleetError("%s is a directory, not a file; check path (it should name system.json)" % path,
+                             kind="io")
+        raise FleetError("cannot read %s: %s" % (path, msg), kind="io")
+
     def _run_posix_validated(self, module_args, validator, task_vars):
         """Read, merge and validate here; the module then writes only if the file is still what was read."""
-        path = module_args["path"]
-        raw = self._slurp("ansible.builtin.slurp", path, task_vars)
-        if isinstance(raw, dict):
-            return raw
-        try:
-            result_plan = plan(raw, Request.from_params(module_args), path, module_args["when_missing"])
-        except FleetError as exc:
-            return _failed(str(exc), exc.kind, path)
-        if not result_plan.changed:
-            return result_plan.result(diff_mode=self._task.diff)
-        problem = self._schema_problem(validator, result_plan.new_bytes, path)
-        if problem:
-            return problem
-        if self._task.check_mode:
+        self._task_vars = task_vars
+        _raw, result_plan = self._read_and_plan(self._slurp_posix, module_args, validator)
+        if not result_plan.changed or self._task.check_mode:
             return result_plan.result(diff_mode=self._task.diff)
         return self._execute_module(MODULE, module_args=dict(module_args,
                                                              expected_checksum=result_plan.original_checksum),
@@ -162,78 +181,33 @@ class ActionModule(ActionBase):
 
     # -- Windows --------------------------------------------------------------------------------------
     def _run_windows(self, module_args, validator, task_vars):
+        desk = WindowsDesk(self, task_vars)
         path = module_args["path"]
-        raw = self._slurp("ansible.windows.slurp", path, task_vars)
-        if isinstance(raw, dict):
-            return raw
-        newline = "\r\n"
-        try:
-            result_plan = plan(raw, Request.from_params(module_args), path, module_args["when_missing"], newline)
-        except FleetError as exc:
-            return _failed(str(exc), exc.kind, path)
+        raw, result_plan = self._read_and_plan(desk.read, module_args, validator, newline="\r\n")
         result = result_plan.result(diff_mode=self._task.diff)
-        if not result_plan.changed:
+        if not result_plan.changed or self._task.check_mode:
             return result
-        if validator is not None:
-            problem = self._schema_problem(validator, result_plan.new_bytes, path)
-            if problem:
-                return problem
-        if self._task.check_mode:
+        backup = None
+        if module_args["backup"] and raw is not None:
+            # win_copy's name for a backup (Ansible.ModuleUtils.Backup): <path>.<pid>.<yyyyMMdd-HHmmss>.bak
+            backup = "%s.%d.%s.bak" % (path, os.getpid(), time.strftime("%Y%m%d-%H%M%S"))
+        new_sha1 = checksum(result_plan.new_bytes)
+        done = desk.commit([{"op": "write", "path": path, "content": result_plan.new_bytes,
+                             "expected": result_plan.original_checksum, "backup": backup}])
+        item = (done.get("operations") or [{}])[0]
+        if item.get("backup_file"):
+            result["backup_file"] = to_text(item["backup_file"])
+        if item.get("done"):
             return result
-
-        current = self._remote_checksum(path, task_vars)
-        if isinstance(current, dict):
-            return current
-        if current != result_plan.original_checksum:
-            return _failed("%s changed on the desk after it was read (checksum %s, expected %s): another process is "
-                           "editing it. Nothing was written; run the task again."
-                           % (path, current, result_plan.original_checksum), "conflict", path)
-
-        copied = self._win_copy(path, result_plan.new_bytes, module_args["backup"] and raw is not None, task_vars)
-        if copied.get("failed"):
-            return _failed("writing %s failed, the file was left as it was: %s"
-                           % (path, mask_string(to_text(copied.get("msg", "")))), "io", path)
-        if copied.get("backup_file"):
-            result["backup_file"] = copied["backup_file"]
-        return result
-
-    def _slurp(self, module_name, path, task_vars):
-        """The file's bytes, None when it does not exist, or a failed result."""
-        slurped = self._execute_module(module_name, module_args={"src": path}, task_vars=task_vars)
-        if not slurped.get("failed"):
-            return base64.b64decode(slurped["content"])
-        msg = to_text(slurped.get("msg", ""))
-        if "not found" in msg.lower() or "does not exist" in msg.lower():
-            return None
-        if "is a directory" in msg.lower() or "must be a file" in msg.lower():
-            return _failed("%s is a directory, not a file; check path (it should name system.json)" % path, "io", path)
-        return _failed("cannot read %s: %s" % (path, msg), "io", path)
-
-    def _remote_checksum(self, path, task_vars):
-        stat = self._execute_module("ansible.windows.win_stat",
-                                    module_args={"path": path, "get_checksum": True, "checksum_algorithm": "sha1"},
-                                    task_vars=task_vars)
-        if stat.get("failed"):
-            return _failed("cannot check %s before writing: %s" % (path, to_text(stat.get("msg", ""))), "io", path)
-        info = stat.get("stat", {})
-        if not info.get("exists"):
-            return checksum(None)
-        return to_text(info.get("checksum", "")).lower()
-
-    def _win_copy(self, path, data, backup, task_vars):
-        """Write data to path through the ansible.windows.win_copy action, as win_template does."""
-        local_dir = tempfile.mkdtemp(dir=C.DEFAULT_LOCAL_TMP)
-        try:
-            local_file = os.path.join(local_dir, "system.json")
-            with open(to_bytes(local_file, errors="surrogate_or_strict"), "wb") as handle:
-                handle.write(data)
-            new_task = self._task.copy()
-            new_task.args = {"src": local_file, "dest": path, "backup": backup}
-            new_task.diff = False  # our own masked diff is the only one shown; win_copy's would hold secrets
-            copy_action = self._shared_loader_obj.action_loader.get(
-                "ansible.windows.win_copy", task=new_task, connection=self._connection,
-                play_context=self._play_context, loader=self._loader, templar=self._templar,
-                shared_loader_obj=self._shared_loader_obj)
-            return copy_action.run(task_vars=task_vars)
-        finally:
-            shutil.rmtree(to_bytes(local_dir, errors="surrogate_or_strict"), ignore_errors=True)
+        kind = to_text(item.get("error_kind") or "io")
+        if done.get("unanswered"):
+            # The desk gave no answer: say what the file holds now, never assume.
+            now = desk.checksums([path]).get(path)
+            if now == new_sha1:
+                return result
+            state = "was left as it was" if now == result_plan.original_checksum else \
+                "holds neither the old nor the new settings (sha1 %s): someone else changed it" % now
+            raise _fail("writing %s failed (%s); the file %s" % (path, to_text(item.get("msg")), state), kind, path,
+                        **{k: v for k, v in result.items() if k == "backup_file"})
+        raise _fail("writing %s failed: %s" % (path, to_text(item.get("msg"))), kind, path,
+                    **{k: v for k, v in result.items() if k == "backup_file"})

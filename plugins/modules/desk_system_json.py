@@ -45,8 +45,9 @@ options:
   validate_only:
     description:
       - Check every option of the desk on the controller (topology, pairs, the requested settings against
-        io.Connect Desktop's schema and the URL policy) and stop; the desk is never contacted. C(playbooks/configure.yml)
-        runs this for every desk before any desk is touched.
+        io.Connect Desktop's schema and the URL policy), and with O(preflight) ask its io.Manager instances whether they
+        answer, then stop; the desk is never contacted. C(playbooks/configure.yml) runs this for every desk (without
+        preflight) before any desk is touched.
     type: bool
     default: false
   desk:
@@ -202,7 +203,7 @@ options:
     default: []
   install_search_depth:
     description:
-      - How many folders below each searched folder C(io-connect-desktop.exe) may be.
+      - How deep below each searched folder C(io-connect-desktop.exe) may be (1 is in the folder itself; the default 3 is two folders down).
     type: int
     default: 3
   backup:
@@ -234,7 +235,8 @@ options:
     description:
       - Before writing, ask the io.Manager instance of each pair (from the controller, once per instance per run)
         whether it answers, at its C(preflight_url). Any HTTP answer counts, even 401 or 404. A desk whose instance
-        does not answer fails before anything is written. Never in check mode.
+        does not answer fails before anything is written (or read). With O(validate_only), the preflight is all that
+        is done besides the checks.
     type: bool
     default: true
   preflight_timeout:

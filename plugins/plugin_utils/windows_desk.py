@@ -107,9 +107,16 @@ class WindowsDesk:
         return out
 
     def own_profile(self) -> list:
-        """The connecting account's profile (its user profile folder, as the desk says)."""
+        """The connecting account's profile folder, as the desk says (the PowerShell shell's expand_user of ~;
+        ActionBase._remote_expand_user would ask for ~<remote_user>, which powershell_expand_user.ps1 returns as is)."""
         self.operations += 1
-        path = self._action._remote_expand_user("~")
+        command = self._action._connection._shell._expand_user2("~")
+        out = self._action._low_level_execute_command(command.command, in_data=command.input_data, sudoable=False)
+        lines = to_text(out.get("stdout", "")).strip().splitlines()
+        if out.get("rc") != 0 or not lines:
+            raise FleetError("cannot find the connecting account's profile folder: %s"
+                             % to_text(out.get("stderr") or out.get("stdout") or "no answer"), kind="io")
+        path = lines[-1].strip()
         return [discovery.Profile(ntpath, ntpath.dirname(path), ntpath.basename(path), path=path)]
 
     # -- installs --------------------------------------------------------------------------------------------
@@ -171,10 +178,12 @@ class WindowsDesk:
         result = self._run("ansible.windows.win_powershell", {"script": windows_scripts.COMMIT, "parameters": params,
                                                               "depth": 5})
         if result.get("failed"):
+            # No answer from the script (the process died, the connection dropped): which files were written is
+            # not known here. Callers ask the desk (checksums) before saying anything about them.
             message = _powershell_error(result)
-            return {"operations": [{"path": o["path"], "done": False, "failed": True, "error_kind": "io",
-                                    "msg": "cannot change %s: %s; the file was left as it was" % (o["path"], message)}
-                                   for o in operations],
+            return {"unanswered": True, "message": message,
+                    "operations": [{"path": o["path"], "done": False, "failed": True, "error_kind": "io",
+                                    "msg": "the desk did not answer: %s" % message} for o in operations],
                     "ledger": [{"path": e["path"], "failed": True, "msg": message} for e in ledger], "removed": []}
         return result.get("result") or {}
 
@@ -205,6 +214,8 @@ class WindowsDesk:
 
 
 def _powershell_error(result: dict) -> str:
+    if result.get("module_stderr") or result.get("module_stdout"):
+        return to_text(result.get("module_stderr") or result.get("module_stdout")).strip() or "no output"
     errors = result.get("error") or []
     if errors:
         first = errors[0]

@@ -113,53 +113,56 @@ foreach ($folder in $Folders) {
     }
 }
 foreach ($op in $Operations) {
-    $out = @{ path = $op.path; done = $false; failed = $false; msg = ''; error_kind = ''; backup_file = $null;
+    # Paths are expanded for the connecting account, as slurp's src (a path option) was.
+    $path = [System.Environment]::ExpandEnvironmentVariables($op.path)
+    $out = @{ path = $path; done = $false; failed = $false; msg = ''; error_kind = ''; backup_file = $null;
         sha1 = $null }
     $temp = $null
     $backup = $null
     try {
         if ($op.op -eq 'delete') {
-            $current = Get-Sha1 -Path $op.path
+            $current = Get-Sha1 -Path $path
             if ($null -ne $op.expected -and $current -ne $op.expected) {
                 $out.failed = $true; $out.error_kind = 'conflict'
-                $out.msg = "$($op.path) changed meanwhile (sha1 $current, expected $($op.expected)); it was left alone"
+                $out.msg = "$path changed meanwhile (sha1 $current, expected $($op.expected)); it was left alone"
             }
             elseif ($current -ne 'absent') {
-                [System.IO.File]::Delete($op.path)
+                [System.IO.File]::Delete($path)
                 $out.done = $true
             }
         }
         else {
             if ($op.op -eq 'restore') {
-                $bytes = [System.IO.File]::ReadAllBytes($op.source)
+                $bytes = [System.IO.File]::ReadAllBytes([System.Environment]::ExpandEnvironmentVariables($op.source))
             }
             else {
                 $bytes = [System.Convert]::FromBase64String($op.content)
             }
-            $temp = New-Beside -Path $op.path -Bytes $bytes
-            $current = Get-Sha1 -Path $op.path
+            $temp = New-Beside -Path $path -Bytes $bytes
+            $current = Get-Sha1 -Path $path
             if ($null -ne $op.expected -and $current -ne $op.expected) {
                 $out.failed = $true; $out.error_kind = 'conflict'
-                $out.msg = "$($op.path) changed on the desk after it was read (sha1 $current, expected " +
+                $out.msg = "$path changed on the desk after it was read (sha1 $current, expected " +
                 "$($op.expected)): another process is editing it. Nothing was written; run the task again."
             }
             else {
                 if ($op.backup -and $current -ne 'absent') {
-                    [System.IO.File]::Copy($op.path, $op.backup, $false)
-                    $backup = $op.backup
+                    $candidate = [System.Environment]::ExpandEnvironmentVariables($op.backup)
+                    [System.IO.File]::Copy($path, $candidate, $false)
+                    $backup = $candidate
                 }
-                Set-InOneStep -Temp $temp -Path $op.path
+                Set-InOneStep -Temp $temp -Path $path
                 $temp = $null
                 $out.done = $true
                 $out.backup_file = $backup
-                $out.sha1 = Get-Sha1 -Path $op.path
+                $out.sha1 = Get-Sha1 -Path $path
             }
         }
     }
     catch {
         $out.failed = $true
         $out.error_kind = 'io'
-        $out.msg = "cannot change $($op.path): $($_.Exception.Message); the file was left as it was"
+        $out.msg = "cannot change $($path): $($_.Exception.Message); the file was left as it was"
         if ($backup -and [System.IO.File]::Exists($backup)) {
             try { [System.IO.File]::Delete($backup) } catch { $out.backup_file = $backup }
         }

@@ -18,17 +18,21 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 BIN = os.path.dirname(sys.executable)
 
 
+WINDESK = os.path.join(REPO, "tests", "windesk")
+
+
 def collections_path() -> str:
-    """A collections path holding this work tree as ioconnect.fleet (the Makefile's, or one made here)."""
+    """A collections path holding this work tree as ioconnect.fleet (the Makefile's, or one made here), and the
+    test-only collection of emulated Windows desks (ioconnect_test.windesk)."""
     given = os.environ.get("ANSIBLE_COLLECTIONS_PATH")
     if given and os.path.isdir(os.path.join(given.split(":")[0], "ansible_collections", "ioconnect", "fleet")):
-        return given
+        return given if WINDESK in given.split(":") else given + ":" + WINDESK
     root = os.path.join(tempfile.gettempdir(), "ioconnect-fleet-tests-collections")
     link = os.path.join(root, "ansible_collections", "ioconnect", "fleet")
     os.makedirs(os.path.dirname(link), exist_ok=True)
     if not os.path.islink(link):
         os.symlink(REPO, link)
-    return root
+    return root + ":" + WINDESK
 
 
 def ansible_env(**extra) -> dict:

@@ -198,10 +198,11 @@ class ActionModule(_Real):
         self._race = self._task.args.pop("race_content")
         return super().run(tmp, task_vars)
 
-    def _schema_problem(self, validator, new_bytes, path):
-        with open(path, "wb") as handle:
+    def _read_and_plan(self, read, module_args, validator, newline="\\n"):
+        planned = super()._read_and_plan(read, module_args, validator, newline)
+        with open(module_args["path"], "wb") as handle:
             handle.write(self._race.encode("utf-8"))
-        return super()._schema_problem(validator, new_bytes, path)
+        return planned
 '''
 
 PERMISSIVE_SCHEMA = {"$schema": "http://json-schema.org/draft-07/schema#", "type": "object"}

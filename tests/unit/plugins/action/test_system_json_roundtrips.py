@@ -1,20 +1,17 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) ioconnect.fleet contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Round-trip contract of system_json: how many times a desk is contacted, counted, so that a change that adds a
-round trip fails here (the fleet benchmark in benchmarks/ reports what each round trip costs; it never asserts).
+"""What system_json costs a desk and does to it, counted at the connection (tests/unit/conftest.py).
 
-No Windows host: as in ansible.windows' tests/unit/plugins/action tests, the connection's shell says _IS_WINDOWS
-with ntpath.join, ActionModule._execute_module replays recorded results of ansible.windows.slurp and
-ansible.windows.win_stat, and action_loader.get hands out a fake win_copy action that records its task args.
-The connection itself records every exec_command/put_file/fetch_file, so a round trip that bypasses
-_execute_module (a temp folder, a checksum, a raw command) is counted too.
+Windows desks are emulated at the wire: every module execution below is a real PowerShell payload built by
+ansible-core, decoded and answered as ansible.windows' module would (tests/windesk), and logged. POSIX desks are
+the local connection with pipelining, running the real module; its exec_command calls are counted.
 
 Contract:
-- Windows desk, check mode: 1 module execution (slurp), no win_copy.
-- Windows desk, compliant, not check mode: 1 (slurp).
-- Windows desk, drifted, write: slurp + win_stat (the checksum guard) + one run of the win_copy action.
-- POSIX desk: 1 execution of ioconnect.fleet.system_json in every mode (2 with validate_with when writing).
+- Windows desk, check mode or compliant: 1 module execution (slurp). An override file: 2 (its base file is read).
+- Windows desk, drifted, write: slurp + one win_powershell (the COMMIT script: beside, checksum guard, backup,
+  replace in one step). A write the desk never answered: + one win_find to say what the file holds.
+- POSIX desk: 1 round trip in every mode (2 with validate_with when writing).
 - Request validation with jsonschema: once per distinct settings value, however many desks.
 """
 
@@ -23,20 +20,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import ntpath
 import os
-from unittest.mock import MagicMock
+import re
 
 import pytest
 
-from ansible.playbook.task import Task
-from ansible.plugins.loader import init_plugin_loader
-
-from ansible_collections.ioconnect.fleet.plugins.action.system_json import ActionModule
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils import validation
 
 WIN_PATH = r"C:\Users\jdoe\AppData\Local\interop.io\io.Connect Desktop\Desktop\config\system.json"
-POSIX_PATH = "/home/jdoe/.config/io.Connect Desktop/config/system.json"
 URL = "https://iomanager-emea.example.com/api"
 SERVER = {"enabled": True, "url": URL}
 CRASH = {"output": {"type": "server", "serverUrl": URL + "/crashes"}}
@@ -63,236 +54,221 @@ COMPLIANT = (DRIFTED.replace(b"\"enabled\": false", b"\"enabled\": true")
              .replace(b"{\"type\": \"local\"}", b"{\"type\": \"server\", \"serverUrl\": \"" + URL.encode() + b"/crashes\"}"))
 
 
-def recorded_slurp(content, src):
-    """What ansible.windows.slurp returns (plugins/modules/slurp.ps1)."""
-    if content is None:
-        return {"changed": False, "failed": True, "msg": "Path %s is not found" % src}
-    return {"changed": False, "content": base64.b64encode(content).decode("ascii"), "encoding": "base64",
-            "source": src}
-
-
-def recorded_win_stat(content, path):
-    """What ansible.windows.win_stat returns with get_checksum and checksum_algorithm sha1 (trimmed)."""
-    if content is None:
-        return {"changed": False, "stat": {"exists": False}}
-    return {"changed": False, "stat": {
-        "exists": True, "isdir": False, "isreg": True, "path": path, "filename": ntpath.basename(path),
-        "extension": ".json", "size": len(content), "attributes": "Archive", "hlnk_targets": [],
-        "checksum": hashlib.sha1(content).hexdigest(), "owner": "DESK01\\jdoe"}}
-
-
-class Desk:
-    """One desk's side of the boundary: its file, and a log of every contact with it."""
-
-    def __init__(self, content=DRIFTED, windows=True):
-        self.content = content
-        self.windows = windows
-        self.executions = []   # (module_name, module_args) of every _execute_module call
-        self.win_copies = []   # task args of every win_copy action run
-        self.win_copy_gets = []
-        self.connection = self._connection()
-
-    def _connection(self):
-        connection = MagicMock(name="connection")
-        connection._shell._IS_WINDOWS = self.windows
-        connection._shell.join_path = ntpath.join if self.windows else os.path.join
-        connection._shell.tmpdir = None  # a fresh connection: no remote temp folder yet
-        return connection
-
-    def raw_contacts(self):
-        """Contacts that bypassed _execute_module and the win_copy action."""
-        c = self.connection
-        return c.exec_command.call_count + c.put_file.call_count + c.fetch_file.call_count
-
-    def execute_module(self, module_name=None, module_args=None, task_vars=None, **_kwargs):
-        self.executions.append((module_name, dict(module_args or {})))
-        if module_name in ("ansible.windows.slurp", "ansible.builtin.slurp"):
-            return recorded_slurp(self.content, module_args["src"])
-        if module_name == "ansible.windows.win_stat":
-            return recorded_win_stat(self.content, module_args["path"])
-        if module_name == "ioconnect.fleet.system_json":
-            return self._posix_module(module_args)
-        raise AssertionError("a module the contract does not allow: %s" % module_name)
-
-    def _posix_module(self, module_args):
-        from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.engine import plan
-        from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.merge import Request
-        result_plan = plan(self.content, Request.from_params(module_args), module_args["path"],
-                           module_args.get("when_missing", "fail"))
-        result = result_plan.result()
-        expected = module_args.get("expected_checksum")
-        if expected is not None and expected != result_plan.original_checksum:
-            return {"failed": True, "error_kind": "conflict", "msg": "changed"}
-        if result_plan.changed:
-            self.content = result_plan.new_bytes
-        return result
-
-    def get_action(self, name, task=None, connection=None, **_kwargs):
-        self.win_copy_gets.append((name, connection))
-        desk = self
-
-        class RecordingWinCopy:
-            def run(self, tmp=None, task_vars=None):
-                with open(task.args["src"], "rb") as handle:
-                    data = handle.read()
-                desk.win_copies.append({"args": dict(task.args), "data": data})
-                desk.content = data
-                return {"changed": True, "checksum": hashlib.sha1(data).hexdigest(), "dest": task.args["dest"],
-                        "operation": "file_copy", "original_basename": "system.json", "size": len(data)}
-        return RecordingWinCopy()
-
-
-@pytest.fixture(scope="module", autouse=True)
-def plugin_loader():
-    init_plugin_loader()
-
-
 @pytest.fixture(autouse=True)
 def local_tmp(tmp_path, monkeypatch):
     """The run's local temp folder (DEFAULT_LOCAL_TMP): one per test, as one per ansible-playbook run."""
     from ansible import constants as C
-    monkeypatch.setattr(C, "DEFAULT_LOCAL_TMP", str(tmp_path))
-    return tmp_path
-
-
-def run_task(desk, args, check_mode=False, diff=False):
-    task = MagicMock(Task)
-    task.args = dict(args)
-    task.check_mode = check_mode
-    task.diff = diff
-    task.async_val = 0
-    copied = MagicMock(Task)
-    copied.check_mode = check_mode
-    copied.diff = diff
-    task.copy.return_value = copied
-
-    shared_loader = MagicMock()
-    shared_loader.action_loader.get.side_effect = desk.get_action
-    action = ActionModule(task, desk.connection, MagicMock(), loader=MagicMock(), templar=None,
-                          shared_loader_obj=shared_loader)
-    action._execute_module = desk.execute_module
-    action._shared_loader_obj = shared_loader  # ansible-core 2.19 takes the global loaders otherwise
-    return action.run(task_vars={})
-
-
-def modules(desk):
-    return [name for name, _args in desk.executions]
+    monkeypatch.setattr(C, "DEFAULT_LOCAL_TMP", str(tmp_path / "local-tmp"))
+    os.makedirs(C.DEFAULT_LOCAL_TMP, exist_ok=True)
+    return tmp_path / "local-tmp"
 
 
 def request(path=WIN_PATH, **extra):
     return dict({"path": path, "server": SERVER, "crash_reporter": CRASH}, **extra)
 
 
-# -- Windows: check mode --------------------------------------------------------------------------------------
+def stray(desk):
+    return [p for p in desk.files() if p.endswith(".tmp")]
+
+
+# -- Windows: reading ---------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("diff", [False, True], ids=["plain", "diff"])
 @pytest.mark.parametrize("content", [DRIFTED, COMPLIANT], ids=["drifted", "compliant"])
-def test_windows_check_mode_is_one_slurp(content, diff):
-    desk = Desk(content)
-    result = run_task(desk, request(), check_mode=True, diff=diff)
-    assert desk.executions == [("ansible.windows.slurp", {"src": WIN_PATH})]
-    assert desk.win_copies == [] and desk.win_copy_gets == []
-    assert desk.raw_contacts() == 0
-    assert desk.content == content
+def test_windows_check_mode_is_one_slurp(windows_desk, on_windows, content, diff):
+    windows_desk.write(WIN_PATH, content)
+    result = on_windows("ioconnect.fleet.system_json", request(), check_mode=True, diff=diff)
+    assert windows_desk.modules() == ["slurp"]
+    assert windows_desk.read(WIN_PATH) == content
     assert result["changed"] is (content is DRIFTED)
 
 
-def test_windows_check_mode_of_a_missing_file_is_one_slurp():
-    desk = Desk(content=None)
-    result = run_task(desk, {"path": WIN_PATH, "server": SERVER, "when_missing": "create"}, check_mode=True)
-    assert modules(desk) == ["ansible.windows.slurp"]
-    assert desk.win_copies == [] and desk.raw_contacts() == 0
-    assert result["changed"] is True and result["exists"] is False
-
-
-# -- Windows: compliant desk, not check mode ------------------------------------------------------------------
-def test_windows_compliant_desk_is_one_slurp():
-    desk = Desk(COMPLIANT)
-    result = run_task(desk, request(backup=True))
-    assert desk.executions == [("ansible.windows.slurp", {"src": WIN_PATH})]
-    assert desk.win_copies == [] and desk.raw_contacts() == 0
+def test_windows_compliant_desk_is_one_slurp(windows_desk, on_windows):
+    windows_desk.write(WIN_PATH, COMPLIANT)
+    result = on_windows("ioconnect.fleet.system_json", request(backup=True))
+    assert windows_desk.modules() == ["slurp"]
     assert result["changed"] is False and result["drift"] == []
 
 
-@pytest.mark.parametrize("when_missing", ["skip", "fail"])
-def test_windows_missing_file_without_create_is_one_slurp(when_missing):
-    desk = Desk(content=None)
-    run_task(desk, request(when_missing=when_missing))
-    assert modules(desk) == ["ansible.windows.slurp"]
-    assert desk.win_copies == [] and desk.raw_contacts() == 0
+@pytest.mark.parametrize("when_missing, failed", [("skip", False), ("fail", True)])
+def test_windows_missing_file_without_create_is_one_slurp(windows_desk, on_windows, when_missing, failed):
+    result = on_windows("ioconnect.fleet.system_json", request(when_missing=when_missing))
+    assert windows_desk.modules() == ["slurp"]
+    assert bool(result.get("failed")) is failed and result["changed"] is False
 
 
-# -- Windows: a write -----------------------------------------------------------------------------------------
+def test_windows_environment_variables_are_the_connecting_accounts(windows_desk, on_windows):
+    """slurp's src and the COMMIT script expand %LOCALAPPDATA% for the account that connects (svc_fleet)."""
+    mine = WIN_PATH.replace("jdoe", "svc_fleet")
+    windows_desk.write(mine, DRIFTED)
+    given = r"%LOCALAPPDATA%\interop.io\io.Connect Desktop\Desktop\config\system.json"
+    result = on_windows("ioconnect.fleet.system_json", request(path=given))
+    assert result["changed"] is True and not result.get("failed"), result
+    assert windows_desk.read(mine) == COMPLIANT
+
+
+# -- Windows: writing ---------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("backup", [False, True])
-def test_windows_write_is_slurp_win_stat_and_one_win_copy(backup):
-    desk = Desk(DRIFTED)
-    result = run_task(desk, request(backup=backup), diff=True)
-    assert desk.executions == [
-        ("ansible.windows.slurp", {"src": WIN_PATH}),
-        ("ansible.windows.win_stat", {"path": WIN_PATH, "get_checksum": True, "checksum_algorithm": "sha1"}),
-    ]
-    assert [name for name, _c in desk.win_copy_gets] == ["ansible.windows.win_copy"]
-    assert desk.win_copy_gets[0][1] is desk.connection, "win_copy reuses the task's connection"
-    assert len(desk.win_copies) == 1
-    args = desk.win_copies[0]["args"]
-    assert set(args) == {"src", "dest", "backup"}
-    assert args["dest"] == WIN_PATH and args["backup"] is backup
-    assert not os.path.exists(args["src"]), "the controller-side temp file is removed after the copy"
-    assert desk.win_copies[0]["data"] == COMPLIANT
-    assert desk.raw_contacts() == 0
-    assert result["changed"] is True and not result.get("failed")
-
-
-def test_windows_create_is_slurp_win_stat_and_one_win_copy():
-    desk = Desk(content=None)
-    result = run_task(desk, {"path": WIN_PATH, "server": SERVER, "when_missing": "create", "backup": True})
+def test_windows_write_is_slurp_and_one_commit(windows_desk, on_windows, backup):
+    windows_desk.write(WIN_PATH, DRIFTED)
+    result = on_windows("ioconnect.fleet.system_json", request(backup=backup), diff=True)
     assert not result.get("failed"), result
-    assert modules(desk) == ["ansible.windows.slurp", "ansible.windows.win_stat"]
-    assert len(desk.win_copies) == 1 and desk.win_copies[0]["args"]["backup"] is False
-    assert desk.raw_contacts() == 0
+    assert windows_desk.modules() == ["slurp", "win_powershell"]
+    assert windows_desk.read(WIN_PATH) == COMPLIANT, "the engine's bytes, BOM and CRLF kept"
+    assert stray(windows_desk) == []
+    if backup:
+        assert re.match(re.escape(WIN_PATH) + r"\.\d+\.\d{8}-\d{6}\.bak$", result["backup_file"]), result
+        assert windows_desk.read(result["backup_file"]) == DRIFTED
+    else:
+        assert "backup_file" not in result
+    assert result["changed"] is True and result["diff"]["before"] != result["diff"]["after"]
 
 
-def test_windows_second_apply_is_one_slurp():
-    desk = Desk(DRIFTED)
-    run_task(desk, request())
-    desk.executions.clear()
-    run_task(desk, request())
-    assert modules(desk) == ["ansible.windows.slurp"]
-    assert len(desk.win_copies) == 1
+def test_windows_second_apply_is_one_slurp(windows_desk, on_windows):
+    windows_desk.write(WIN_PATH, DRIFTED)
+    on_windows("ioconnect.fleet.system_json", request())
+    windows_desk.forget_operations()
+    result = on_windows("ioconnect.fleet.system_json", request())
+    assert windows_desk.modules() == ["slurp"] and result["changed"] is False
 
 
-def test_windows_conflict_stops_before_the_copy():
-    desk = Desk(DRIFTED)
-    original = desk.execute_module
-
-    def someone_edits_in_between(module_name=None, **kwargs):
-        if module_name == "ansible.windows.win_stat":
-            desk.content = DRIFTED + b"\r\n"
-        return original(module_name=module_name, **kwargs)
-
-    desk.execute_module = someone_edits_in_between
-    result = run_task(desk, request())
-    assert modules(desk) == ["ansible.windows.slurp", "ansible.windows.win_stat"]
-    assert desk.win_copies == [] and result["error_kind"] == "conflict"
+def test_windows_create_goes_through_the_same_commit(windows_desk, on_windows):
+    windows_desk.write(WIN_PATH.replace("system.json", "apps\\keep.json"), b"{}")
+    result = on_windows("ioconnect.fleet.system_json", {"path": WIN_PATH, "server": SERVER, "when_missing": "create",
+                                                        "backup": True})
+    assert not result.get("failed") and result["changed"] is True and "backup_file" not in result
+    assert windows_desk.modules() == ["slurp", "win_powershell"]
+    assert windows_desk.read(WIN_PATH).endswith(b"\r\n") and not windows_desk.read(WIN_PATH).startswith(b"\xef")
 
 
-def test_windows_invalid_settings_contact_no_desk():
-    desk = Desk(DRIFTED)
-    result = run_task(desk, request(server={"enabled": "yes", "url": URL}))
+def test_windows_create_in_a_missing_folder_is_refused_as_on_posix(windows_desk, on_windows):
+    missing = r"C:\Apps\nowhere\config\system.json"
+    result = on_windows("ioconnect.fleet.system_json", {"path": missing, "server": SERVER, "when_missing": "create"})
+    assert result["failed"] is True and result["error_kind"] == "io"
+    assert "does not exist" in result["msg"] and "nowhere" in result["msg"]
+    assert not windows_desk.exists(r"C:\Apps")
+
+
+def test_windows_a_file_saved_meanwhile_is_not_overwritten(windows_desk, on_windows):
+    """Someone saves system.json between the read and the write: the COMMIT script's checksum guard refuses, the
+    other edit stays, no temporary file is left."""
+    windows_desk.write(WIN_PATH, DRIFTED)
+    theirs = DRIFTED.replace(b"PROD", b"UAT")
+    windows_desk.config["edit_after_read"] = {WIN_PATH: base64.b64encode(theirs).decode()}
+    windows_desk.save()
+    result = on_windows("ioconnect.fleet.system_json", request(backup=True))
+    assert result["failed"] is True and result["error_kind"] == "conflict", result
+    assert "changed on the desk after it was read" in result["msg"]
+    assert windows_desk.read(WIN_PATH) == theirs
+    assert stray(windows_desk) == [] and "backup_file" not in result
+    assert not [p for p in windows_desk.files() if p.endswith(".bak")], "no backup of a write that did not happen"
+
+
+def test_windows_expected_checksum_is_honoured(windows_desk, on_windows):
+    windows_desk.write(WIN_PATH, DRIFTED)
+    result = on_windows("ioconnect.fleet.system_json", request(expected_checksum="0" * 40))
+    assert result["failed"] is True and result["error_kind"] == "conflict"
+    assert windows_desk.modules() == ["slurp"] and windows_desk.read(WIN_PATH) == DRIFTED
+    right = hashlib.sha1(DRIFTED).hexdigest()
+    result = on_windows("ioconnect.fleet.system_json", request(expected_checksum=right))
+    assert result["changed"] is True and windows_desk.read(WIN_PATH) == COMPLIANT
+
+
+def test_windows_an_interrupted_write_never_leaves_a_half_written_file(windows_desk, on_windows):
+    """The desk's process dies while the new bytes are being written beside the file: system.json is whole (the old
+    one), the task fails and says so after asking the desk, and the half-written temporary file is what is left."""
+    windows_desk.write(WIN_PATH, DRIFTED)
+    windows_desk.config["crash_during_write"] = [WIN_PATH]
+    windows_desk.save()
+    result = on_windows("ioconnect.fleet.system_json", request(backup=True))
+    assert result["failed"] is True
+    assert "left as it was" in result["msg"], result["msg"]
+    assert windows_desk.read(WIN_PATH) == DRIFTED
+    assert windows_desk.modules() == ["slurp", "win_powershell", "win_find"]
+    half = stray(windows_desk)
+    assert len(half) == 1 and half[0].startswith(WIN_PATH.rsplit("\\", 1)[0] + "\\.system.json.")
+
+
+def test_windows_a_read_only_file_fails_and_keeps_its_bytes(windows_desk, on_windows):
+    windows_desk.write(WIN_PATH, DRIFTED)
+    os.chmod(windows_desk.host(WIN_PATH), 0o444)
+    result = on_windows("ioconnect.fleet.system_json", request(backup=True))
+    assert result["failed"] is True and result["error_kind"] == "io"
+    assert "denied" in result["msg"] and "left as it was" in result["msg"]
+    assert windows_desk.read(WIN_PATH) == DRIFTED
+    assert stray(windows_desk) == [] and not [p for p in windows_desk.files() if p.endswith(".bak")]
+
+
+def test_windows_an_override_is_checked_over_its_base_file(windows_desk, on_windows):
+    windows_desk.write(WIN_PATH, COMPLIANT)
+    override = WIN_PATH.replace("system.json", "system-UAT-EMEA.json")
+    result = on_windows("ioconnect.fleet.system_json", {"path": override, "server": {"enabled": True},
+                                                        "settings": {"env": "UAT"}, "when_missing": "create"})
+    assert not result.get("failed"), result
+    assert windows_desk.modules() == ["slurp", "slurp", "win_powershell"]
+    assert json.loads(windows_desk.read(override)) == {"server": {"enabled": True}, "env": "UAT"}
+    windows_desk.write(WIN_PATH, DRIFTED.replace(b"\"url\": \"http://localhost:4356/api\"", b"\"x\": 1"))
+    os.unlink(windows_desk.host(override))
+    result = on_windows("ioconnect.fleet.system_json", {"path": override, "server": {"enabled": True},
+                                                        "when_missing": "create"})
+    assert result["failed"] is True and "/server/url in the desktop's merged view" in result["msg"]
+
+
+@pytest.mark.parametrize("content", [b"{\"server\": {,}}", b"\xff\xfe{\x00}\x00", b"[]"], ids=["json", "utf16", "root"])
+def test_windows_bad_files_are_reported_and_never_written(windows_desk, on_windows, content):
+    windows_desk.write(WIN_PATH, content)
+    result = on_windows("ioconnect.fleet.system_json", request())
+    assert result["failed"] is True and result["error_kind"] in ("parse", "encoding", "root")
+    assert windows_desk.modules() == ["slurp"] and windows_desk.read(WIN_PATH) == content
+
+
+def test_windows_invalid_settings_contact_no_desk(windows_desk, on_windows):
+    windows_desk.write(WIN_PATH, DRIFTED)
+    result = on_windows("ioconnect.fleet.system_json", request(server={"enabled": "yes", "url": URL}))
     assert result["failed"] is True and result["error_kind"] == "request"
-    assert desk.executions == [] and desk.win_copies == [] and desk.raw_contacts() == 0
+    assert windows_desk.operations() == []
 
 
-# -- POSIX: one execution of the module -------------------------------------------------------------------------
+def test_windows_secrets_never_reach_results(windows_desk, on_windows):
+    windows_desk.write(WIN_PATH, DRIFTED)
+    crash = {"output": {"type": "backtrace", "backTraceConfig": {"token": "s3cr3t-t0ken",
+                                                                  "url": "https://bt.example.com"}}}
+    result = on_windows("ioconnect.fleet.system_json", request(crash_reporter=crash), diff=True)
+    assert result["changed"] is True
+    assert "s3cr3t-t0ken" not in json.dumps(result)
+    assert b"s3cr3t-t0ken" in windows_desk.read(WIN_PATH)
+
+
+# -- POSIX: one round trip ------------------------------------------------------------------------------------------
+@pytest.fixture
+def posix_file(tmp_path):
+    path = tmp_path / "desk" / "system.json"
+    path.parent.mkdir()
+    return path
+
+
+def counted(on_posix):
+    calls = []
+    real = on_posix.connection.exec_command
+
+    def exec_command(cmd, *args, **kwargs):
+        calls.append(cmd)
+        return real(cmd, *args, **kwargs)
+
+    on_posix.connection.exec_command = exec_command
+    on_posix.connection.set_options(var_options={"ansible_pipelining": True})
+    return calls
+
+
 @pytest.mark.parametrize("check_mode", [True, False], ids=["check", "apply"])
 @pytest.mark.parametrize("content", [DRIFTED, COMPLIANT], ids=["drifted", "compliant"])
-def test_posix_is_one_module_execution(content, check_mode):
-    desk = Desk(content, windows=False)
-    run_task(desk, request(POSIX_PATH, backup=True), check_mode=check_mode)
-    assert modules(desk) == ["ioconnect.fleet.system_json"]
-    sent = desk.executions[0][1]
-    assert sent["path"] == POSIX_PATH and sent["server"] == SERVER and sent["backup"] is True
-    assert not {"validate_with", "validate_schema", "allow_plain_http"} & set(sent), "controller-only options stay"
-    assert desk.win_copy_gets == [] and desk.raw_contacts() == 0
+def test_posix_is_one_round_trip(on_posix, posix_file, content, check_mode):
+    posix_file.write_bytes(content)
+    calls = counted(on_posix)
+    result = on_posix("ioconnect.fleet.system_json", request(str(posix_file), backup=True), check_mode=check_mode)
+    assert not result.get("failed"), result
+    assert len(calls) == 1, calls
+    assert result["changed"] is (content is DRIFTED)
+    assert posix_file.read_bytes() == (COMPLIANT if content is DRIFTED and not check_mode else content)
 
 
 def vendor_like_schemas(folder):
@@ -301,25 +277,35 @@ def vendor_like_schemas(folder):
     return str(folder)
 
 
-def test_posix_validate_with_is_read_then_guarded_write(tmp_path):
-    desk = Desk(DRIFTED, windows=False)
-    run_task(desk, request(POSIX_PATH, validate_with=vendor_like_schemas(tmp_path / "schemas")))
-    assert modules(desk) == ["ansible.builtin.slurp", "ioconnect.fleet.system_json"]
-    assert desk.executions[0][1] == {"src": POSIX_PATH}
-    assert desk.executions[1][1]["expected_checksum"] == hashlib.sha1(DRIFTED).hexdigest()
-    assert desk.raw_contacts() == 0
+def test_posix_validate_with_is_read_then_guarded_write(on_posix, posix_file, tmp_path):
+    posix_file.write_bytes(DRIFTED)
+    calls = counted(on_posix)
+    result = on_posix("ioconnect.fleet.system_json",
+                      request(str(posix_file), validate_with=vendor_like_schemas(tmp_path / "schemas")))
+    assert result["changed"] is True and len(calls) == 2
+    assert posix_file.read_bytes() == COMPLIANT
 
 
 @pytest.mark.parametrize("check_mode, content", [(True, DRIFTED), (False, COMPLIANT)], ids=["check", "compliant"])
-def test_posix_validate_with_reads_once_when_nothing_is_written(tmp_path, check_mode, content):
-    desk = Desk(content, windows=False)
-    run_task(desk, request(POSIX_PATH, validate_with=vendor_like_schemas(tmp_path / "schemas")),
-             check_mode=check_mode)
-    assert modules(desk) == ["ansible.builtin.slurp"]
+def test_posix_validate_with_reads_once_when_nothing_is_written(on_posix, posix_file, tmp_path, check_mode, content):
+    posix_file.write_bytes(content)
+    calls = counted(on_posix)
+    on_posix("ioconnect.fleet.system_json", request(str(posix_file), validate_with=vendor_like_schemas(
+        tmp_path / "schemas")), check_mode=check_mode)
+    assert len(calls) == 1 and posix_file.read_bytes() == content
+
+
+def test_a_windows_looking_path_on_a_posix_desk_is_warned_about(on_posix, tmp_path, monkeypatch):
+    warnings = []
+    from ansible.utils.display import Display
+    monkeypatch.setattr(Display, "warning", lambda self, msg, *a, **k: warnings.append(msg))
+    monkeypatch.chdir(tmp_path)
+    on_posix("ioconnect.fleet.system_json", request(path=WIN_PATH, when_missing="skip"), check_mode=True)
+    assert any("looks like a Windows path" in w for w in warnings), warnings
 
 
 # -- validation: once per distinct settings value ------------------------------------------------------------------
-def test_jsonschema_runs_once_per_distinct_settings_value(monkeypatch, local_tmp):
+def test_jsonschema_runs_once_per_distinct_settings_value(windows_desk, on_windows, monkeypatch, local_tmp):
     constructed = []
     real = validation.jsonschema.Draft7Validator
 
@@ -328,12 +314,12 @@ def test_jsonschema_runs_once_per_distinct_settings_value(monkeypatch, local_tmp
         return real(schema, *args, **kwargs)
 
     monkeypatch.setattr(validation.jsonschema, "Draft7Validator", counting_validator)
+    windows_desk.write(WIN_PATH, DRIFTED)
     regions = ("emea", "amer", "apac")
     for index in range(12):
         url = "https://iomanager-%s.example.com/api" % regions[index % 3]
-        desk = Desk(DRIFTED)
-        run_task(desk, request(server={"enabled": True, "url": url}), check_mode=True)
-        assert modules(desk) == ["ansible.windows.slurp"]
+        on_windows("ioconnect.fleet.system_json", request(server={"enabled": True, "url": url}), check_mode=True)
+    assert windows_desk.modules() == ["slurp"] * 12
     assert len(constructed) == 3, "12 desks, 3 distinct settings values: 3 validations"
     markers = [n for n in os.listdir(local_tmp / "ioconnect-fleet-validated") if not n.startswith(".")]
     assert len(markers) == 3

@@ -115,45 +115,47 @@ def _commit(ctx, params):
             problems.append("cannot create the folder %s: %s" % (folder, _calling("CreateDirectory", 1, exc)))
     operations = params.get("Operations") or []
     for op in operations:  # foreach ($op in $Operations)
-        out = {"path": op["path"], "done": False, "failed": False, "msg": "", "error_kind": "", "backup_file": None,
+        path = fs.expand(op["path"])  # $path = [System.Environment]::ExpandEnvironmentVariables($op.path)
+        out = {"path": path, "done": False, "failed": False, "msg": "", "error_kind": "", "backup_file": None,
                "sha1": None}
         temp = backup = None
         try:
             if op["op"] == "delete":
-                current = _sha1(fs, op["path"])
+                current = _sha1(fs, path)
                 if op.get("expected") is not None and current != op["expected"]:
                     out.update(failed=True, error_kind="conflict", msg="%s changed meanwhile (sha1 %s, expected %s); "
-                               "it was left alone" % (op["path"], current, op["expected"]))
+                               "it was left alone" % (path, current, op["expected"]))
                 elif current != "absent":
-                    fs.delete(op["path"])
+                    fs.delete(path)
                     out["done"] = True
             else:
                 if op["op"] == "restore":
                     try:
-                        data = fs.read_bytes(op["source"])
+                        data = fs.read_bytes(fs.expand(op["source"]))
                     except DotNetError as exc:
                         raise DotNetError(exc.type_name, _calling("ReadAllBytes", 1, exc))
                 else:
                     data = base64.b64decode(op["content"])
-                temp = _new_beside(fs, op["path"], data)
-                current = _sha1(fs, op["path"])
+                temp = _new_beside(fs, path, data)
+                current = _sha1(fs, path)
                 if op.get("expected") is not None and current != op["expected"]:
                     out.update(failed=True, error_kind="conflict", msg="%s changed on the desk after it was read (sha1 "
                                "%s, expected %s): another process is editing it. Nothing was written; run the task "
-                               "again." % (op["path"], current, op["expected"]))
+                               "again." % (path, current, op["expected"]))
                 else:
                     if op.get("backup") and current != "absent":
+                        candidate = fs.expand(op["backup"])
                         try:
-                            fs.copy(op["path"], op["backup"], overwrite=False)
+                            fs.copy(path, candidate, overwrite=False)
                         except DotNetError as exc:
                             raise DotNetError(exc.type_name, _calling("Copy", 3, exc))
-                        backup = op["backup"]
-                    _in_one_step(fs, temp, op["path"])
+                        backup = candidate
+                    _in_one_step(fs, temp, path)
                     temp = None
-                    out.update(done=True, backup_file=backup, sha1=_sha1(fs, op["path"]))
+                    out.update(done=True, backup_file=backup, sha1=_sha1(fs, path))
         except DotNetError as exc:
             out.update(failed=True, error_kind="io",
-                       msg="cannot change %s: %s; the file was left as it was" % (op["path"], exc.message))
+                       msg="cannot change %s: %s; the file was left as it was" % (path, exc.message))
             if backup and fs.test_path(backup, "Leaf"):
                 try:
                     fs.delete(backup)
