@@ -122,14 +122,26 @@ def desk_document(hv: dict, port_base: int) -> bytes:
 
 
 # -- desks ------------------------------------------------------------------------------------------------------------
+# A POSIX simulated desk is <root>/desks/<desk>/ with Users/<user>/AppData/Local/... (docs/simulated-desks.md). A
+# desk with demo_platform: windows is an emulated Windows desk for the test-only connection ioconnect_test.windesk.desk
+# (tests/windesk): <root>/desks/<desk>/fs/C/ is its C: drive, desk.json its connecting account and denied folders.
+WINDOWS_ACCOUNT = "svc_fleet"
+
+
+def drive(root: str, desk: str, hv: dict) -> str:
+    """The folder that stands for the desk's system drive."""
+    desk_dir = os.path.join(root, "desks", desk)
+    return os.path.join(desk_dir, "fs", "C") if hv.get("demo_platform") == "windows" else desk_dir
+
+
 def install_dirs(root: str, desk: str, hv: dict) -> list:
     """The install folders of a desk (one per user for per-user products, one for 10.x)."""
     product = hv.get("demo_product", "v9")
-    desk_dir = os.path.join(root, "desks", desk)
+    base = drive(root, desk, hv)
     under, _exe = PRODUCTS[product]
     if under is None:
-        return [os.path.join(desk_dir, *V10_FOLDER)]
-    return [os.path.join(desk_dir, "Users", user, "AppData", "Local", *under) for user in hv.get("demo_users", ["jdoe"])]
+        return [os.path.join(base, *V10_FOLDER)]
+    return [os.path.join(base, "Users", user, "AppData", "Local", *under) for user in hv.get("demo_users", ["jdoe"])]
 
 
 def generate(args) -> None:
@@ -138,19 +150,32 @@ def generate(args) -> None:
     if os.path.isdir(desks_root):
         shutil.rmtree(desks_root)
     for desk, hv in sorted(desks.items()):
-        desk_dir = os.path.join(desks_root, desk)
+        base = drive(args.root, desk, hv)
         users = hv.get("demo_users", ["jdoe"])
-        for user in users + ["Public"]:
-            os.makedirs(os.path.join(desk_dir, "Users", user, "AppData", "Local", "Temp"), exist_ok=True)
+        windows = hv.get("demo_platform") == "windows"
+        for user in users + ["Public"] + ([WINDOWS_ACCOUNT] if windows else []):
+            os.makedirs(os.path.join(base, "Users", user, "AppData", "Local", "Temp"), exist_ok=True)
+        if windows:
+            os.makedirs(os.path.join(base, "ProgramData"), exist_ok=True)
+            with open(os.path.join(args.root, "desks", desk, "desk.json"), "w", encoding="utf-8") as handle:
+                json.dump({"account": WINDOWS_ACCOUNT, "logged_on": users[:1],
+                           "deny": ["C:\\Users\\%s" % u for u in hv.get("demo_deny", [])]}, handle, indent=2)
         if hv["demo_state"] == "absent":
             continue
         data = desk_document(hv, args.port_base)
         exe = PRODUCTS[hv.get("demo_product", "v9")][1]
-        for install in install_dirs(args.root, desk, hv):
+        for index, install in enumerate(install_dirs(args.root, desk, hv)):
             os.makedirs(os.path.join(install, "config", "apps"), exist_ok=True)
             with open(os.path.join(install, exe), "wb") as handle:
                 handle.write(b"MZ (simulated executable)\n")
-            with open(os.path.join(install, "config", "system.json"), "wb") as handle:
+            target = os.path.join(install, "config", "system.json")
+            if hv.get("demo_link"):
+                # system.json is a link to a file kept elsewhere (a shared configuration folder)
+                shared = os.path.join(base, "Configs", "%s-%d-system.json" % (desk, index))
+                os.makedirs(os.path.dirname(shared), exist_ok=True)
+                os.symlink(shared, target)
+                target = shared
+            with open(target, "wb") as handle:
                 handle.write(data)
     print("demo fleet: %d desks under %s" % (len(desks), desks_root))
 
