@@ -32,6 +32,8 @@ import sys
 import tempfile
 import time
 
+import yaml
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
@@ -40,15 +42,22 @@ import fleet  # noqa: E402
 import report  # noqa: E402
 
 SSHD = os.path.join(REPO, "tests", "support", "loopback-sshd.sh")
+DEMO_FLEET = os.path.join(REPO, "tests", "support", "demo_fleet.py")
+WINDESK = os.path.join(REPO, "tests", "windesk")
 PLAYBOOKS = {
     "ping": ("ping.yml", [], None),
     "scan": ("system_json.yml", ["--check"], "drifted"),
     "apply_compliant": ("system_json.yml", [], "compliant"),
     "apply_drifted": ("system_json.yml", [], "drifted"),
     "naive": ("naive.yml", [], "drifted"),
+    # The desktop role through the collection's own playbooks, as users run them (defaults: preflight on, the
+    # configure rollout in batches of 10%, 50%, 100%).
+    "role_drift": (os.path.join(REPO, "playbooks", "drift.yml"), [], "drifted"),
+    "role_configure": (os.path.join(REPO, "playbooks", "configure.yml"), [], "drifted"),
 }
 # What each scenario must report for every desk, or the run measured something else.
-EXPECT_CHANGED = {"ping": False, "scan": True, "apply_compliant": False, "apply_drifted": True, "naive": True}
+EXPECT_CHANGED = {"ping": False, "scan": True, "apply_compliant": False, "apply_drifted": True, "naive": True,
+                  "role_drift": True, "role_configure": True}
 RECAP = re.compile(r"^(desk-\d+)\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
 
 
@@ -78,12 +87,14 @@ def _tree_cpu(root: int) -> float:
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
-    parser.add_argument("--sizes", default=None, help="fleet sizes, comma separated (default 10,50,200)")
+    parser.add_argument("--sizes", default=None, help="fleet sizes, comma separated (default 10,30,50,200)")
     parser.add_argument("--reps", type=int, default=None, help="repetitions of every run (default 5)")
     parser.add_argument("--forks", default="10", help="forks, or several comma separated (default 10)")
     parser.add_argument("--scenarios", default=",".join(report.SCENARIOS),
                         help="subset of %s" % ",".join(report.SCENARIOS))
-    parser.add_argument("--quick", action="store_true", help="N = 5, 20 and 3 repetitions (a smoke run)")
+    parser.add_argument("--quick", action="store_true", help="N = 5, 30 and 3 repetitions (a smoke run)")
+    parser.add_argument("--no-windows", action="store_true",
+                        help="skip counting the Windows remote operations per desk (emulated desks)")
     parser.add_argument("--out", default=None, help="results folder (default benchmarks/results/<timestamp>)")
     parser.add_argument("--collections-path", default=None,
                         help="use this collections path (e.g. an installed collection) instead of the work tree")
@@ -94,7 +105,7 @@ def parse_args(argv=None):
     parser.add_argument("--keep", action="store_true", help="keep the fleet, inventories and playbook logs")
     parser.add_argument("--fail-on-target", action="store_true", help="exit 1 when a target is missed")
     args = parser.parse_args(argv)
-    args.sizes = [int(x) for x in (args.sizes or ("5,20" if args.quick else "10,50,200")).split(",")]
+    args.sizes = [int(x) for x in (args.sizes or ("5,30" if args.quick else "10,30,50,200")).split(",")]
     args.reps = args.reps or (3 if args.quick else 5)
     args.forks = [int(x) for x in args.forks.split(",")]
     args.scenarios = [s for s in args.scenarios.split(",") if s]
@@ -177,9 +188,18 @@ class Bench:
         self.validation = []
         self.sshd_pid = 0
         self.last_cpu = {}
+        self.stub_pidfile = os.path.join(work, "stub-iomanager.pid")
 
     # -- lifecycle --------------------------------------------------------------------------------------
     def start(self):
+        # Stub io.Manager instances on 127.0.0.1, one per region, for the role's preflight (any answer is "up").
+        base = int(subprocess.run([sys.executable, DEMO_FLEET, "free-base", "--count", "3"], check=True,
+                                  capture_output=True, text=True).stdout)
+        ports = [base + 1 + i for i in range(len(fleet.REGIONS))]
+        for region, port in zip(fleet.REGIONS, ports):
+            fleet.BASE_URLS[region] = "http://127.0.0.1:%d" % port
+        subprocess.run([sys.executable, DEMO_FLEET, "serve", "--ports"] + [str(p) for p in ports] +
+                       ["--pidfile", self.stub_pidfile], check=True, capture_output=True)
         port = subprocess.run([SSHD, "start", self.state], check=True, capture_output=True, text=True).stdout
         print("sshd on 127.0.0.1:%s" % port.strip(), flush=True)
         with open(os.path.join(self.state, "sshd.pid"), encoding="ascii") as handle:
@@ -193,6 +213,8 @@ class Bench:
             subprocess.run(["ssh", "-o", "ControlPath=%s" % os.path.join(self.control_dir, name), "-O", "exit",
                             "127.0.0.1"], capture_output=True, check=False)
         subprocess.run([SSHD, "stop", self.state], capture_output=True, check=False)
+        subprocess.run([sys.executable, DEMO_FLEET, "stop", "--pidfile", self.stub_pidfile], capture_output=True,
+                       check=False)
         shutil.rmtree(self.control_dir, ignore_errors=True)
 
     # -- one playbook run ---------------------------------------------------------------------------------
@@ -205,7 +227,7 @@ class Bench:
             os.unlink(validation_log)
         env = dict(self.env, BENCH_VALIDATION_LOG=validation_log, **(env_extra or {}))
         cmd = [self.playbook_bin, "-i", self.inventories[desks], "-f", str(forks),
-               os.path.join(HERE, "playbooks", playbook)] + flags + list(extra)
+               playbook if os.path.isabs(playbook) else os.path.join(HERE, "playbooks", playbook)] + flags + list(extra)
         desk_cpu = _tree_cpu(self.sshd_pid)
         usage = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
@@ -287,6 +309,63 @@ class Bench:
                              "shell_commands": len(execs) - len(modules), "transfers": transfers}
         return out
 
+    def windows_operations(self, desks: int = 6) -> dict:
+        """Remote operations per Windows desk, counted at the emulated connection (tests/windesk) for the role's
+        playbooks: desks with io.Connect Desktop 9 in two profiles, drifted, then compliant. Counts, not times."""
+        root = os.path.join(self.work, "windows")
+        inventory = os.path.join(root, "inventory")
+        os.makedirs(os.path.join(inventory, "group_vars"), exist_ok=True)
+        port_base = int(subprocess.run([sys.executable, DEMO_FLEET, "free-base", "--count", "2"], check=True,
+                                       capture_output=True, text=True).stdout)
+        hosts = {"win-desk-%02d" % i: {"demo_state": "drifted", "demo_users": list(fleet.PROFILES)}
+                 for i in range(1, desks + 1)}
+        with open(os.path.join(inventory, "hosts.yml"), "w", encoding="utf-8") as handle:
+            yaml.safe_dump({"all": {"hosts": hosts}}, handle)
+        with open(os.path.join(inventory, "group_vars", "all.yml"), "w", encoding="utf-8") as handle:
+            yaml.safe_dump({
+                "ansible_connection": "ioconnect_test.windesk.desk", "ansible_user": "svc_fleet",
+                "ansible_windesk_root": root + "/desks/{{ inventory_hostname }}", "demo_platform": "windows",
+                "ioconnect_env": "PROD", "ioconnect_region": "EMEA", "demo_instances": {"PROD-EMEA": {
+                    "port": 1, "only_app_store": True}},
+                "desktop_topology": {"PROD": {"EMEA": {"url": "http://127.0.0.1:%d" % (port_base + 1),
+                                                       "only_app_store": True}}}}, handle)
+        env = dict(self.env, ANSIBLE_COLLECTIONS_PATH=self.colls + os.pathsep + WINDESK)
+        subprocess.run([sys.executable, DEMO_FLEET, "generate", "-i", inventory, "--root", root, "--port-base",
+                        str(port_base)], check=True, capture_output=True, env=env)
+        pidfile = os.path.join(root, "stub.pid")
+        subprocess.run([sys.executable, DEMO_FLEET, "serve", "-i", inventory, "--port-base", str(port_base),
+                        "--pidfile", pidfile], check=True, capture_output=True, env=env)
+        out = {"desks": desks, "profiles_per_desk": len(fleet.PROFILES)}
+        try:
+            for name, playbook in (("drift_drifted", "drift.yml"), ("configure_drifted", "configure.yml"),
+                                   ("configure_compliant", "configure.yml"), ("drift_compliant", "drift.yml")):
+                for host in hosts:
+                    log = os.path.join(root, "desks", host, "operations.jsonl")
+                    if os.path.exists(log):
+                        os.unlink(log)
+                proc = subprocess.run([self.playbook_bin, "-i", inventory, os.path.join(REPO, "playbooks", playbook)],
+                                      env=env, cwd=self.work, capture_output=True, text=True, check=False)
+                if proc.returncode != 0:
+                    raise RuntimeError("%s on emulated Windows desks failed:\n%s" % (playbook, proc.stdout[-3000:]))
+                counts = []
+                for host in hosts:
+                    with open(os.path.join(root, "desks", host, "operations.jsonl"), encoding="utf-8") as handle:
+                        ops = [json.loads(line) for line in handle if line.strip()]
+                    counts.append({"modules": [o["module"] for o in ops if o["op"] == "module"],
+                                   "other": [o["op"] for o in ops if o["op"] != "module"]})
+                shapes = {json.dumps(c, sort_keys=True) for c in counts}
+                if len(shapes) != 1:
+                    raise RuntimeError("%s: desks of one shape cost different operations: %s" % (name, shapes))
+                first = counts[0]
+                out[name] = {"module_executions": len(first["modules"]), "modules": first["modules"],
+                             "other_operations": len(first["other"])}
+                print("windows %-20s %d module executions per desk: %s" % (
+                    name, len(first["modules"]), ", ".join(first["modules"])), flush=True)
+        finally:
+            subprocess.run([sys.executable, DEMO_FLEET, "stop", "--pidfile", pidfile], capture_output=True,
+                           check=False)
+        return out
+
     def profile(self, desks: int) -> dict:
         """Per desk, with forks 1: the worker's whole task, the payload build, the round trips, and the rest."""
         out = {}
@@ -358,6 +437,8 @@ def main(argv=None) -> int:
             results["roundtrips"] = bench.roundtrips()
         if args.profile:
             results["profile"] = bench.profile(args.profile)
+        if not args.no_windows:
+            results["windows_operations"] = bench.windows_operations()
         bench.measure()
     except KeyboardInterrupt:
         # Stopped by hand: report what was measured so far, marked as such.
@@ -375,7 +456,8 @@ def main(argv=None) -> int:
         sys.path.insert(0, bench.colls)
         import controller_cost  # noqa: E402
         results["controller"] = controller_cost.measure()
-    results["targets"] = report.targets(results["summary"], results.get("controller"), results["validation"])
+    results["targets"] = report.targets(results["summary"], results.get("controller"), results["validation"],
+                                        results.get("windows_operations"))
 
     with open(os.path.join(out, "results.json"), "w", encoding="utf-8") as handle:
         json.dump(results, handle, indent=2)

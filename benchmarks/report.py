@@ -7,16 +7,19 @@ from __future__ import annotations
 
 import statistics
 
-SCENARIOS = ("ping", "scan", "apply_compliant", "apply_drifted", "naive")
+SCENARIOS = ("ping", "scan", "apply_compliant", "apply_drifted", "naive", "role_drift", "role_configure")
 LABELS = {
     "ping": "ping (floor)",
     "scan": "system_json --check (drift scan)",
     "apply_compliant": "system_json apply, compliant desks",
     "apply_drifted": "system_json apply, drifted desks",
     "naive": "naive slurp+from_json+combine+copy, drifted desks",
+    "role_drift": "playbooks/drift.yml (desktop role), drifted desks, 2 profiles",
+    "role_configure": "playbooks/configure.yml (desktop role), drifted desks, 2 profiles",
 }
 # (scenario, limit of its median over ping's); naive is compared with apply_drifted the other way round.
-TARGETS = (("scan", 1.15), ("apply_compliant", 1.15), ("apply_drifted", 2.0))
+TARGETS = (("scan", 1.15), ("apply_compliant", 1.15), ("apply_drifted", 2.0), ("role_drift", 1.3),
+           ("role_configure", 2.0))
 NAIVE_SPEEDUP = 2.5
 PLAN_LIMIT_MS = 50.0
 
@@ -71,8 +74,13 @@ def marginal(rows: list) -> list:
     return out
 
 
-def targets(rows: list, controller: dict | None, validation: list | None) -> list:
+def targets(rows: list, controller: dict | None, validation: list | None, windows: dict | None = None) -> list:
     out = []
+    if windows and windows.get("drift_drifted"):
+        files = windows["profiles_per_desk"]
+        measured = windows["drift_drifted"]["module_executions"]
+        out.append({"target": "Windows check mode <= 2 + files (%d) module executions per desk" % files,
+                    "forks": None, "desks": windows["desks"], "measured": measured, "met": measured <= 2 + files})
     by = {(r["forks"], r["desks"], r["scenario"]): r for r in rows}
     for forks, desks in sorted({(r["forks"], r["desks"]) for r in rows}):
         for scenario, limit in TARGETS:
@@ -151,6 +159,20 @@ def markdown(results: dict) -> str:
                     LABELS[scenario], item["wall_per_desk"], item["task"], item["round_trip"] + item["transfer"],
                     item["round_trips"], item["payload_bytes"], item["controller_rest"], item["configure_module"],
                     item["outside_worker"]))
+    windows = results.get("windows_operations")
+    if windows:
+        lines += ["", "Windows desks, remote operations per desk counted at the emulated connection (tests/windesk; "
+                  "%d desks, io.Connect Desktop 9 in %d profiles each; counts, not times):" % (
+                      windows["desks"], windows["profiles_per_desk"]), "",
+                  "| run | module executions | which | other operations |", "|---|---:|---|---:|"]
+        for key, label in (("drift_drifted", "drift.yml, drifted desks"), ("configure_drifted",
+                                                                            "configure.yml, drifted desks"),
+                           ("configure_compliant", "configure.yml, compliant desks"),
+                           ("drift_compliant", "drift.yml, compliant desks")):
+            item = windows.get(key)
+            if item:
+                lines.append("| %s | %d | %s | %d |" % (label, item["module_executions"], ", ".join(item["modules"]),
+                                                        item["other_operations"]))
     controller = results.get("controller")
     if controller:
         lines += ["", "Controller side, in-process (%d-byte system.json, median of %d):" % (

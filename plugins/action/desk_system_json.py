@@ -31,9 +31,13 @@ from ansible_collections.ioconnect.fleet.plugins.module_utils.desk.args import (
     VALUE_OPTIONS,
     argument_spec,
 )
-from ansible_collections.ioconnect.fleet.plugins.module_utils.desk.plan import desk_result, plan_targets, targets
+from ansible_collections.ioconnect.fleet.plugins.module_utils.desk.plan import (
+    desk_result,
+    plan_targets,
+    rollback_result,
+    targets,
+)
 from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.merge import Request
-from ansible_collections.ioconnect.fleet.plugins.modules.desk_system_json import rollback_result
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils import preflight, validation
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.plain import plain
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.windows_desk import (

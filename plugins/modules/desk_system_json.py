@@ -503,7 +503,12 @@ from ansible_collections.ioconnect.fleet.plugins.module_utils.common.errors impo
 from ansible_collections.ioconnect.fleet.plugins.module_utils.common.masking import secret_values
 from ansible_collections.ioconnect.fleet.plugins.module_utils.desk import discovery, ledger, shortcuts, topology
 from ansible_collections.ioconnect.fleet.plugins.module_utils.desk.args import VALUE_OPTIONS, argument_spec
-from ansible_collections.ioconnect.fleet.plugins.module_utils.desk.plan import desk_result, plan_targets, targets
+from ansible_collections.ioconnect.fleet.plugins.module_utils.desk.plan import (
+    desk_result,
+    plan_targets,
+    rollback_result,
+    targets,
+)
 from ansible_collections.ioconnect.fleet.plugins.module_utils.desk.posix_desk import PosixDesk
 
 
@@ -564,27 +569,6 @@ def roll_back(module, desk: PosixDesk, params: dict) -> dict:
     folder = ledger.state_dir(False, params["state_dir"])
     done = desk.rollback(folder, params["rollback_runs"], module.check_mode)
     return rollback_result(params["desk"], done, module.check_mode)
-
-
-def rollback_result(name: str, done: dict, check_mode: bool) -> dict:
-    """The result of a rollback, from what the desk did (shared with the Windows path of the action plugin)."""
-    files = done["files"]
-    acted = [f for f in files if f["action"] in ("restore", "delete")]
-    failed = [f for f in files if f.get("failed")]
-    runs = [e["run"] for e in done["entries"]]
-    if not runs:
-        msg = "%s: no configure run recorded in the ledger, nothing to roll back." % name
-    else:
-        msg = "%s: %s %d run(s) (%s): %d file(s) %s%s." % (
-            name, "would roll back" if check_mode else "rolled back", len(runs), ", ".join(runs), len(acted),
-            "restored or removed" if not check_mode else "to restore or remove",
-            "; %d file(s) NOT rolled back: %s" % (len(failed), " | ".join(f["msg"] for f in failed)) if failed else "")
-        if acted and not check_mode:
-            msg += " Restart io.Connect Desktop for it to take effect (restart pending, not forced)."
-    return {"changed": bool(acted or done["shortcuts_removed"]), "failed": bool(failed), "desk": name,
-            "rolled_back": runs, "files": files, "shortcuts_removed": done["shortcuts_removed"],
-            "restart_pending": bool(acted) and not check_mode, "check_mode": check_mode,
-            "error": " | ".join(f["msg"] for f in failed), "msg": msg}
 
 
 def main():

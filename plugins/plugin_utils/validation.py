@@ -16,16 +16,12 @@ from urllib.parse import urlsplit
 
 from ansible_collections.ioconnect.fleet.plugins.module_utils.common.masking import is_secret_key, mask_string, mask_value
 from ansible_collections.ioconnect.fleet.plugins.module_utils.common.url_policy import has_credentials, plain_http_refused
-from ansible_collections.ioconnect.fleet.plugins.plugin_utils.request_schema import SCHEMA as REQUEST_SCHEMA
 
-try:
-    import jsonschema
-    from jsonschema.exceptions import best_match
-    from referencing import Registry, Resource
-    from referencing.jsonschema import DRAFT7
-    HAS_JSONSCHEMA = True
-except ImportError:  # pragma: no cover - reported to the user by require_jsonschema()
-    HAS_JSONSCHEMA = False
+# jsonschema and referencing are imported on first use: every fork of a run imports this module, and a fork whose
+# request is already validated (a marker in the run's temp folder) never needs them. Importing them costs about
+# 90 ms of CPU, as much as a desk's whole task on the controller.
+jsonschema = None
+best_match = Registry = Resource = DRAFT7 = None
 
 MISSING_JSONSCHEMA = ("ioconnect.fleet.system_json needs the Python packages jsonschema and referencing on the "
                       "controller: pip install -r requirements/runtime.txt (or use the collection's execution "
@@ -38,8 +34,19 @@ _validator_cache = {}
 
 
 def require_jsonschema():
-    if not HAS_JSONSCHEMA:
+    """Import jsonschema and referencing (once); RuntimeError with what to install when they are missing."""
+    global jsonschema, best_match, Registry, Resource, DRAFT7  # pylint: disable=global-statement
+    if jsonschema is not None:
+        return
+    try:
+        import jsonschema as module
+        from jsonschema.exceptions import best_match as match
+        from referencing import Registry as registry, Resource as resource
+        from referencing.jsonschema import DRAFT7 as draft7
+    except ImportError:
         raise RuntimeError(MISSING_JSONSCHEMA)
+    best_match, Registry, Resource, DRAFT7 = match, registry, resource, draft7
+    jsonschema = module
 
 
 def _option_path(path) -> str:
@@ -153,13 +160,13 @@ def validate_request(request: dict, allow_plain_http: bool = False, cache_dir=No
     A valid request is remembered in the run's local temp folder (shared by all forks of one ansible-playbook
     run and removed with it), so a fleet of desks with the same settings is validated once per run.
     """
-    require_jsonschema()
     digest = hashlib.sha256(json.dumps([request, bool(allow_plain_http)], sort_keys=True, default=str)
                             .encode("utf-8")).hexdigest()
     folder = cache_dir if cache_dir is not None else _cache_dir()
     marker = os.path.join(folder, digest)
     if os.path.exists(marker):
         return []
+    require_jsonschema()
     try:
         os.makedirs(folder, exist_ok=True)
         lock = open(os.path.join(folder, ".lock"), "a", encoding="utf-8")
@@ -171,7 +178,8 @@ def validate_request(request: dict, allow_plain_http: bool = False, cache_dir=No
             fcntl.flock(lock, fcntl.LOCK_EX)
             if os.path.exists(marker):
                 return []
-        validator = jsonschema.Draft7Validator(REQUEST_SCHEMA)
+        from ansible_collections.ioconnect.fleet.plugins.plugin_utils.request_schema import SCHEMA
+        validator = jsonschema.Draft7Validator(SCHEMA)
         errors = format_errors(validator.iter_errors(request)) + url_policy_errors(request, allow_plain_http)
         if not errors and lock is not None:
             try:

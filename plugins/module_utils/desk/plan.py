@@ -180,3 +180,24 @@ def _message(desk, instances, installs, files, status, errors, looking) -> str:
         return head + "%s; drift in %d file(s): %s." % (found, len(changed), ", ".join(pointers[:12]))
     return head + ("%s; %d file(s) changed; restart io.Connect Desktop for them to take effect (restart pending, not "
                    "forced)." % (found, len(changed)))
+
+
+def rollback_result(name: str, done: dict, check_mode: bool) -> dict:
+    """The result of a rollback, from what the desk did (shared with the Windows path of the action plugin)."""
+    files = done["files"]
+    acted = [f for f in files if f["action"] in ("restore", "delete")]
+    failed = [f for f in files if f.get("failed")]
+    runs = [e["run"] for e in done["entries"]]
+    if not runs:
+        msg = "%s: no configure run recorded in the ledger, nothing to roll back." % name
+    else:
+        msg = "%s: %s %d run(s) (%s): %d file(s) %s%s." % (
+            name, "would roll back" if check_mode else "rolled back", len(runs), ", ".join(runs), len(acted),
+            "restored or removed" if not check_mode else "to restore or remove",
+            "; %d file(s) NOT rolled back: %s" % (len(failed), " | ".join(f["msg"] for f in failed)) if failed else "")
+        if acted and not check_mode:
+            msg += " Restart io.Connect Desktop for it to take effect (restart pending, not forced)."
+    return {"changed": bool(acted or done["shortcuts_removed"]), "failed": bool(failed), "desk": name,
+            "rolled_back": runs, "files": files, "shortcuts_removed": done["shortcuts_removed"],
+            "restart_pending": bool(acted) and not check_mode, "check_mode": check_mode,
+            "error": " | ".join(f["msg"] for f in failed), "msg": msg}

@@ -307,6 +307,7 @@ def test_a_windows_looking_path_on_a_posix_desk_is_warned_about(on_posix, tmp_pa
 # -- validation: once per distinct settings value ------------------------------------------------------------------
 def test_jsonschema_runs_once_per_distinct_settings_value(windows_desk, on_windows, monkeypatch, local_tmp):
     constructed = []
+    validation.require_jsonschema()
     real = validation.jsonschema.Draft7Validator
 
     def counting_validator(schema, *args, **kwargs):
