@@ -90,12 +90,12 @@ def test_check_mode_writes_nothing(tmp_path):
 def test_diff_is_masked_in_what_users_see(tmp_path):
     target = tmp_path / "manager.json"
     run_tasks([task("deploy", target, {"url": URL, "auth": basic()})], tmp_path)
-    rotated = {"url": URL, "auth": basic("rotated-" + PASSWORD), "headers": {"Authorization": "Bearer " + BEARER}}
+    rotated = {"url": URL, "auth": basic("rotated-" + PASSWORD), "headers": {"X-Api-Key": BEARER}}
     run = run_tasks([task("deploy", target, rotated)], tmp_path, diff=True,
                     env={"ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.default"})
     out = everything(run)
     assert run.rc == 0, out[-3000:]
-    assert '+    "Authorization": "********"' in out
+    assert '+    "X-Api-Key": "********"' in out
     assert '-      "password": "********"' in out and '+      "password": "******** (changed)"' in out
     assert PASSWORD not in out and BEARER not in out
     assert json.loads(read(target))["auth"]["basic"]["password"] == "rotated-" + PASSWORD
@@ -108,7 +108,17 @@ INVALID = [
      "manager.auth: holds more than one authentication method (basic, token)"),
     ("empty password", {"url": URL, "auth": basic("")}, "manager.auth.basic.password: must be a non-empty string"),
     ("negative interval", {"url": URL, "auth": basic(), "fetchIntervalMS": -1},
-     "manager.fetchIntervalMS: must be a non-negative integer (milliseconds), got -1"),
+     "manager.fetchIntervalMS: must be a positive integer (milliseconds, at least 1), got -1"),
+    ("zero interval", {"url": URL, "auth": basic(), "tokenRefreshIntervalMS": 0},
+     "manager.tokenRefreshIntervalMS: must be a positive integer (milliseconds, at least 1), got 0 "
+     "(the platform reads 0 as its default, 3600000 ms"),
+    ("authorization header beside basic", {"url": URL, "auth": basic(), "headers": {"authorization": "Bearer " + BEARER}},
+     "manager.headers.authorization: would replace the Authorization header that the platform builds from "
+     "manager.auth.basic"),
+    ("authorization header beside token", {"url": URL, "auth": {"token": {"bearer": BEARER}},
+                                           "headers": {"Authorization": "Basic " + PASSWORD}},
+     "manager.headers.Authorization: would replace the Authorization header that the platform builds from "
+     "manager.auth.token"),
     ("negative timeout", {"url": URL, "auth": basic(), "requests": {"closeSessionTimeout": -10}},
      "manager.requests.closeSessionTimeout: must be a non-negative integer (milliseconds), got -10"),
     ("misspelt key", {"url": URL, "auth": basic(), "fetchIntervalMs": 1000},
@@ -320,7 +330,8 @@ def test_role_invalid_pair_names_the_field(tmp_path):
     assert run.rc != 0
     result = host_results(run, "Write the manager configuration")["web-broken"]
     assert result["errors"] == ["manager.auth.basic.password: must be a non-empty string",
-                                "manager.fetchIntervalMS: must be a non-negative integer (milliseconds), got -5"]
+                                "manager.fetchIntervalMS: must be a positive integer (milliseconds, at least 1), got -5 "
+                                "(the platform reads 0 as its default, 60000 ms; leave the key out for the default)"]
     assert not (tmp_path / "www" / "web-broken" / "ioconnect" / "manager.json").exists()
 
 
