@@ -281,6 +281,11 @@ def test_role_deploys_each_pair_and_is_idempotent(tmp_path):
     assert first.rc == 0, everything(first)[-4000:]
     stats = first.data["stats"]
     assert all(stats[h]["changed"] == 2 and stats[h]["failures"] == 0 for h in hosts), stats
+    # Task names are rendered once, from the first host: none may name a pair, or every host would show that one.
+    names = [t["task"]["name"] for play in first.data["plays"] for t in play["tasks"]]
+    assert "ioconnect.fleet.browser_manager : Write the manager configuration of the host's env and region pair" \
+        in names, names
+    assert not [n for n in names if "PROD" in n or "UAT" in n or "EMEA" in n or "APAC" in n], names
 
     def doc(host):
         return json.loads(read(tmp_path / "www" / host / "ioconnect" / "manager.json"))
