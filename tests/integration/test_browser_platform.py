@@ -168,4 +168,3 @@ def test_rules_of_our_own_refuse_what_the_decoder_lets_through(pages, case):
     assert platform == {"settled": "rejected", "name": "Error", "message": bp.LICENCE_ERROR}, (name, platform)
     errors, _warnings = bm.validate(manager, use_jsonschema=True)
     assert [e for e in errors if e.startswith(ours)], (name, errors)
-
