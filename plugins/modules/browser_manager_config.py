@@ -133,30 +133,50 @@ options:
       headers:
         description:
           - Header name to value, sent with every request. Values must be strings without line breaks.
+          - The platform copies these over the headers it builds from O(manager.auth), whatever their letter
+            case, so a header that would replace one of those is refused, naming it. C(Authorization) is refused
+            beside O(manager.auth.basic) or O(manager.auth.token), C(user) beside O(manager.auth.username), and
+            C(serverx-token) (the io.Manager session token, which the platform sets itself) always.
+          - C(Authorization) is accepted when O(manager.auth) holds neither C(basic) nor C(token), for servers
+            with their own authentication scheme. C(Proxy-Authorization) replaces nothing the platform sets and
+            is accepted, but browsers never let a page send C(Proxy-*) or C(Cookie) headers.
+          - The same name twice in different letter cases is refused (only one would be sent).
           - Values of secret-looking headers (C(Authorization), C(X-Api-Key), ...) are masked in output.
         type: dict
       fetchIntervalMS:
         description:
-          - Milliseconds between fetches of apps and Layouts. Non-negative integer, at most 2147483647.
+          - Milliseconds between fetches of apps and Layouts. Integer from C(1) to C(2147483647).
+          - C(0) is refused. The platform reads this setting as C(fetchIntervalMS || 60000), so C(0) would not
+            stop polling, it would silently poll at the default.
           - The platform's default is C(60000); see O(write_defaults).
         type: int
       tokenRefreshIntervalMS:
         description:
-          - Milliseconds between refreshes of the io.Manager token. The platform's default is C(3600000).
+          - Milliseconds between refreshes of the io.Manager token. Integer from C(1) to C(2147483647).
+          - C(0) is refused, for the same reason as for O(manager.fetchIntervalMS).
+          - The platform's default is C(3600000).
         type: int
       requests:
         description:
-          - Request timeouts, in milliseconds, each non-negative and defaulting to C(10000) in the platform.
+          - Request timeouts, in milliseconds, each an integer from C(0) to C(2147483647), defaulting to
+            C(10000) in the platform.
+          - C(0) means no time limit. The platform keeps a C(0) here (it reads these settings with C(??), not
+            C(||)) and hands it to the browser's C(XMLHttpRequest), where a timeout of C(0) means wait as long
+            as the server and the browser allow.
         type: dict
         suboptions:
           timeout:
-            description: Time to wait for any response from io.Manager.
+            description:
+              - Time to wait for any response from io.Manager. C(0) means no time limit.
             type: int
           openSessionTimeout:
-            description: Time to wait for the C(openSession) answer before continuing from the cache.
+            description:
+              - Time to wait for the C(openSession) answer before continuing from the cache. C(0) means no time
+                limit, so the Main app never falls back to the cache while io.Manager does not answer.
             type: int
           closeSessionTimeout:
-            description: Time to wait for the C(closeSession) answer.
+            description:
+              - Time to wait for the C(closeSession) answer. C(0) means no time limit.
             type: int
       cache:
         description:
@@ -191,6 +211,8 @@ options:
         description:
           - Deprecated by the library in favour of O(manager.requests.timeout). Accepted and written as given,
             with a warning.
+          - Used by the platform only when O(manager.requests.timeout) is not set. C(0) means no time limit, as
+            there.
         type: int
 attributes:
   check_mode:
@@ -251,6 +273,17 @@ EXAMPLES = r"""
       cache:
         clearOld: true
 
+- name: io.Manager with its own authentication scheme (no basic or token, so an Authorization header is allowed)
+  ioconnect.fleet.browser_manager_config:
+    path: /var/www/main-app/ioconnect/manager.json
+    manager:
+      url: https://manager.example.com/api
+      auth: {}
+      headers:
+        Authorization: "Custom {{ vault_manager_custom_credential }}"
+      requests:
+        openSessionTimeout: 5000
+
 - name: Local io.Manager without authentication, only the keys given
   ioconnect.fleet.browser_manager_config:
     path: /tmp/main-app/manager.json
@@ -308,7 +341,13 @@ errors:
   returned: failed validation
   type: list
   elements: str
-  sample: ["manager.auth.basic.password: must be a non-empty string", "manager.fetchIntervalMS: must be a non-negative integer (milliseconds), got -1"]
+  sample:
+    - "manager.auth.basic.password: must be a non-empty string"
+    - "manager.fetchIntervalMS: must be a positive integer (milliseconds, at least 1), got 0 (the platform reads 0 as its
+      default, 60000 ms; leave the key out for the default)"
+    - "manager.headers.Authorization: would replace the Authorization header that the platform builds from
+      manager.auth.basic (it copies manager.headers over its auth headers, in any letter case); remove it from
+      manager.headers and keep the value in manager.auth.basic"
 error_kind:
   description: On failure, V(schema) (invalid manager object), V(missing) (directory absent) or V(io).
   returned: failure

@@ -16,8 +16,13 @@ if [ "$rc" -gt 1 ]; then
   echo "bindep failed on $root/bindep.txt (exit $rc)" >&2
   exit "$rc"
 fi
+# npm: NodeSource's nodejs ships it (and conflicts with Debian's npm package), Debian's nodejs does not. So it is
+# not in bindep.txt; it is added here, from Debian, only when no npm is on PATH.
+if ! command -v npm >/dev/null 2>&1; then
+  missing=$(printf '%s\n%s' "$missing" npm | sed '/^$/d')
+fi
 if [ -z "$missing" ]; then
-  echo "system packages: all present ($("$bindep" -l csv -f "$root/bindep.txt" test | tr -d '\n'))"
+  echo "system packages: all present ($("$bindep" -l csv -f "$root/bindep.txt" test | tr -d '\n'), npm)"
   exit 0
 fi
 sudo=

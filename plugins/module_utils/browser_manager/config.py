@@ -10,7 +10,8 @@ a web server or build host may not.
 The shape follows ``browser.platform.d.ts`` of @interopio/browser-platform 4.4.0, namespace ``Manager``
 (``Config``, ``ManagerAuthOptions``, ``RequestsConfig``, ``CacheConfig``, ``ManagerFeatures``). Rules that
 are ours, not the vendor's, say so in ``docs/browser.md``: at most one authentication method, non-empty
-credentials, a bearer inside ``token``, an upper bound on timer values, the URL policy.
+credentials, a bearer inside ``token``, intervals of at least 1 ms, an upper bound on timer values, no header
+that replaces one the platform sets itself, the URL policy.
 """
 
 from __future__ import annotations
@@ -65,6 +66,17 @@ PLATFORM_DEFAULTS = {
     "features.preferencesStore": True,
 }
 
+# How @interopio/browser-platform 4.4.0 reads its timer settings (ManagerController.configurePostStart in
+# dist/browser.platform.es.js; the library's own decoder accepts any non-negative number for all of them):
+#   fetchInterval:        (config.fetchIntervalMS || defaultDataRefreshIntervalMS) / 1e3          60000 ms
+#   tokenRefreshInterval: (config.tokenRefreshIntervalMS || defaultTokenRefreshIntervalMS) / 1e3   3600000 ms
+#   requestTimeout:       config.requests?.timeout ?? config.responseTimeoutMS ?? DEFAULT_RESPONSE_TIMEOUT_MS
+#   openSessionRequestTimeout / closeSessionRequestTimeout: config.requests?.<name> ?? DEFAULT_RESPONSE_TIMEOUT_MS
+# With "||" a 0 silently becomes the default, so the two intervals start at 1. With "??" a 0 is kept: it
+# reaches axios (XMLHttpRequest.timeout) as the request timeout, where 0 means no timeout at all. That is a
+# real setting, so the timeouts keep 0 and the docs say what it does.
+INTERVALS = ("fetchIntervalMS", "tokenRefreshIntervalMS")
+_INTERVAL = {"type": "integer", "minimum": 1, "maximum": MAX_TIMER_MS}
 _TIMER = {"type": "integer", "minimum": 0, "maximum": MAX_TIMER_MS}
 _NON_EMPTY = {"type": "string", "minLength": 1}
 
@@ -110,8 +122,8 @@ SCHEMA = {
             "propertyNames": {"pattern": "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"},
             "additionalProperties": {"type": "string", "pattern": "^[^\\r\\n]*$"},
         },
-        "fetchIntervalMS": _TIMER,
-        "tokenRefreshIntervalMS": _TIMER,
+        "fetchIntervalMS": _INTERVAL,
+        "tokenRefreshIntervalMS": _INTERVAL,
         "critical": {"type": "boolean"},
         "responseTimeoutMS": _TIMER,
         "requests": {
@@ -214,6 +226,8 @@ def _describe(error) -> list:
         ]
     if kind == "type":
         expected = _JSON_TYPES.get(error.validator_value, error.validator_value)
+        if error.validator_value == "integer" and len(path) == 1 and path[0] in INTERVALS:
+            expected = "a positive integer (milliseconds)"
         hint = ""
         if error.validator_value == "string" and isinstance(instance, (int, float)) and not isinstance(instance, bool):
             hint = " (quote it in YAML)"
@@ -222,6 +236,11 @@ def _describe(error) -> list:
         return ["%s: must be %s, got %s%s" % (where, expected, _json_type(instance), hint)]
     if kind == "minLength":
         return ["%s: must be a non-empty string" % where]
+    if kind == "minimum" and len(path) == 1 and path[0] in INTERVALS:
+        return [
+            "%s: must be a positive integer (milliseconds, at least 1), got %s (the platform reads 0 as its "
+            "default, %d ms; leave the key out for the default)" % (where, instance, DEFAULTS[path[0]])
+        ]
     if kind == "minimum":
         return ["%s: must be a non-negative integer (milliseconds), got %s" % (where, instance)]
     if kind == "maximum":
@@ -293,6 +312,65 @@ def url_errors(url, allow_plain_http: bool = False) -> list:
     return []
 
 
+# Headers the platform sets itself. @interopio/browser-platform 4.4.0 bundles @interopio/manager-api, whose
+# BaseAPI.getBaseHeaders (dist/browser.platform.es.js) builds the headers of every request to io.Manager as
+#   if (auth.username) headers.user = auth.username;
+#   if (auth.basic.username || auth.basic.password) headers.Authorization = "Basic " + base64(user:password);
+#   if (auth.token.bearer) headers.Authorization = "Bearer " + bearer;
+#   for (const name of Object.keys(config.headers)) headers[name] = config.headers[name];
+# so manager.headers is copied over the auth headers, and its request interceptor applies them with axios'
+# AxiosHeaders.set, which finds an existing header case-insensitively (utils.findKey): "authorization"
+# replaces "Authorization" too. After opening a session, ManagerAPI.updateToken writes
+# config.headers["serverx-token"] = <the session token>. Nothing else comes from auth: the library never sets
+# Proxy-Authorization, so a Proxy-Authorization entry replaces nothing the module validated and is not
+# refused here (browsers do not let a page send Proxy-* headers at all; docs/browser.md says so).
+_AUTH_HEADERS = (
+    # (the header the platform sets, the key of manager.auth that makes it set it)
+    ("Authorization", "basic"),
+    ("Authorization", "token"),
+    ("user", "username"),
+)
+SESSION_HEADER = "serverx-token"
+
+
+def header_errors(manager) -> list:
+    """manager.headers entries that would silently replace a header the platform sets itself.
+
+    Pure Python, so it runs with or without jsonschema; shapes the schema refuses are left to it. Messages name
+    the header, never its value.
+    """
+    headers = manager.get("headers") if isinstance(manager, dict) else None
+    if not isinstance(headers, dict):
+        return []
+    auth = manager.get("auth") if isinstance(manager.get("auth"), dict) else {}
+    errors = []
+    seen = {}
+    for name in headers:
+        if not isinstance(name, str):
+            continue
+        lower = name.lower()
+        if lower in seen:
+            errors.append(
+                "manager.headers: %r and %r name the same header (HTTP header names are case-insensitive) and the "
+                "platform would send only one of them; keep one" % (seen[lower], name)
+            )
+            continue
+        seen[lower] = name
+        for header, method in _AUTH_HEADERS:
+            if lower == header.lower() and method in auth:
+                errors.append(
+                    "%s: would replace the %s header that the platform builds from manager.auth.%s (it copies "
+                    "manager.headers over its auth headers, in any letter case); remove it from manager.headers "
+                    "and keep the value in manager.auth.%s" % (field(["headers", name]), header, method, method)
+                )
+        if lower == SESSION_HEADER:
+            errors.append(
+                "%s: is the io.Manager session token header, which the platform sets itself once a session is "
+                "open; remove it from manager.headers" % field(["headers", name])
+            )
+    return errors
+
+
 def validate(manager, allow_plain_http: bool = False, use_jsonschema=None):
     """Check a manager object. Returns (errors, warnings), both lists of messages naming the field.
 
@@ -309,6 +387,7 @@ def validate(manager, allow_plain_http: bool = False, use_jsonschema=None):
             if use_jsonschema:
                 raise
     errors.extend(url_errors(manager.get("url"), allow_plain_http))
+    errors.extend(header_errors(manager))
     warnings = [DEPRECATED[key] for key in DEPRECATED if key in manager]
     return errors, warnings
 

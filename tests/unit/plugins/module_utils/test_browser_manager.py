@@ -38,10 +38,10 @@ def test_valid_minimal_objects():
 
 def test_full_object_is_valid():
     manager = ok(
-        headers={"X-Client": "main", "Authorization": "Bearer x"},
-        fetchIntervalMS=0,
-        tokenRefreshIntervalMS=1,
-        requests={"timeout": 1, "openSessionTimeout": 2, "closeSessionTimeout": 3},
+        headers={"X-Client": "main", "X-Api-Key": "k", "Proxy-Authorization": "Basic eA=="},
+        fetchIntervalMS=1,
+        tokenRefreshIntervalMS=bm.MAX_TIMER_MS,
+        requests={"timeout": 0, "openSessionTimeout": 2, "closeSessionTimeout": 3},
         cache={"enabled": False, "clearOld": True},
         features={"applicationsStore": True, "layoutsStore": False, "preferencesStore": True},
         critical=False,
@@ -77,16 +77,29 @@ def test_full_object_is_valid():
         ({"url": URL, "auth": {"basic": {"username": "u", "password": 1234}}},
          ["manager.auth.basic.password: must be a string, got number (quote it in YAML)"]),
         ({"url": URL, "auth": "basic"}, ["manager.auth: must be a mapping, got string"]),
-        (ok(fetchIntervalMS=-1), ["manager.fetchIntervalMS: must be a non-negative integer (milliseconds), got -1"]),
+        (ok(fetchIntervalMS=-1),
+         ["manager.fetchIntervalMS: must be a positive integer (milliseconds, at least 1), got -1 "
+          "(the platform reads 0 as its default, 60000 ms; leave the key out for the default)"]),
+        (ok(fetchIntervalMS=0),
+         ["manager.fetchIntervalMS: must be a positive integer (milliseconds, at least 1), got 0 "
+          "(the platform reads 0 as its default, 60000 ms; leave the key out for the default)"]),
         (ok(tokenRefreshIntervalMS=-5),
-         ["manager.tokenRefreshIntervalMS: must be a non-negative integer (milliseconds), got -5"]),
+         ["manager.tokenRefreshIntervalMS: must be a positive integer (milliseconds, at least 1), got -5 "
+          "(the platform reads 0 as its default, 3600000 ms; leave the key out for the default)"]),
+        (ok(tokenRefreshIntervalMS=0),
+         ["manager.tokenRefreshIntervalMS: must be a positive integer (milliseconds, at least 1), got 0 "
+          "(the platform reads 0 as its default, 3600000 ms; leave the key out for the default)"]),
         (ok(requests={"openSessionTimeout": -1}),
          ["manager.requests.openSessionTimeout: must be a non-negative integer (milliseconds), got -1"]),
+        (ok(responseTimeoutMS=-1), ["manager.responseTimeoutMS: must be a non-negative integer (milliseconds), got -1"]),
         (ok(fetchIntervalMS="60000"),
-         ["manager.fetchIntervalMS: must be a non-negative integer (milliseconds), got string "
+         ["manager.fetchIntervalMS: must be a positive integer (milliseconds), got string "
           "(write a number, not a quoted string)"]),
-        (ok(fetchIntervalMS=1.5), ["manager.fetchIntervalMS: must be a non-negative integer (milliseconds), got number"]),
-        (ok(fetchIntervalMS=True), ["manager.fetchIntervalMS: must be a non-negative integer (milliseconds), got boolean"]),
+        (ok(fetchIntervalMS=1.5), ["manager.fetchIntervalMS: must be a positive integer (milliseconds), got number"]),
+        (ok(fetchIntervalMS=True), ["manager.fetchIntervalMS: must be a positive integer (milliseconds), got boolean"]),
+        (ok(requests={"timeout": "10000"}),
+         ["manager.requests.timeout: must be a non-negative integer (milliseconds), got string "
+          "(write a number, not a quoted string)"]),
         (ok(critical="yes"), ["manager.critical: must be true or false, got string"]),
         (ok(cache={"enabled": "no"}), ["manager.cache.enabled: must be true or false, got string"]),
         (ok(headers={"X-A": 1}), ["manager.headers.X-A: must be a string, got number (quote it in YAML)"]),
@@ -101,6 +114,84 @@ def test_timer_upper_bound():
     (message,) = errors_of(ok(fetchIntervalMS=2**31))
     assert message.startswith("manager.fetchIntervalMS: must be at most 2147483647 ms")
     assert errors_of(ok(fetchIntervalMS=2**31 - 1)) == []
+
+
+def test_zero_is_refused_for_intervals_and_kept_for_timeouts():
+    """The platform reads the intervals with `||` (0 becomes its default) and the timeouts with `??` (0 reaches
+    XMLHttpRequest.timeout, where it means no timeout): 0 is refused where it would be ignored, nowhere else."""
+    for key in bm.INTERVALS:
+        assert errors_of(ok(**{key: 0})) and errors_of(ok(**{key: 1})) == []
+    zero_timeouts = ok(requests={"timeout": 0, "openSessionTimeout": 0, "closeSessionTimeout": 0})
+    assert errors_of(zero_timeouts) == []
+    assert errors_of(ok(responseTimeoutMS=0)) == []
+    for timeout in ("timeout", "openSessionTimeout", "closeSessionTimeout"):
+        assert errors_of(ok(requests={timeout: -1})), timeout
+
+
+# -- headers the platform sets itself -----------------------------------------------------------------------
+
+TOKEN = {"token": {"bearer": "tok-Secret-2"}}
+
+
+@pytest.mark.parametrize("auth, method", [(BASIC, "basic"), (TOKEN, "token")])
+@pytest.mark.parametrize("name", ["Authorization", "authorization", "AUTHORIZATION", "AuThOrIzAtIoN"])
+def test_authorization_header_beside_basic_or_token_is_refused(auth, method, name):
+    secret = "Bearer hdr-Secret-3"
+    for use_jsonschema in (True, False):  # the rule is ours and pure Python: it runs on targets without jsonschema
+        errors, _warnings = bm.validate({"url": URL, "auth": auth, "headers": {name: secret, "X-Client": "a"}},
+                                        use_jsonschema=use_jsonschema)
+        assert errors == [
+            "manager.headers.%s: would replace the Authorization header that the platform builds from "
+            "manager.auth.%s (it copies manager.headers over its auth headers, in any letter case); remove it from "
+            "manager.headers and keep the value in manager.auth.%s" % (name, method, method)
+        ]
+        assert "hdr-Secret-3" not in " ".join(errors)
+
+
+@pytest.mark.parametrize("name", ["user", "User", "USER"])
+def test_user_header_beside_auth_username_is_refused(name):
+    (message,) = errors_of({"url": URL, "auth": {"username": "alice"}, "headers": {name: "bob"}})
+    assert message.startswith("manager.headers.%s: would replace the user header that the platform builds from "
+                              "manager.auth.username" % name)
+
+
+@pytest.mark.parametrize("name", ["serverx-token", "Serverx-Token"])
+@pytest.mark.parametrize("auth", [{}, BASIC, {"username": "alice"}])
+def test_session_token_header_is_refused(name, auth):
+    (message,) = errors_of({"url": URL, "auth": auth, "headers": {name: "sess-Secret-4"}})
+    assert message == ("manager.headers.%s: is the io.Manager session token header, which the platform sets itself "
+                       "once a session is open; remove it from manager.headers" % name)
+
+
+@pytest.mark.parametrize(
+    "auth, headers",
+    [
+        # Nothing from auth to replace: the library sends Authorization only for basic or token.
+        ({}, {"Authorization": "Negotiate abc"}),
+        ({"username": "alice"}, {"Authorization": "Custom abc"}),
+        ({"includeCredentials": True}, {"authorization": "Custom abc"}),
+        # `user` is set only for auth.username.
+        (BASIC, {"user": "alice"}),
+        (TOKEN, {"User": "alice"}),
+        # The library never sets Proxy-Authorization from auth.
+        (BASIC, {"Proxy-Authorization": "Basic eA=="}),
+        (TOKEN, {"X-Authorization": "x", "Authorization-Id": "y"}),
+    ],
+)
+def test_headers_that_replace_nothing_are_accepted(auth, headers):
+    assert errors_of({"url": URL, "auth": auth, "headers": headers}) == []
+
+
+def test_same_header_twice_in_another_case_is_refused():
+    (message,) = errors_of(ok(headers={"X-Client": "a", "x-client": "b"}))
+    assert message == ("manager.headers: 'X-Client' and 'x-client' name the same header (HTTP header names are "
+                       "case-insensitive) and the platform would send only one of them; keep one")
+
+
+def test_header_rule_leaves_bad_shapes_to_the_schema():
+    assert bm.header_errors({"url": URL, "auth": BASIC, "headers": ["Authorization"]}) == []
+    assert bm.header_errors({"url": URL, "auth": "basic", "headers": {"Authorization": "x"}}) == []
+    assert bm.header_errors("not a mapping") == []
 
 
 def test_unknown_keys_are_refused_with_the_known_ones():
@@ -301,6 +392,9 @@ def test_masked_before():
 
 _names = st.text(alphabet=st.characters(min_codepoint=33, max_codepoint=0x2FFF), min_size=1, max_size=12)
 _timer = st.integers(min_value=0, max_value=bm.MAX_TIMER_MS)
+_interval = st.integers(min_value=1, max_value=bm.MAX_TIMER_MS)
+# Header names that replace nothing the platform sets, each at most once whatever its case.
+_header_names = st.from_regex(r"\A[A-Za-z0-9-]{1,10}\Z").filter(lambda n: n.lower() not in ("user", "authorization"))
 _auth = st.one_of(
     st.builds(lambda u, p: {"basic": {"username": u, "password": p}}, _names, _names),
     st.builds(lambda t: {"token": {"bearer": t}}, _names),
@@ -310,11 +404,11 @@ _auth = st.one_of(
 _managers = st.fixed_dictionaries(
     {"url": st.just(URL), "auth": _auth},
     optional={
-        "fetchIntervalMS": _timer,
-        "tokenRefreshIntervalMS": _timer,
+        "fetchIntervalMS": _interval,
+        "tokenRefreshIntervalMS": _interval,
         "requests": st.fixed_dictionaries({}, optional={"timeout": _timer, "closeSessionTimeout": _timer}),
-        "headers": st.dictionaries(st.from_regex(r"\A[A-Za-z0-9-]{1,10}\Z"), st.from_regex(r"\A[^\r\n]{0,10}\Z"),
-                                   max_size=3),
+        "headers": st.dictionaries(_header_names, st.from_regex(r"\A[^\r\n]{0,10}\Z"), max_size=3)
+        .filter(lambda h: len({n.lower() for n in h}) == len(h)),
         "cache": st.fixed_dictionaries({}, optional={"enabled": st.booleans()}),
     },
 )

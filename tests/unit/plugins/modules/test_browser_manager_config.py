@@ -104,13 +104,31 @@ def test_check_mode_on_existing_file(capsys, target):
 
 
 def test_diff_is_masked(capsys, target):
-    result = run_module(capsys, path=target, manager=basic_manager(headers={"Authorization": HEADER_SECRET}),
+    result = run_module(capsys, path=target, manager=basic_manager(headers={"X-Api-Key": HEADER_SECRET}),
                         _ansible_diff=True)
     diff = result["diff"]
     assert diff["before"] == "" and diff["before_header"].endswith("(absent)")
     assert '"password": "********"' in diff["after"]
-    assert '"Authorization": "********"' in diff["after"]
+    assert '"X-Api-Key": "********"' in diff["after"]
     assert PASSWORD not in json.dumps(result) and HEADER_SECRET not in json.dumps(result)
+    # An Authorization header of its own (a server without basic or token auth) is masked the same way.
+    other = target + ".custom"
+    result = run_module(capsys, path=other, manager={"url": "https://manager.example.com/api", "auth": {},
+                                                     "headers": {"Authorization": HEADER_SECRET}}, _ansible_diff=True)
+    assert '"Authorization": "********"' in result["diff"]["after"] and HEADER_SECRET not in json.dumps(result)
+
+
+def test_authorization_header_beside_auth_is_refused_on_the_target(capsys, target):
+    """The module checks again where it runs (the action plugin checks first, on the controller)."""
+    result = run_module(capsys, path=target, manager=basic_manager(headers={"authorization": HEADER_SECRET}))
+    assert result["failed"] is True and result["error_kind"] == "schema"
+    assert result["errors"] == [
+        "manager.headers.authorization: would replace the Authorization header that the platform builds from "
+        "manager.auth.basic (it copies manager.headers over its auth headers, in any letter case); remove it from "
+        "manager.headers and keep the value in manager.auth.basic"
+    ]
+    assert HEADER_SECRET not in json.dumps(result) and PASSWORD not in json.dumps(result)
+    assert not os.path.exists(target)
 
 
 def test_rotated_password_shows_as_changed(capsys, target):
@@ -200,7 +218,8 @@ def test_module_validates_when_jsonschema_is_present(capsys, target):
     assert result["failed"] is True and result["error_kind"] == "schema"
     assert result["errors"] == [
         "manager.auth.basic.password: must be a non-empty string",
-        "manager.fetchIntervalMS: must be a non-negative integer (milliseconds), got -1",
+        "manager.fetchIntervalMS: must be a positive integer (milliseconds, at least 1), got -1 "
+        "(the platform reads 0 as its default, 60000 ms; leave the key out for the default)",
     ]
     assert target in result["msg"] and "nothing was written" in result["msg"]
     assert not os.path.exists(target)
