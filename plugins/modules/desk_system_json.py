@@ -164,7 +164,7 @@ options:
       - V(current) looks at the connecting account's own profile only. Fleets usually connect with a support or
         service account, whose profile holds no io.Connect Desktop, so this is rarely what you want.
       - A profile the connecting account cannot read is reported in RV(profiles) with the reason, and fails the
-        desk (nothing is written): add it to O(skip_profiles), or give the account the right to read it.
+        desk (nothing is written). Add it to O(skip_profiles), or give the account the right to read it.
     type: str
     choices: [all, named, logged_on, current]
     default: all
@@ -290,7 +290,7 @@ requirements:
   - jsonschema and referencing on the controller.
   - Python on POSIX desks; nothing on Windows desks (C(ansible.windows) and, for shortcuts, C(community.windows)).
 notes:
-  - io.Connect Desktop reads C(system.json) when it starts: a changed desk reports RV(restart_pending); Ansible never
+  - io.Connect Desktop reads C(system.json) when it starts. A changed desk reports RV(restart_pending); Ansible never
     restarts it.
 seealso:
   - module: ioconnect.fleet.system_json

@@ -10,6 +10,11 @@
 
 Each desk is described in the inventory by demo_* host variables (see inventories/demo/hosts.yml); the inventory
 is read with ansible-inventory, so group_vars (ioconnect_env, ioconnect_region, demo_instances) apply as usual.
+Besides demo_state, demo_format, demo_product, demo_users and demo_tamper (hosts.yml), a desk may have:
+  demo_platform: windows   an emulated Windows desk (tests/windesk; fs/C/ is its drive, desk.json its account)
+  demo_link: true          each system.json is a symbolic link to a file under Configs/
+  demo_deny: [user, ...]   (Windows) profiles the connecting account cannot read
+The layout of both kinds of desk is docs/simulated-desks.md.
 The files are of the shape io.Connect Desktop 10.2 ships and its schema (@interopio/schemas system.json) accepts:
 required region, env, gw; only known top-level keys.
 """

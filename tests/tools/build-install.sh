@@ -15,6 +15,11 @@ tree=$("$here/collection-tree.sh" "$work/src")
 ansible-galaxy collection build "$tree" --output-path "$work/dist"
 artifact=$(ls "$work"/dist/ioconnect-fleet-*.tar.gz)
 echo "artifact: $artifact ($(tar tzf "$artifact" | wc -l) entries)"
+# The emulated Windows desks are a test tool: never part of what users install.
+if tar tzf "$artifact" | grep -q '^tests/windesk'; then
+  echo "the artifact holds tests/windesk (the test-only Windows desk emulator): check build_ignore in galaxy.yml" >&2
+  exit 1
+fi
 
 site=$(python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
 export ANSIBLE_COLLECTIONS_PATH="$work/collections:$site"
@@ -28,6 +33,7 @@ grep -q "^$work/collections/ansible_collections:" "$work/list.yml" ||
 ansible-galaxy collection list ansible.windows >/dev/null ||
   { echo "ansible.windows (a dependency) is missing from $site" >&2; exit 1; }
 ansible-doc ioconnect.fleet.system_json >/dev/null
+ansible-doc ioconnect.fleet.desk_system_json >/dev/null
 
 # Run from the work dir, away from the source tree, so nothing can pick up the work tree's plugins.
 cp "$here/smoke.yml" "$work/smoke.yml"
