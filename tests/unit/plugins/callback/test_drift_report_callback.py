@@ -108,6 +108,15 @@ def make_callback(tmp_path, **options):
         "progress_every": 0,
         "progress_interval": 10.0,
         "summary_line": "always",
+        "history": True,
+        "history_path": "",
+        "history_dsn": "",
+        "history_timeout": 5.0,
+        "history_retention_days": 0,
+        "history_max_scans": 0,
+        "history_window": 10,
+        "trend_rounds": 20,
+        "history_group": "",
     }
     cb._plugin_options.update(options)
     return cb
@@ -147,9 +156,11 @@ def test_collects_plain_loop_role_and_short_name_results(tmp_path):
     assert report["run"]["playbooks"] == ["drift.yml"]
     c = next(d for d in report["desks"] if d["name"] == "c")
     assert [i["path"] for i in c["installs"]] == ["/u1", "/u2"]  # the loop counted once, not per item as well
-    assert sorted(os.listdir(tmp_path / "report")) == ["drift-report.html", "drift-report.json",
-                                                       "drift-report.junit.xml", "drift-report.md"]
+    assert sorted(os.listdir(tmp_path / "report")) == ["drift-history.sqlite", "drift-report.html",
+                                                       "drift-report.json", "drift-report.junit.xml",
+                                                       "drift-report.md"]
     assert "drift report: 2 of 4 desk(s) drifted" in cb._display.display.call_args[0][0]
+    assert report["history"]["status"] == "recorded" and report["history"]["desks_known"] == 4
 
 
 def test_failed_and_unreachable_desks_listed_apart(tmp_path):
@@ -211,7 +222,7 @@ def test_all_unreachable_before_any_check_still_reported(tmp_path):
     report = read_report(tmp_path)
     assert statuses(report) == {"a": "unreachable", "b": "unreachable"}
     assert report["by_region"]["apac"]["unreachable"] == 2
-    assert os.listdir(tmp_path / "report") == ["drift-report.json"]
+    assert sorted(os.listdir(tmp_path / "report")) == ["drift-history.sqlite", "drift-report.json"]
 
 
 def test_hundreds_of_desks_and_progress(tmp_path):
@@ -270,10 +281,12 @@ def test_no_secret_reaches_the_files(tmp_path):
     cb.v2_runner_on_failed(Result(Host("msg", "emea", "prod"), check, {
         "msg": "cannot reach https://svc:%s@mgr.example/api with token=%s" % (fx.SECRETS[5], fx.SECRETS[1])}))
     cb.v2_playbook_on_stats(Stats())
-    for name in os.listdir(tmp_path / "report"):
-        text = (tmp_path / "report" / name).read_text(encoding="utf-8")
+    names = os.listdir(tmp_path / "report")
+    assert "drift-history.sqlite" in names  # the history too: values are masked before they are stored
+    for name in names:
+        data = (tmp_path / "report" / name).read_bytes()
         for secret in fx.SECRETS:
-            assert secret not in text, (name, secret)
+            assert secret.encode("utf-8") not in data, (name, secret)
 
 
 def test_documentation_is_valid_yaml_with_ini_and_env():
