@@ -169,7 +169,6 @@ options:
         C(<output_dir>/drift-history.sqlite).
       - Ignored when O(history_dsn) is set.
     type: path
-    default: ''
     env:
       - name: IOCONNECT_DRIFT_REPORT_HISTORY_PATH
     ini:
@@ -404,6 +403,7 @@ class CallbackModule(CallbackBase):
         self._run_id = uuid.uuid4().hex
         self._group = None
         self._report_play = False
+        self._drift_hosts: set = set()  # hosts targeted by a drift play: the desks of the run
 
     # -- run structure ---------------------------------------------------------------------------------------
     def v2_playbook_on_start(self, playbook):
@@ -424,6 +424,8 @@ class CallbackModule(CallbackBase):
         self._play_checked = set()
         self._play_is_drift = self._has_static_check(play)
         self._note_play_vars(play)
+        if self._play_is_drift:
+            self._drift_hosts.update(self._play_host_names(play))
         self._any_drift_play = self._any_drift_play or self._play_is_drift
         self._meter = None
         if self._progress_enabled():
@@ -453,6 +455,7 @@ class CallbackModule(CallbackBase):
         if self._play is None:
             return
         if self._play_is_drift:
+            self._drift_hosts.update(self._play_hosts_seen)
             for name, host in self._play_hosts_seen.items():
                 if name not in self._collector:
                     region, env = self._labels_for(host)
@@ -491,6 +494,7 @@ class CallbackModule(CallbackBase):
             if self._is_check(task):
                 self._play_is_drift = True
                 self._any_drift_play = True
+                self._drift_hosts.add(name)
                 region, env = self._labels_for(host)
                 mode = self._check_mode_of(task)
                 self._collector.add_result(name, data, region, env, task_name=task.get_name(), outcome=outcome,
@@ -601,10 +605,14 @@ class CallbackModule(CallbackBase):
             return False
 
     def _play_host_count(self, play) -> int:
+        return len(self._play_host_names(play))
+
+    @staticmethod
+    def _play_host_names(play) -> set:
         try:
-            return len(play.get_variable_manager()._inventory.get_hosts(play.hosts))
+            return {h.get_name() for h in play.get_variable_manager()._inventory.get_hosts(play.hosts)}
         except Exception:
-            return 0
+            return set()
 
     def _progress(self, final=False):
         done = len(self._play_checked)
@@ -675,6 +683,8 @@ class CallbackModule(CallbackBase):
         failures = getattr(stats, "failures", {}) or {}
         dark = getattr(stats, "dark", {}) or {}
         for name, kinds in self._pending_errors.items():
+            if name not in self._drift_hosts and name not in self._collector:
+                continue  # not a desk: a host no drift play targeted (the drift gate on localhost, a helper)
             desk_checked = name in self._collector and self._collector.desk(name).checked
             if desk_checked:
                 continue

@@ -87,6 +87,13 @@ class Server:
         return "postgresql://%s:%s@127.0.0.1:%d/%s" % (user, password, self.port, database or (
             "postgres" if user == SUPERUSER else DATABASE))
 
+    def passfile(self, path: str) -> str:
+        """A libpq password file for the history's user (what a DSN without a password then uses)."""
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write("127.0.0.1:%d:*:%s:%s\n" % (self.port, USER, PASSWORD))
+        os.chmod(path, 0o600)
+        return path
+
     def fresh_database(self, name: str) -> str:
         """A new empty database owned by the history's user; its DSN."""
         import psycopg

@@ -35,18 +35,7 @@ from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report.histo
 )
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report.history_schema import SCHEMA_VERSION
 
-import pg_server
-
 SECRET = "Hist-3b9d-secret-never-stored"
-
-
-@pytest.fixture(scope="module")
-def postgres():
-    if pg_server.binaries() is None:
-        pytest.skip("PostgreSQL is not installed: apt-get install postgresql (bindep.txt, profile test)")
-    server = pg_server.Server().start()
-    yield server
-    server.stop()
 
 
 _dbs = iter(range(10 ** 6))

@@ -204,7 +204,7 @@ class Desk:
             if self.skipped_checks:
                 reason = "every drift check was skipped for this desk"
             else:
-                reason = "no drift check ran for this desk"
+                reason = "no drift check ran for this desk: no install was found to check, or the play stopped first"
         return {
             "name": self.name,
             "region": self.region,
