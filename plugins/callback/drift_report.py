@@ -437,18 +437,21 @@ class CallbackModule(CallbackBase):
 
     def _note_play_vars(self, play):
         """The scan round of the run (AWX workflow id) and whether the play asks for the report from history."""
-        try:
-            if self._group is None:
+        if self._group is None:
+            try:
                 extra = play.get_variable_manager().extra_vars or {}
-                for name in GROUP_VARS:
-                    if extra.get(name) not in (None, ""):
-                        self._group = "awx-workflow-%s" % extra[name]
-                        break
+            except Exception:
+                extra = {}
+            for name in GROUP_VARS:
+                if extra.get(name) not in (None, ""):
+                    self._group = "awx-workflow-%s" % extra[name]
+                    break
+        try:
             play_vars = play.get_vars() or {}
-            if str(play_vars.get(REPORT_PLAY_VAR, "")).lower() in ("true", "yes", "1"):
-                self._report_play = True
         except Exception:
-            pass
+            play_vars = {}
+        if str(play_vars.get(REPORT_PLAY_VAR, "")).lower() in ("true", "yes", "1"):
+            self._report_play = True
 
     def _finish_play(self):
         """Desks of a drift play that got no check at all are still listed (not_checked)."""
