@@ -65,7 +65,7 @@ def problems(desk: dict, status: str) -> list:
 
 def _chart(name: str, points: list, width: int = 240, height: int = 80) -> dict:
     left, right, top, bottom = 22, width - 8, 6, height - 14
-    top_value = max([p["desks"] for p in points] + [1])
+    top_value = max([p["drifted"] for p in points] + [1])  # the shape of the drift, not the size of the fleet
     step = (right - left) / max(1, len(points) - 1)
     out = []
     for index, point in enumerate(points):
