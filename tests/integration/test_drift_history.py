@@ -165,8 +165,8 @@ def test_history_per_desk_over_limited_runs(where, tmp_path):
 def test_runs_of_one_group_are_one_round(where, tmp_path):
     """The slices of one sliced job (one group) make one point, the same as one run over the whole fleet."""
     build_fleet_report(desks({"a": "drifted", "b": "compliant"}), run_meta("s1", "job-7"), settings_for(where, tmp_path))
-    report, _ = build_fleet_report(desks({"c": "drifted", "d": "compliant"}), run_meta("s2", "job-7"),
-                                   settings_for(where, tmp_path))
+    report, _warning = build_fleet_report(desks({"c": "drifted", "d": "compliant"}), run_meta("s2", "job-7"),
+                                          settings_for(where, tmp_path))
     assert len(report["trend"]["rounds"]) == 1
     assert report["trend"]["by_region"]["emea"] == [dict(report["trend"]["by_region"]["emea"][0], desks=4, drifted=2)]
 
@@ -227,7 +227,7 @@ def test_two_parallel_writers_lose_nothing(where):
         proc.start()
     for proc in procs:
         proc.join(240)
-    messages = [queue.get(timeout=5) for _ in procs]
+    messages = [queue.get(timeout=5) for _proc in procs]
     assert messages == ["ok", "ok"], messages
     with store_at(where) as store:
         assert store.count("runs") == 50

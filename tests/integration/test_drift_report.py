@@ -306,7 +306,7 @@ def test_html_in_headless_chromium(fleet_run, tmp_path):
     assert len(re.findall(r'<tr class="desk"', dom)) == summary["desks"]
     # Written by the page's script after it ran: proves the inline JS is allowed by its own CSP and works.
     assert '>%d of %d desks shown<' % (summary["desks"], summary["desks"]) in dom
-    region_row = re.search(r'<tr data-group="emea">(.*?)</tr>', dom).group(1)
+    region_row = re.search(r'<tr data-group="emea">(.*?)</tr>', dom, re.S).group(1)
     assert 'data-status="drifted">%d<' % report["by_region"]["emea"]["drifted"] in region_row
     for name in report["desks_by_status"]["failed"]:
         section = dom[dom.index('id="failed-section"'):dom.index('id="unreachable-section"')]
@@ -409,8 +409,8 @@ def test_a_corrupt_history_file_never_fails_the_scan(fleet_run, tmp_path):
     out.mkdir()
     history = out / "drift-history.sqlite"
     history.write_bytes(b"SQLite format 3\x00" + b"\xff" * 4096)
-    clean, _ = run_playbook(str(tmp_path), fleet_run["inventory"], fleet_run["playbook"], "--limit", "emea-*",
-                            IOCONNECT_DRIFT_REPORT_DIR=str(tmp_path / "clean"))
+    clean, _data = run_playbook(str(tmp_path), fleet_run["inventory"], fleet_run["playbook"], "--limit", "emea-*",
+                                IOCONNECT_DRIFT_REPORT_DIR=str(tmp_path / "clean"))
     proc, _data = run_playbook(str(tmp_path), fleet_run["inventory"], fleet_run["playbook"], "--limit", "emea-*",
                                IOCONNECT_DRIFT_REPORT_DIR=str(out))
     assert proc.returncode == clean.returncode  # the history changes nothing of the run's outcome

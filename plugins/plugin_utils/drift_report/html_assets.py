@@ -179,8 +179,7 @@ JS = """
   window.addEventListener('hashchange', fromHash);
   fromHash();
 }());
-""" % {"rank": "{%s}" % ", ".join("%s: %d" % (s, i) for s, i in
-                                   ((status, index) for index, status in enumerate(DESK_STATUSES)))}
+""" % {"rank": "{%s}" % ", ".join("%s: %d" % (status, index) for index, status in enumerate(DESK_STATUSES))}
 
 
 def _hash(text: str) -> str:

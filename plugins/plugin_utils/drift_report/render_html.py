@@ -71,9 +71,9 @@ def _chart(name: str, points: list, width: int = 240, height: int = 80) -> dict:
     for index, point in enumerate(points):
         x = left + (step * index if len(points) > 1 else (right - left) / 2)
         y = bottom - (bottom - top) * point["drifted"] / top_value
+        at = str(point["at"] or "").replace("T", " ")[:19]
         out.append({"x": "%.1f" % x, "y": "%.1f" % y,
-                    "title": "%s UTC: %d of %d drifted" % (str(point["at"] or "").replace("T", " ")[:19],
-                                                            point["drifted"], point["desks"])})
+                    "title": "%s UTC: %d of %d drifted" % (at, point["drifted"], point["desks"])})
     drifted = [p["drifted"] for p in points]
     return {
         "name": name, "width": width, "height": height, "left": left, "right": right, "top": top, "bottom": bottom,
@@ -100,9 +100,9 @@ def render_html(report: dict) -> str:
     for desk in sorted(report["desks"], key=lambda d: rank.get(d["status"], len(rank))):
         desks.append(dict(desk, files=[_file_view(i) for i in desk["installs"]]))
     trend = report.get("trend", {})
+    kinds = (("region", "region", "by_region"), ("environment", "environment", "by_environment"))
     trends = [(kind, title, [_chart(name, points) for name, points in trend.get(key, {}).items() if points])
-              for kind, title, key in (("region", "region", "by_region"), ("environment", "environment",
-                                                                              "by_environment"))]
+              for kind, title, key in kinds]
     return _ENV.get_template("report.html").render(
         report=report, run=run, history=report.get("history", {}), summary=report["summary"], mode=mode,
         desks=desks, titles=STATUS_TITLES, columns=COLUMNS, statuses=DESK_STATUSES, card_statuses=COLUMNS,
