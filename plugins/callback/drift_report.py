@@ -8,40 +8,65 @@ DOCUMENTATION = r"""
 ---
 name: drift_report
 type: notification
-short_description: Write one fleet drift report per run from the results of ioconnect.fleet.system_json
+short_description: Write one fleet drift report per run, with the fleet's drift history, from the results of drift checks
 version_added: 0.1.0
 author:
   - ioconnect.fleet maintainers (@ioconnect)
 description:
-  - Collects every result of M(ioconnect.fleet.system_json) in a run (check mode or not, plain tasks, loops, tasks
-    inside roles and tasks run through the C(group/ioconnect.fleet.ioconnect) action group) and, when the
-    playbook ends, writes a drift report grouped by region and environment.
+  - Collects every result of C(ioconnect.fleet.desk_system_json) (one desk per result, one item of C(files) per
+    file) and of M(ioconnect.fleet.system_json) (one file per result) in a run (check mode or not, plain tasks,
+    loops, tasks inside roles and tasks run through the C(group/ioconnect.fleet.ioconnect) action group) and, when
+    the playbook ends, appends the run's scans to the drift history and writes a drift report of the whole fleet,
+    grouped by region and environment.
+  - "The history (an SQLite file on the controller by default, see O(history_path); or a PostgreSQL database, see
+    O(history_dsn)) keeps every scan of every desk: desk, file, profile, environment, region, status, the drifted
+    JSON pointers with masked values, the time and the run id. The report after any run shows every desk the
+    history knows with its latest scan, so a C(--limit) run updates its desks and keeps the others, and the slices
+    of a sliced AWX/AAP job together give the same view as one run over the whole inventory."
+  - "Per desk the report shows since when it has drifted (the first scan of the current drift), how many times it
+    drifted in its last O(history_window) scans (a desk that keeps drifting back), and its last compliant scan; per
+    region and per environment a trend chart of drifted desks over the last O(trend_rounds) scan rounds."
   - "Formats: C(json) (the data, schema in C(docs/drift-report.schema.json)), C(markdown) (a summary for a ticket
-    or a CI job page), C(html) (one self-contained page: sortable, filterable desk table, counts per region and
-    per environment, the drifted JSON pointers of each desk with masked before and after values, failed and
-    unreachable desks listed apart; no network fetch) and C(junit) (one testcase per desk: drift is a failure,
-    a failed or unreachable desk an error)."
+    or a CI job page), C(html) (one self-contained page from a Jinja2 template: count cards, inline SVG trend
+    charts, counts per region and per environment, a sortable, filterable desk table with each desk's profiles,
+    files shown relative to their profile or install folder (full path on hover), the drifted JSON pointers with
+    masked before and after values as the desk holds them; failed, unreachable and install-less desks listed apart;
+    no network fetch) and C(junit) (one testcase per desk: drift is a failure, a failed or unreachable desk an
+    error, a desk with no install found or no check a skipped test)."
   - A desk is an inventory host. Its region and environment come from the host variables named by
     O(region_var) and O(environment_var); C(unknown) when unset.
-  - A desk whose check failed, or that failed or was unreachable before it could be checked, is listed as
-    C(failed) or C(unreachable), never as compliant. A desk of a drift play with no check (no io.Connect Desktop
-    found, check skipped) is listed as C(not_checked).
-  - Values are masked again before anything is written (secret-like keys, credentials in URLs, C(Bearer) tokens),
-    whatever the module sent.
+  - "Desk statuses: C(drifted) (a file differs, in check mode), C(changed) (an applied run wrote it; compliant
+    since), C(compliant), C(failed) (a check failed, or the desk failed before it could be checked),
+    C(unreachable), C(not_installed) (no io.Connect Desktop install found) and C(not_checked) (every check skipped).
+    Drifted pointers found on a failed desk are counted apart (C(pointers_on_failed_desks)), never as drift of a
+    drifted desk."
+  - Values are masked again before anything is stored or written (secret-like keys, credentials in URLs,
+    C(Bearer) tokens), whatever the module sent.
+  - "A history that cannot be used (unreachable server, a file locked for longer than O(history_timeout), a corrupt
+    file, a history of a newer schema, psycopg missing) never fails the run and never costs it its report: the
+    report then shows the run's own desks, a warning names the problem and what to do, and the run's scans wait in
+    C(<output_dir>/drift-history-pending/) until a later run can add them."
   - On long runs a progress line (desks done out of the play's desks, drift so far) is printed at most every
     O(progress_every) desks or O(progress_interval) seconds; by default only when standard error is a terminal.
   - This is a notification callback. Enabling it changes nothing else (no task, no result, no byte of standard
-    output); it adds only the progress lines and one closing line naming the report files, on standard error (see
-    O(progress) and O(summary_line)).
-  - Runs in which no play checks desks with M(ioconnect.fleet.system_json) write nothing, so the callback can stay
-    enabled for every playbook without overwriting the last drift report.
+    output); it adds only the progress lines, one closing line naming the report files, and warnings about the
+    history, on standard error (see O(progress) and O(summary_line)).
+  - Runs in which no play checks desks write nothing (unless O(write_empty)), so the callback can stay enabled for
+    every playbook without overwriting the last drift report.
 requirements:
   - Enable it in C(ansible.cfg) (C(callbacks_enabled = ioconnect.fleet.drift_report) in C([defaults])) or with
     E(ANSIBLE_CALLBACKS_ENABLED=ioconnect.fleet.drift_report).
+  - The Python package C(psycopg) (version 3, C(pip install 'psycopg[binary]')) on the controller, only for a
+    history on PostgreSQL (O(history_dsn)).
 notes:
   - A callback cannot publish C(set_stats) artifacts. For AWX/AAP job artifacts and for failing a run on drift,
     include the collection's C(playbooks/tasks/drift_summary.yml) in the drift play; it works with or without
     this callback.
+  - In AWX/AAP, whose job containers are thrown away after each job, point O(history_dsn) at a PostgreSQL database
+    that every job reaches. The slices of a sliced job are one scan round of the trend (they share the
+    C(awx_workflow_job_id) AWX sets); elsewhere set O(history_group) to group runs.
+  - To write the fleet report from the history without scanning a desk (for example after the slices of a sliced
+    job), run C(playbooks/drift_report.yml).
 seealso:
   - module: ioconnect.fleet.system_json
   - plugin: ioconnect.fleet.drift_summary
@@ -106,10 +131,11 @@ options:
   actions:
     description:
       - Fully qualified names of the actions whose results are drift checks. Add the name of a wrapper action
-        that returns the same result (C(drift), C(path), C(exists)).
+        that returns the same result as one of them (system_json's C(drift), C(path), C(exists); or
+        desk_system_json's C(status) and C(files)).
     type: list
     elements: str
-    default: [ioconnect.fleet.system_json]
+    default: [ioconnect.fleet.desk_system_json, ioconnect.fleet.system_json]
     env:
       - name: IOCONNECT_DRIFT_REPORT_ACTIONS
     ini:
@@ -117,7 +143,8 @@ options:
         key: actions
   write_empty:
     description:
-      - Also write a report for a run in which no play checks desks with M(ioconnect.fleet.system_json).
+      - Also write a report for a run in which no play checks desks. With the history on, that report is the fleet
+        as the history knows it (what C(playbooks/drift_report.yml) writes).
     type: bool
     default: false
     env:
@@ -125,6 +152,108 @@ options:
     ini:
       - section: ioconnect_drift_report
         key: write_empty
+  history:
+    description:
+      - Keep the drift history, and make the report a view of the whole fleet. When false, the report shows the
+        run's own desks only and nothing is stored.
+    type: bool
+    default: true
+    env:
+      - name: IOCONNECT_DRIFT_REPORT_HISTORY
+    ini:
+      - section: ioconnect_drift_report
+        key: history
+  history_path:
+    description:
+      - The SQLite file of the history, created when missing (its folder too). Empty means
+        C(<output_dir>/drift-history.sqlite).
+      - Ignored when O(history_dsn) is set.
+    type: path
+    env:
+      - name: IOCONNECT_DRIFT_REPORT_HISTORY_PATH
+    ini:
+      - section: ioconnect_drift_report
+        key: history_path
+  history_dsn:
+    description:
+      - A PostgreSQL connection string (C(postgresql://user@db.example.com:5432/drift) or
+        C(host=db.example.com dbname=drift user=fleet)); when set, the history is kept there instead of in
+        O(history_path), with the same schema. Needs psycopg 3 on the controller.
+      - The user needs to create tables in the database the first time (the schema is created and upgraded by
+        the plugin), then to select, insert and delete rows.
+      - Prefer a password file (E(PGPASSFILE)) or E(PGPASSWORD) to a password in the string. The string is never
+        printed unmasked.
+    type: str
+    default: ''
+    env:
+      - name: IOCONNECT_DRIFT_REPORT_HISTORY_DSN
+    ini:
+      - section: ioconnect_drift_report
+        key: history_dsn
+  history_timeout:
+    description:
+      - Seconds to wait for the history (a connection, or another run that is writing) before giving up on it for
+        this run; the report is still written.
+    type: float
+    default: 30
+    env:
+      - name: IOCONNECT_DRIFT_REPORT_HISTORY_TIMEOUT
+    ini:
+      - section: ioconnect_drift_report
+        key: history_timeout
+  history_retention_days:
+    description:
+      - Scans older than this many days are removed from the history when a run is recorded. C(0) keeps them.
+      - A desk not scanned within that time leaves the fleet view.
+    type: int
+    default: 400
+    env:
+      - name: IOCONNECT_DRIFT_REPORT_HISTORY_RETENTION_DAYS
+    ini:
+      - section: ioconnect_drift_report
+        key: history_retention_days
+  history_max_scans:
+    description:
+      - At most this many scans are kept per desk (the newest). C(0) means no limit.
+    type: int
+    default: 200
+    env:
+      - name: IOCONNECT_DRIFT_REPORT_HISTORY_MAX_SCANS
+    ini:
+      - section: ioconnect_drift_report
+        key: history_max_scans
+  history_window:
+    description:
+      - How many of a desk's latest scans its "times drifted" (flapping) count looks at.
+    type: int
+    default: 10
+    env:
+      - name: IOCONNECT_DRIFT_REPORT_HISTORY_WINDOW
+    ini:
+      - section: ioconnect_drift_report
+        key: history_window
+  trend_rounds:
+    description:
+      - How many of the latest scan rounds the trend charts show.
+    type: int
+    default: 20
+    env:
+      - name: IOCONNECT_DRIFT_REPORT_TREND_ROUNDS
+    ini:
+      - section: ioconnect_drift_report
+        key: trend_rounds
+  history_group:
+    description:
+      - Runs with the same group are one scan round (one point of a trend), for example the slices of one sliced
+        job. Empty means the C(awx_workflow_job_id) (or C(tower_workflow_job_id)) extra variable AWX/AAP sets for
+        the jobs of a workflow, and a sliced job is one, else the run itself.
+    type: str
+    default: ''
+    env:
+      - name: IOCONNECT_DRIFT_REPORT_HISTORY_GROUP
+    ini:
+      - section: ioconnect_drift_report
+        key: history_group
   progress:
     description:
       - When to print progress lines. C(auto) prints them only when standard error is a terminal (not in CI or
@@ -183,21 +312,37 @@ EXAMPLES = r"""
 # [ioconnect_drift_report]
 # output_dir = /var/lib/ioconnect/drift
 # formats = json,html,junit
+# history_retention_days = 180
+#
+# A history shared by several controllers or AWX/AAP jobs (the password in ~/.pgpass or PGPASSWORD):
+# history_dsn = postgresql://fleet@drift-db.example.com:5432/drift
 
 # Or for one run:
 #   ANSIBLE_CALLBACKS_ENABLED=ioconnect.fleet.drift_report IOCONNECT_DRIFT_REPORT_DIR=reports \
 #     ansible-playbook -i inventories/emea playbooks/drift.yml
 """
 
+import os
 import sys
 import time
+import uuid
 
 from ansible import context
 from ansible.plugins.callback import CallbackBase
 
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report.aggregate import DriftCollector, utc_now
+from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report.fleet_report import (
+    HistorySettings,
+    build_fleet_report,
+)
+from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report.history_pending import FOLDER as PENDING
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report.progress import ProgressMeter
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report.write import write_reports
+
+# The play variable of playbooks/drift_report.yml: write the fleet report from the history, no desk scanned.
+REPORT_PLAY_VAR = "ioconnect_drift_report_from_history"
+# Extra variables AWX/AAP sets for the jobs of a workflow (a sliced job is a workflow of its slices).
+GROUP_VARS = ("awx_workflow_job_id", "tower_workflow_job_id")
 
 
 def _host(result):
@@ -232,7 +377,7 @@ def _walk_tasks(blocks):
 
 
 class CallbackModule(CallbackBase):
-    """Collects system_json results during the run; writes the drift report at the end."""
+    """Collects drift check results during the run; records them in the history and writes the report at the end."""
 
     CALLBACK_VERSION = 2.0
     CALLBACK_TYPE = "notification"
@@ -255,6 +400,10 @@ class CallbackModule(CallbackBase):
         self._started = None
         self._started_at = None
         self._meter = None
+        self._run_id = uuid.uuid4().hex
+        self._group = None
+        self._report_play = False
+        self._drift_hosts: set = set()  # hosts targeted by a drift play: the desks of the run
 
     # -- run structure ---------------------------------------------------------------------------------------
     def v2_playbook_on_start(self, playbook):
@@ -274,6 +423,9 @@ class CallbackModule(CallbackBase):
         self._play_hosts_seen = {}
         self._play_checked = set()
         self._play_is_drift = self._has_static_check(play)
+        self._note_play_vars(play)
+        if self._play_is_drift:
+            self._drift_hosts.update(self._play_host_names(play))
         self._any_drift_play = self._any_drift_play or self._play_is_drift
         self._meter = None
         if self._progress_enabled():
@@ -283,11 +435,30 @@ class CallbackModule(CallbackBase):
                 interval=float(self.get_option("progress_interval") or 10),
             )
 
+    def _note_play_vars(self, play):
+        """The scan round of the run (AWX workflow id) and whether the play asks for the report from history."""
+        if self._group is None:
+            try:
+                extra = play.get_variable_manager().extra_vars or {}
+            except Exception:
+                extra = {}
+            for name in GROUP_VARS:
+                if extra.get(name) not in (None, ""):
+                    self._group = "awx-workflow-%s" % extra[name]
+                    break
+        try:
+            play_vars = play.get_vars() or {}
+        except Exception:
+            play_vars = {}
+        if str(play_vars.get(REPORT_PLAY_VAR, "")).lower() in ("true", "yes", "1"):
+            self._report_play = True
+
     def _finish_play(self):
         """Desks of a drift play that got no check at all are still listed (not_checked)."""
         if self._play is None:
             return
         if self._play_is_drift:
+            self._drift_hosts.update(self._play_hosts_seen)
             for name, host in self._play_hosts_seen.items():
                 if name not in self._collector:
                     region, env = self._labels_for(host)
@@ -326,10 +497,13 @@ class CallbackModule(CallbackBase):
             if self._is_check(task):
                 self._play_is_drift = True
                 self._any_drift_play = True
+                self._drift_hosts.add(name)
                 region, env = self._labels_for(host)
-                self._collector.add_result(name, data, region, env, task_name=task.get_name(), outcome=outcome)
+                mode = self._check_mode_of(task)
+                self._collector.add_result(name, data, region, env, task_name=task.get_name(), outcome=outcome,
+                                           check_mode=mode)
                 if outcome != "skipped":
-                    self._note_check_mode(task)
+                    self._check_modes.add(mode)
                     self._play_checked.add(name)
                     if self._meter is not None:
                         self._progress()
@@ -410,11 +584,12 @@ class CallbackModule(CallbackBase):
                 pass
         return str(value) if not isinstance(value, (dict, list)) else None
 
-    def _note_check_mode(self, task):
+    @staticmethod
+    def _check_mode_of(task) -> bool:
         mode = getattr(task, "check_mode", None)
         if not isinstance(mode, bool):
             mode = bool(context.CLIARGS.get("check", False))
-        self._check_modes.add(mode)
+        return mode
 
     # -- progress ----------------------------------------------------------------------------------------------
     def _progress_enabled(self) -> bool:
@@ -433,10 +608,14 @@ class CallbackModule(CallbackBase):
             return False
 
     def _play_host_count(self, play) -> int:
+        return len(self._play_host_names(play))
+
+    @staticmethod
+    def _play_host_names(play) -> set:
         try:
-            return len(play.get_variable_manager()._inventory.get_hosts(play.hosts))
+            return {h.get_name() for h in play.get_variable_manager()._inventory.get_hosts(play.hosts)}
         except Exception:
-            return 0
+            return set()
 
     def _progress(self, final=False):
         done = len(self._play_checked)
@@ -454,27 +633,50 @@ class CallbackModule(CallbackBase):
         try:
             self._finish_play()
             self._play = None
-            if not self._any_drift_play and not self.get_option("write_empty"):
+            if not self._any_drift_play and not self._report_play and not self.get_option("write_empty"):
                 return
             self._merge_errors(stats)
-            report = self._collector.report(run={
+            finished = utc_now()
+            run = {
+                "run_id": self._run_id,
+                "group": self.get_option("history_group") or self._group or self._run_id,
                 "check_mode": self._check_modes.pop() if len(self._check_modes) == 1 else None,
                 "playbooks": self._playbooks,
                 "started_at": self._started_at,
-                "finished_at": utc_now(),
+                "finished_at": finished,
                 "duration_seconds": round(time.monotonic() - self._started, 3) if self._started else None,
-            })
+            }
+            report, warning = build_fleet_report(self._collector.run_desks(), run, self._history_settings())
+            if warning:
+                self._display.warning("ioconnect.fleet.drift_report: " + warning)
             written = write_reports(report, self.get_option("output_dir"), self.get_option("formats"),
                                     self.get_option("basename"))
             if self._wanted(self.get_option("summary_line")) and written:
                 summary = report["summary"]
                 main = written.get("html") or next(iter(written.values()))
+                history = report["history"]
+                where = (" history %s" % history["location"]) if history.get("status") in ("recorded", "read") else ""
                 self._display.display(
-                    "drift report: %d of %d desk(s) drifted (%d pointer(s)), %d failed, %d unreachable -> %s" % (
+                    "drift report: %d of %d desk(s) drifted (%d pointer(s)), %d failed, %d unreachable; this run "
+                    "scanned %d -> %s%s" % (
                         summary["drifted"], summary["desks"], summary["drifted_pointers"], summary["failed"],
-                        summary["unreachable"], main), stderr=True)
+                        summary["unreachable"], report["run"]["summary"]["desks"], main, where), stderr=True)
         except Exception as exc:
             self._display.warning("ioconnect.fleet.drift_report: no drift report written: %s" % exc)
+
+    def _history_settings(self) -> HistorySettings:
+        output_dir = os.path.abspath(os.path.expanduser(self.get_option("output_dir")))
+        return HistorySettings(
+            enabled=bool(self.get_option("history")),
+            path=self.get_option("history_path") or os.path.join(output_dir, "drift-history.sqlite"),
+            dsn=self.get_option("history_dsn") or "",
+            timeout=float(self.get_option("history_timeout") or 30),
+            retention_days=int(self.get_option("history_retention_days") or 0),
+            max_scans_per_desk=int(self.get_option("history_max_scans") or 0),
+            window=max(1, int(self.get_option("history_window") or 10)),
+            rounds=max(1, int(self.get_option("trend_rounds") or 20)),
+            pending_dir=os.path.join(output_dir, PENDING),
+        )
 
     def _merge_errors(self, stats):
         """Failures and unreachability outside checks count only for desks that were never checked.
@@ -484,7 +686,9 @@ class CallbackModule(CallbackBase):
         failures = getattr(stats, "failures", {}) or {}
         dark = getattr(stats, "dark", {}) or {}
         for name, kinds in self._pending_errors.items():
-            desk_checked = name in self._collector and self._collector.desk(name).installs
+            if name not in self._drift_hosts and name not in self._collector:
+                continue  # not a desk: a host no drift play targeted (the drift gate on localhost, a helper)
+            desk_checked = name in self._collector and self._collector.desk(name).checked
             if desk_checked:
                 continue
             for kind, counted in (("unreachable", dark), ("failed", failures)):

@@ -7,15 +7,17 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 ---
 name: drift_summary
-short_description: Summarise registered ioconnect.fleet.system_json results across the desks of a play
+short_description: Summarise registered drift check results across the desks of a play
 version_added: 0.1.0
 author:
   - ioconnect.fleet maintainers (@ioconnect)
 description:
   - Reads, for every desk of the play, the variables named in O(result_vars) (results registered from
+    C(ioconnect.fleet.desk_system_json), one per desk with one item of C(files) per file, or from
     M(ioconnect.fleet.system_json), plain or loop results with C(results), or lists of either) and returns the
-    numbers of desks checked, drifted, compliant, failed and unreachable, per region and per environment, and the
-    names of the drifted, failed and unreachable desks.
+    numbers of desks checked, drifted, changed, compliant, failed, unreachable and without an install, per region
+    and per environment, and the names of the drifted, failed and unreachable desks.
+  - A variable of that name that holds no task result (for example a role's summary fact) is ignored.
   - Made for C(ansible.builtin.set_stats) (AWX/AAP job artifacts) and for failing a run on drift; the
     collection's C(playbooks/tasks/drift_summary.yml) does both. Independent of the
     P(ioconnect.fleet.drift_report#callback) callback, which writes
@@ -53,6 +55,12 @@ options:
     description: At most this many desk names per list (drifted, failed, unreachable); the rest is counted.
     type: int
     default: 100
+  check_mode:
+    description:
+      - Whether the checks ran in check mode. A file that changed in a run that was not in check mode counts as
+        C(changed) (written, compliant since) rather than C(drifted). Unset, changed files count as drifted;
+        desk_system_json results say it themselves.
+    type: bool
 """
 
 EXAMPLES = r"""
@@ -73,10 +81,13 @@ _value:
       description: Desks summarised.
       type: int
     desks_checked:
-      description: Desks whose files were checked (compliant plus drifted).
+      description: Desks whose files were checked (compliant, drifted and changed).
       type: int
     drifted:
       description: Desks with at least one drifted JSON pointer.
+      type: int
+    changed:
+      description: Desks whose files a run that was not in check mode wrote (compliant since).
       type: int
     compliant:
       description: Desks whose every checked file holds the requested settings.
@@ -87,11 +98,20 @@ _value:
     unreachable:
       description: Desks that could not be reached.
       type: int
+    not_installed:
+      description: Desks with no io.Connect Desktop install found.
+      type: int
     not_checked:
-      description: Desks with no check (no io.Connect Desktop found, check skipped).
+      description: Desks with no check (every check skipped).
       type: int
     drifted_pointers:
-      description: Drifted JSON pointers across all desks.
+      description: Drifted JSON pointers of the drifted desks.
+      type: int
+    changed_pointers:
+      description: JSON pointers written on the changed desks.
+      type: int
+    pointers_on_failed_desks:
+      description: Drifted JSON pointers found on other files of failed or unreachable desks (not counted as drift).
       type: int
     by_region:
       description: Per region, C(desks), C(drifted), C(failed) and C(unreachable).
@@ -134,7 +154,7 @@ def _get(hostvars, host, var):
 
 
 def drift_summary(hostvars, hosts, active_hosts=None, result_vars=None, region_var="ioconnect_region",
-                  environment_var="ioconnect_env", max_names=100):
+                  environment_var="ioconnect_env", max_names=100, check_mode=None):
     """See DOCUMENTATION."""
     if not isinstance(hostvars, Mapping) and not hasattr(hostvars, "__getitem__"):
         raise AnsibleFilterError("drift_summary expects hostvars as input, got %s" % type(hostvars).__name__)
@@ -147,7 +167,8 @@ def drift_summary(hostvars, hosts, active_hosts=None, result_vars=None, region_v
     for host in hosts:
         results[host] = [v for v in (_get(hostvars, host, var) for var in result_vars) if v is not None]
         labels[host] = (_get(hostvars, host, region_var), _get(hostvars, host, environment_var))
-    collector = collect_registered(hosts, active_hosts, results, labels)
+    mode = None if check_mode is None else bool(check_mode)
+    collector = collect_registered(hosts, active_hosts, results, labels, check_mode=mode)
     return stats_summary(collector.report(), int(max_names))
 
 

@@ -30,7 +30,7 @@ KINDS = ("compliant", "drifted", "secret", "corrupt", "missing", "multi")
 SECRET_PASSWORD = "Pw-9c2e7f41-never-in-a-report"
 SECRET_TOKEN = "Tok-5d1b3a88-never-in-a-report"
 STATUS = {"compliant": "compliant", "drifted": "drifted", "secret": "drifted", "corrupt": "failed",
-          "missing": "not_checked", "multi": "drifted", "unreachable": "unreachable"}
+          "missing": "not_installed", "multi": "drifted", "unreachable": "unreachable"}
 
 
 def manager(region, env):
@@ -151,7 +151,7 @@ def load(out, name):
 
 def test_files_written(fleet_run):
     assert sorted(os.listdir(fleet_run["out"])) == [
-        "drift-report.html", "drift-report.json", "drift-report.junit.xml", "drift-report.md"]
+        "drift-history.sqlite", "drift-report.html", "drift-report.json", "drift-report.junit.xml", "drift-report.md"]
 
 
 def test_json_report_matches_the_fleet(fleet_run):
@@ -166,7 +166,7 @@ def test_json_report_matches_the_fleet(fleet_run):
         assert (desk["region"], desk["environment"]) == (want["region"], want["env"]), name
         assert {(e["path"], e["pointer"]) for e in desk["drift"]} == want["pointers"], name
     assert report["run"]["check_mode"] is True
-    for status in ("drifted", "compliant", "failed", "unreachable", "not_checked"):
+    for status in ("drifted", "compliant", "failed", "unreachable", "not_installed", "not_checked"):
         names = sorted(n for n, w in expected.items() if w["status"] == status)
         assert sorted(report["desks_by_status"][status]) == names, status
         assert report["summary"][status] == len(names)
@@ -209,19 +209,24 @@ def test_set_stats_artifacts_and_fail_on_drift(fleet_run):
     data, proc = fleet_run["data"], fleet_run["proc"]
     stats = data["global_custom_stats"]["ioconnect_drift"]
     report = json.loads(load(fleet_run["out"], "drift-report.json"))
-    for key in ("drifted", "compliant", "failed", "unreachable", "not_checked", "desks"):
+    for key in ("drifted", "compliant", "failed", "unreachable", "not_installed", "not_checked", "desks"):
         assert stats[key] == report["summary"][key], key
     assert stats["desks_checked"] == report["summary"]["compliant"] + report["summary"]["drifted"]
     assert sorted(stats["drifted_desks"]) == sorted(report["desks_by_status"]["drifted"])
     assert proc.returncode != 0
     fail = [t for p in data["plays"] for t in p["tasks"] if t["task"]["name"] == "Fail the run when drift is found"]
-    assert fail and any(r.get("failed") and "Drift found on" in r["msg"] for r in fail[0]["hosts"].values())
+    failed_here = [h for h, r in fail[0]["hosts"].items() if r.get("failed")]
+    # Once, on a desk that drifted: never on a compliant one.
+    assert len(failed_here) == 1 and failed_here[0] in report["desks_by_status"]["drifted"]
+    assert "Drift found on %d desk(s)" % report["summary"]["drifted"] in fail[0]["hosts"][failed_here[0]]["msg"]
+    failures = {h for h, s in data["stats"].items() if s["failures"]}
+    assert failures == set(report["desks_by_status"]["failed"]) | set(failed_here)
 
 
 def test_no_secret_in_any_file(fleet_run):
-    for name in os.listdir(fleet_run["out"]):
-        text = load(fleet_run["out"], name)
-        assert SECRET_PASSWORD not in text and SECRET_TOKEN not in text, name
+    for name in os.listdir(fleet_run["out"]):  # the history too: masked before it is stored
+        data = (fleet_run["out"] / name).read_bytes()
+        assert SECRET_PASSWORD.encode() not in data and SECRET_TOKEN.encode() not in data, name
 
 
 def test_markdown_summary(fleet_run):
@@ -240,8 +245,9 @@ def test_markdown_summary(fleet_run):
         assert (("| %s |" % name) in failed) == (want["status"] == "failed"), name
         assert (("| %s |" % name) in unreachable.split("## Not checked", maxsplit=1)[0]) == (want["status"] == "unreachable")
     emea = json.loads(load(fleet_run["out"], "drift-report.json"))["by_region"]["emea"]
-    assert "| emea | %d | %d | %d | %d | %d | %d | %d |" % tuple(emea[k] for k in (
-        "desks", "drifted", "compliant", "failed", "unreachable", "not_checked", "drifted_pointers")) in text
+    assert "| emea | %d | %d | %d | %d | %d | %d | %d | %d | %d | %d |" % tuple(emea[k] for k in (
+        "desks", "drifted", "changed", "compliant", "failed", "unreachable", "not_installed", "not_checked",
+        "drifted_pointers", "pointers_on_failed_desks")) in text
 
 
 def test_junit(fleet_run):
@@ -252,7 +258,7 @@ def test_junit(fleet_run):
         case = cases[name]
         kinds = {child.tag for child in case} - {"system-out"}
         assert kinds == {"drifted": {"failure"}, "failed": {"error"}, "unreachable": {"error"},
-                         "not_checked": {"skipped"}, "compliant": set()}[want["status"]], name
+                         "not_installed": {"skipped"}, "not_checked": {"skipped"}, "compliant": set()}[want["status"]], name
         assert case.get("classname") == "drift.%s.%s" % (want["region"], want["env"])
 
 
@@ -262,7 +268,8 @@ def test_ini_options_choose_folder_and_formats(fleet_run, tmp_path):
                    "output_dir = %s\nformats = json,html\nbasename = fleet\n" % (tmp_path / "ini-out"))
     proc, _data = run_playbook(str(tmp_path), fleet_run["inventory"], fleet_run["playbook"], "--limit", "emea-*",
                                ANSIBLE_CONFIG=str(cfg))
-    assert sorted(os.listdir(tmp_path / "ini-out")) == ["fleet.html", "fleet.json"], proc.stderr[-2000:]
+    assert sorted(os.listdir(tmp_path / "ini-out")) == ["drift-history.sqlite", "fleet.html", "fleet.json"], \
+        proc.stderr[-2000:]
     report = json.loads((tmp_path / "ini-out" / "fleet.json").read_text(encoding="utf-8"))
     assert report["summary"]["desks"] == 12
     assert proc.returncode != 0  # the corrupt desk fails the run; fail-on-drift is off
@@ -299,7 +306,7 @@ def test_html_in_headless_chromium(fleet_run, tmp_path):
     assert len(re.findall(r'<tr class="desk"', dom)) == summary["desks"]
     # Written by the page's script after it ran: proves the inline JS is allowed by its own CSP and works.
     assert '>%d of %d desks shown<' % (summary["desks"], summary["desks"]) in dom
-    region_row = re.search(r'<tr data-group="emea">(.*?)</tr>', dom).group(1)
+    region_row = re.search(r'<tr data-group="emea">(.*?)</tr>', dom, re.S).group(1)
     assert 'data-status="drifted">%d<' % report["by_region"]["emea"]["drifted"] in region_row
     for name in report["desks_by_status"]["failed"]:
         section = dom[dom.index('id="failed-section"'):dom.index('id="unreachable-section"')]
@@ -367,3 +374,117 @@ def test_drift_playbook_on_the_demo_fleet(tmp_path):
             assert desk["drift"] == [] and desk["name"] in checked
     for name in os.listdir(out):
         assert (out / name).stat().st_size > 0
+
+
+def test_limited_runs_one_after_another_keep_the_whole_fleet(fleet_run, tmp_path):
+    """--limit emea, then --limit amer, then --limit one desk: each report shows every desk the history knows."""
+    out = tmp_path / "limited"
+    runs = []
+    for limit in ("emea-*", "amer-*", "emea-prod-drifted"):
+        proc, _data = run_playbook(str(tmp_path), fleet_run["inventory"], fleet_run["playbook"], "--limit", limit,
+                                   IOCONNECT_DRIFT_REPORT_DIR=str(out))
+        assert os.path.exists(out / "drift-report.json"), proc.stderr[-2000:]
+        runs.append(json.loads((out / "drift-report.json").read_text(encoding="utf-8")))
+    first, second, third = runs
+    assert {d["name"] for d in first["desks"]} == {n for n in fleet_run["expected"] if n.startswith("emea-")}
+    names = {n for n in fleet_run["expected"] if n.startswith(("emea-", "amer-"))}
+    for report in (second, third):
+        assert {d["name"] for d in report["desks"]} == names
+        assert report["summary"]["desks"] == len(names) == report["history"]["desks_known"]
+    desks = {d["name"]: d for d in third["desks"]}
+    assert third["run"]["summary"]["desks"] == 1 and [n for n, d in desks.items() if d["in_this_run"]] == [
+        "emea-prod-drifted"]
+    again = desks["emea-prod-drifted"]
+    assert again["history"]["scans"] == 2 and again["history"]["times_drifted"] == 1
+    assert again["history"]["drifted_since"] == next(
+        d["scanned_at"] for d in first["desks"] if d["name"] == "emea-prod-drifted")
+    kept = desks["amer-prod-drifted"]
+    assert not kept["in_this_run"] and kept["run_id"] == second["run"]["run_id"] and kept["status"] == "drifted"
+    assert [p["drifted"] for p in third["trend"]["by_region"]["emea"]] == [
+        sum(1 for n, w in fleet_run["expected"].items() if n.startswith("emea-") and w["status"] == "drifted")] * 2
+
+
+def test_a_corrupt_history_file_never_fails_the_scan(fleet_run, tmp_path):
+    out = tmp_path / "corrupt"
+    out.mkdir()
+    history = out / "drift-history.sqlite"
+    history.write_bytes(b"SQLite format 3\x00" + b"\xff" * 4096)
+    clean, _data = run_playbook(str(tmp_path), fleet_run["inventory"], fleet_run["playbook"], "--limit", "emea-*",
+                                IOCONNECT_DRIFT_REPORT_DIR=str(tmp_path / "clean"))
+    proc, _data = run_playbook(str(tmp_path), fleet_run["inventory"], fleet_run["playbook"], "--limit", "emea-*",
+                               IOCONNECT_DRIFT_REPORT_DIR=str(out))
+    assert proc.returncode == clean.returncode  # the history changes nothing of the run's outcome
+    report = json.loads((out / "drift-report.json").read_text(encoding="utf-8"))
+    assert report["history"]["problem"] == "corrupt" and report["summary"]["desks"] == 12
+    stderr = " ".join(proc.stderr.split())
+    assert str(history) in stderr and "is corrupt" in stderr and "move the file aside" in stderr, proc.stderr[-3000:]
+    assert "History not used." in (out / "drift-report.html").read_text(encoding="utf-8")
+    assert history.read_bytes().startswith(b"SQLite format 3\x00\xff")  # left for a person to look at
+
+
+HOSTILE = "<img src=x onerror=alert(1)>\"q\"'s&amp;"
+HOSTILE_VALUE = "https://old.example/api\"></script><script>alert(2)</script><b>bold</b>"
+
+
+@pytest.fixture(scope="module")
+def hostile_run(tmp_path_factory):
+    """A real run whose every column holds markup, quotes and </script>: desk, region, environment, profile,
+    file, JSON pointer, values, message, task and playbook name."""
+    root = tmp_path_factory.mktemp("hostile")
+    hosts = {}
+    for index, kind in enumerate(("drifted", "corrupt", "compliant")):
+        name = "desk-%d-%s%s" % (index, kind, HOSTILE)
+        profile = root / ("desk-%d" % index) / "Users" / ("kim%s" % HOSTILE.replace("/", ""))
+        path = profile / "AppData" / "system.json"
+        path.parent.mkdir(parents=True)
+        doc = {"region": "EMEA", "env": "PROD", "gw": {"embedded": True},
+               "server": {"enabled": True, "url": "https://new.example/api"}, "x</script>" + HOSTILE: 1}
+        if kind == "drifted":
+            doc["server"]["url"] = HOSTILE_VALUE
+        if kind == "corrupt":
+            path.write_text('{"region": "</script>' + HOSTILE + '", // comment\n}', encoding="utf-8")
+        else:
+            if kind == "compliant":
+                del doc["x</script>" + HOSTILE]
+            path.write_text(json.dumps(doc), encoding="utf-8")
+        hosts[name] = {"ioconnect_region": "emea" + HOSTILE, "ioconnect_env": "prod</script>" + HOSTILE,
+                       "desk_file": str(path)}
+    inventory = root / "inventory.yml"
+    inventory.write_text(yaml.safe_dump({"all": {"hosts": hosts, "vars": {
+        "ansible_connection": "local", "ansible_python_interpreter": sys.executable}}}), encoding="utf-8")
+    playbook = root / ("drift-%s.yml" % HOSTILE.replace("/", ""))
+    playbook.write_text(yaml.safe_dump([{
+        "name": "Hostile drift check", "hosts": "all", "gather_facts": False, "check_mode": True,
+        "tasks": [{"name": "Check " + HOSTILE + " </script>", "ioconnect.fleet.system_json": {
+            "path": "{{ desk_file }}", "server": {"enabled": True, "url": "https://new.example/api"},
+            "remove": ["/x<~1script>" + HOSTILE]}}]}], sort_keys=False), encoding="utf-8")
+    out = root / "report"
+    proc, _data = run_playbook(str(root), str(inventory), str(playbook), IOCONNECT_DRIFT_REPORT_DIR=str(out))
+    report = json.loads((out / "drift-report.json").read_text(encoding="utf-8"))
+    return {"out": out, "report": report, "proc": proc}
+
+
+def test_hostile_values_in_every_column_stay_text(hostile_run):
+    report = hostile_run["report"]
+    assert {d["status"] for d in report["desks"]} == {"drifted", "failed", "compliant"}, hostile_run["proc"].stderr
+    drifted = next(d for d in report["desks"] if d["status"] == "drifted")
+    assert {e["pointer"] for e in drifted["drift"]} == {"/server/url", "/x<~1script>" + HOSTILE}
+    assert drifted["profiles"] == ["kim" + HOSTILE.replace("/", "")]
+    page = (hostile_run["out"] / "drift-report.html").read_text(encoding="utf-8")
+    assert page.count("<script") == 1 and "<img" not in page and "<b>bold" not in page
+    assert "onerror=alert(1)&gt;" in page
+
+
+@pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="%s is absent: install the Debian package 'chromium'" % CHROMIUM)
+def test_hostile_report_in_headless_chromium(hostile_run, tmp_path):
+    report = hostile_run["report"]
+    proc = chromium(tmp_path, "file://" + str(hostile_run["out"] / "drift-report.html"), "--dump-dom")
+    dom = proc.stdout
+    assert '<table id="desks"' in dom, proc.stderr[-2000:]
+    # Nothing became markup: no element but the page's own script, no image, no bold; the script ran.
+    assert dom.count("<script") == 1 and "<img" not in dom and "<b>" not in dom
+    assert ">3 of 3 desks shown<" in dom
+    for status in ("drifted", "failed", "compliant"):
+        assert dom_number(dom, "count-" + status) == report["summary"][status] == 1
+    assert len(re.findall(r'<tr class="desk"', dom)) == 3
+    assert "&lt;/script&gt;&lt;script&gt;alert(2)&lt;/script&gt;" in dom  # the value, as text

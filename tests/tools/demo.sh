@@ -6,7 +6,10 @@
 #   3. playbooks/configure.yml: validate, io.Manager preflight, canary desks, rolling batches
 #   4. simulate what happens between two runs (an upgrade resets a system.json, users hand-edit server.url)
 #   5. playbooks/drift.yml: check mode over the whole fleet, nothing written
-#   6. print what happened; stop the stubs
+#   6. print what happened, where the drift report (HTML, Markdown, JSON) and its history are, and the Markdown
+#      summary; stop the stubs
+# Both runs have the ioconnect.fleet.drift_report callback on: each is a scan in the drift history (an SQLite file
+# beside the report), so the second report shows history: since when a desk has drifted, and a trend of two scans.
 # Exit 0 when the outcomes are the expected ones (the corrupt desk fails with its clear error; the rest succeed).
 # Environment: IOCONNECT_DEMO_ROOT (default .demo), IOCONNECT_DEMO_PORT_BASE (default: a free range),
 # DEMO_VERBOSE=1 to show Ansible's full output (otherwise it goes to .demo/*.log).
@@ -29,6 +32,10 @@ export ANSIBLE_COLLECTIONS_PATH=$root/collections
 export ANSIBLE_FORKS=${ANSIBLE_FORKS:-12} ANSIBLE_PIPELINING=1 ANSIBLE_NOCOLOR=${ANSIBLE_NOCOLOR:-1}
 export ANSIBLE_RETRY_FILES_ENABLED=0 ANSIBLE_LOCALHOST_WARNING=0 ANSIBLE_DEPRECATION_WARNINGS=0
 export ANSIBLE_DISPLAY_SKIPPED_HOSTS=0
+# The drift report: every run that checks desks appends its scans to the history and writes the fleet report.
+report_dir=$root/report
+export ANSIBLE_CALLBACKS_ENABLED=ioconnect.fleet.drift_report IOCONNECT_DRIFT_REPORT_DIR=$report_dir
+export IOCONNECT_DRIFT_REPORT_SUMMARY_LINE=always
 
 fleet="$bin/python tests/support/demo_fleet.py"
 # Six free ports below the ephemeral range (a fixed port can collide with a client connection).
@@ -45,7 +52,7 @@ run() {  # run LOG ansible-playbook ARGS...: full output to LOG (or the terminal
 }
 
 step "1. Demo fleet: 36 desks under $root/desks"
-rm -rf "$root/desks" "$root"/*.json "$root"/*.log
+rm -rf "$root/desks" "$root"/*.json "$root"/*.log "$report_dir"
 $fleet generate -i inventories/demo --root "$root" --port-base "$IOCONNECT_DEMO_PORT_BASE"
 
 step "2. Stub io.Manager instances"
@@ -59,6 +66,7 @@ run "$root/configure.log" ansible-playbook -i inventories/demo playbooks/configu
 configure_rc=$?
 set -e
 echo "configure.yml exit code $configure_rc in $(( $(date +%s) - t0 ))s (non-zero: a desk failed, as expected for the corrupt one)"
+grep -h '^drift report: ' "$root/configure.log" || true
 $fleet summary "$root/configure-summary.json"
 
 step "4. Between two runs: an upgrade and two hand edits"
@@ -74,6 +82,7 @@ run "$root/drift.log" ansible-playbook -i inventories/demo playbooks/drift.yml \
 drift_rc=$?
 set -e
 echo "drift.yml exit code $drift_rc in $(( $(date +%s) - t0 ))s"
+grep -h '^drift report: ' "$root/drift.log" || true
 $fleet summary "$root/drift-summary.json"
 if [ "$snapshot" = "$(find "$root/desks" -type f -exec sha1sum {} + | sort | sha1sum)" ]; then
   echo "  drift.yml wrote nothing: every desk file is byte-identical after the scan"
@@ -82,13 +91,33 @@ else
 fi
 : "$before"
 
+step "6. The drift report after the second scan (Markdown summary: $report_dir/drift-report.md)"
+cat "$report_dir/drift-report.md"
+echo
+echo "Drift report (open in a browser):  $report_dir/drift-report.html"
+echo "Markdown summary:                  $report_dir/drift-report.md"
+echo "JSON (docs/drift-report.schema.json): $report_dir/drift-report.json   JUnit: $report_dir/drift-report.junit.xml"
+echo "Drift history (SQLite, both scans): $report_dir/drift-history.sqlite"
+
 step "Done in $(( $(date +%s) - start ))s"
-"$bin/python" - "$root" <<'PY'
+"$bin/python" - "$root" "$report_dir" <<'PY'
 import json, os, sys
-root = sys.argv[1]
+root, report_dir = sys.argv[1], sys.argv[2]
 conf = json.load(open(os.path.join(root, "configure-summary.json")))["counts"]
 drift = json.load(open(os.path.join(root, "drift-summary.json")))["counts"]
+report = json.load(open(os.path.join(report_dir, "drift-report.json")))
 problems = []
+for name in ("drift-report.html", "drift-report.md", "drift-report.junit.xml", "drift-history.sqlite"):
+    if not os.path.getsize(os.path.join(report_dir, name)):
+        problems.append("report: %s is empty" % name)
+if report["history"]["status"] != "recorded" or report["history"]["rounds"] != 2:
+    problems.append("report: expected a history of the two scans, got %s" % report["history"])
+drifted = [d for d in report["desks"] if d["status"] == "drifted"]
+if len(drifted) != drift["drifted"] or not all(d["history"]["drifted_since"] for d in drifted):
+    problems.append("report: every drifted desk should say since when it drifted: %s"
+                    % [(d["name"], d["history"]["drifted_since"]) for d in drifted])
+if any(len(points) != 2 for points in report["trend"]["by_region"].values()):
+    problems.append("report: expected a trend of two scans per region: %s" % report["trend"]["by_region"])
 if conf["failed"] != 1:
     problems.append("configure: expected exactly 1 failed desk (the corrupt file), got %d" % conf["failed"])
 if conf["changed"] < 1 or conf["not_installed"] != 1:
@@ -99,6 +128,13 @@ print("configure: %(changed)d changed, %(compliant)d already compliant, %(not_in
       "%(failed)d failed, %(not_run)d stopped before configure" % conf)
 print("drift:     %(drifted)d drifted, %(compliant)d compliant, %(not_installed)d without io.Connect, "
       "%(failed)d failed" % drift)
+print("history:   %d scan rounds; drifted desks per region, configure then drift scan: %s" % (
+    report["history"]["rounds"], ", ".join("%s %s" % (region, " -> ".join(str(p["drifted"]) for p in points))
+                                           for region, points in report["trend"]["by_region"].items())))
+for desk in drifted:
+    h = desk["history"]
+    print("           %s drifted since %s, drifted %d time(s) in its last %d scans, last compliant %s"
+          % (desk["name"], h["drifted_since"], h["times_drifted"], h["window"], h["last_compliant_at"] or "never"))
 print("Try: ansible-playbook -i inventories/demo playbooks/rollback.yml --limit lon-prod-01   (restores from backup)")
 print("     (with IOCONNECT_DEMO_ROOT=%s IOCONNECT_DEMO_PORT_BASE=%s and ANSIBLE_COLLECTIONS_PATH=%s/collections)"
       % (root, os.environ.get("IOCONNECT_DEMO_PORT_BASE"), root))

@@ -1,8 +1,10 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) ioconnect.fleet contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Turn system_json task results into one drift report per run, grouped by region and environment.
+"""Turn drift check results into the desks of one run, and desks into a report grouped by region and environment.
 
+Two result shapes are understood: ``ioconnect.fleet.system_json`` (one file per result, or a loop of them) and
+``ioconnect.fleet.desk_system_json`` (one desk per result, one item of ``files`` per file it handled).
 Pure Python (no Ansible imports), shared by the ``ioconnect.fleet.drift_report`` callback and the
 ``ioconnect.fleet.drift_summary`` filter. The report's shape is docs/drift-report.schema.json.
 """
@@ -15,25 +17,27 @@ import typing as t
 
 from ansible_collections.ioconnect.fleet.plugins.module_utils.common.masking import pointer_is_secret
 
+from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report.display import profile_of
+from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report.fleet import run_trend, run_view
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report.redact import (
     redact_text,
     redact_value,
 )
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 UNKNOWN = "unknown"
 
-# Desk statuses, worst first: a desk takes the worst status of its installs.
-DESK_STATUSES = ("unreachable", "failed", "drifted", "compliant", "not_checked")
-# Statuses of one install (one system_json result).
-INSTALL_STATUSES = ("unreachable", "failed", "drifted", "compliant", "not_installed")
-_INSTALL_TO_DESK = {
-    "unreachable": "unreachable",
-    "failed": "failed",
-    "drifted": "drifted",
-    "compliant": "compliant",
-    "not_installed": "not_checked",
-}
+# Desk statuses, worst first: a desk takes the worst status of its files.
+#   changed: a run that was not in check mode wrote the settings (the desk is compliant since);
+#   not_installed: the desk was looked at and holds no io.Connect Desktop install;
+#   not_checked: no check ran for the desk (every check skipped, or it never got to one).
+DESK_STATUSES = ("unreachable", "failed", "drifted", "changed", "compliant", "not_installed", "not_checked")
+# Statuses of one file (one system_json result, or one item of a desk_system_json result's files).
+INSTALL_STATUSES = ("unreachable", "failed", "drifted", "changed", "compliant", "not_installed")
+# Statuses after which a desk holds what it should (or nothing): they end a drift.
+CLEAN_STATUSES = ("compliant", "changed", "not_installed")
+# Desk statuses whose drifted pointers are counted apart: the desk is not counted as drifted.
+PROBLEM_STATUSES = ("failed", "unreachable")
 OPS = ("add", "replace", "remove")
 MAX_TEXT = 2000  # longest message kept; a module traceback is not what a desk-support lead needs
 
@@ -96,21 +100,35 @@ def _pointer_tokens(pointer: str) -> list:
     return [tok.replace("~1", "/").replace("~0", "~") for tok in pointer.split("/")[1:]]
 
 
-def classify_install(result: t.Mapping, task_name: str = "") -> dict:
-    """One system_json result (a loop item or a plain result) -> an install record of the report."""
+def is_desk_result(result) -> bool:
+    """Whether a result is a desk_system_json result (one desk, a ``files`` list) rather than one file's."""
+    return isinstance(result, t.Mapping) and isinstance(result.get("files"), list) and (
+        "status" in result or "installs" in result or "desk" in result)
+
+
+def _optional_text(value, limit: int = 500):
+    return _text(value, limit) if isinstance(value, str) and value else None
+
+
+def classify_install(result: t.Mapping, task_name: str = "", check_mode=None) -> dict:
+    """One file's result (a system_json result or loop item, or an item of desk_system_json's ``files``) -> a
+    file record of the report.
+
+    ``check_mode``: whether the task ran in check mode. A file that changed outside check mode is ``changed``
+    (written, compliant since); in check mode, or when unknown, it is ``drifted``.
+    """
     drift = _drift_entries(result.get("drift"))
     hidden = "censored" in result and "drift" not in result
+    would_change = bool(drift) or bool(result.get("changed"))
     if result.get("unreachable"):
         status = "unreachable"
     elif result.get("failed"):
         status = "failed"
     elif result.get("skipped"):
         status = "skipped"
-    elif drift:
-        status = "drifted"
-    elif result.get("changed"):
+    elif would_change:
         # Changed without a drift list (no_log, or an older module): the file would be rewritten, so not compliant.
-        status = "drifted"
+        status = "changed" if check_mode is False else "drifted"
     elif result.get("exists") is False:
         status = "not_installed"
     else:
@@ -118,8 +136,17 @@ def classify_install(result: t.Mapping, task_name: str = "") -> dict:
     label = result.get("path") or result.get("_ansible_item_label") or result.get("item") or ""
     if not isinstance(label, str):
         label = _compact(redact_value(label))
+    path = _text(label, 500)
+    profile, root = _optional_text(result.get("profile"), 200), _optional_text(result.get("root"), 500)
+    if profile is None and root is None:
+        profile, root = profile_of(path)
     record = {
-        "path": _text(label, 500),
+        "path": path,
+        "profile": profile,
+        "root": root,
+        "product": _optional_text(result.get("product"), 100),
+        "kind": _optional_text(result.get("kind"), 20),
+        "pair": _optional_text(result.get("pair"), 200),
         "task": _text(task_name, 300),
         "status": status,
         "changed": bool(result.get("changed")),
@@ -148,40 +175,48 @@ class Desk:
         self.region = region
         self.environment = environment
         self.installs: list = []
-        self.errors: list = []  # failures/unreachable outside system_json tasks
+        self.errors: list = []  # failures/unreachable outside the checks of its files
         self.seen = False  # a drift play ran for this desk
         self.skipped_checks = 0
+        self.no_install = False  # a desk-level check found no install at all
+        self.checked = False  # at least one check result that was not skipped
+        self.scanned_at = None  # when its last check result came (UTC, RFC 3339)
 
     @property
     def status(self) -> str:
-        statuses = [_INSTALL_TO_DESK[i["status"]] for i in self.installs]
+        statuses = [i["status"] for i in self.installs]
         statuses += [e["kind"] for e in self.errors]
+        if self.no_install:
+            statuses.append("not_installed")
         for status in DESK_STATUSES:
             if status in statuses:
                 return status
         return "not_checked"
 
     def to_dict(self) -> dict:
-        drift = [dict(entry, path=install["path"]) for install in self.installs for entry in install["drift"]]
+        drift = [dict(entry, path=install["path"], profile=install["profile"], root=install["root"])
+                 for install in self.installs for entry in install["drift"]]
         status = self.status
         reason = ""
-        if status == "not_checked":
-            if any(i["status"] == "not_installed" for i in self.installs):
-                reason = "io.Connect Desktop is not installed there (no file found)"
-            elif self.skipped_checks:
-                reason = "every system_json check was skipped for this desk"
+        if status == "not_installed":
+            reason = "no io.Connect Desktop install found on this desk (no system.json in the profiles looked at)"
+        elif status == "not_checked":
+            if self.skipped_checks:
+                reason = "every drift check was skipped for this desk"
             else:
-                reason = "no system_json check ran for this desk"
+                reason = "no drift check ran for this desk: no install was found to check, or the play stopped first"
         return {
             "name": self.name,
             "region": self.region,
             "environment": self.environment,
             "status": status,
             "reason": reason,
+            "profiles": sorted({i["profile"] for i in self.installs if i["profile"]}),
             "drift_count": len(drift),
             "drift": drift,
             "installs": self.installs,
             "errors": self.errors,
+            "scanned_at": self.scanned_at,
         }
 
 
@@ -215,26 +250,53 @@ class DriftCollector:
         return len(self._desks)
 
     def mark_seen(self, name: str, region=None, environment=None) -> None:
-        self.desk(name, region, environment).seen = True
+        desk = self.desk(name, region, environment)
+        desk.seen = True
+        desk.scanned_at = desk.scanned_at or utc_now(precise=True)
 
     def add_result(self, name: str, result: t.Mapping, region=None, environment=None, task_name: str = "",
-                   outcome: str | None = None) -> list:
-        """Record one system_json task result (plain or loop). Returns the install records added.
+                   outcome: str | None = None, check_mode=None, scanned_at: str | None = None) -> list:
+        """Record one check result: system_json (plain or loop) or desk_system_json. Returns the file records added.
 
-        ``outcome``: the callback event the result came with, see ``iter_task_results``.
+        ``outcome``: the callback event the result came with, see ``iter_task_results``. ``check_mode``: whether
+        the task ran in check mode (None: unknown; a desk_system_json result says so itself).
+        Returns an empty list when the result checked nothing (skipped).
         """
         desk = self.desk(name, region, environment)
         desk.seen = True
         added = []
+        checked = False
         for item in iter_task_results(result, outcome):
-            record = classify_install(item, task_name)
+            if is_desk_result(item) and not item.get("unreachable"):
+                added.extend(self._add_desk_result(desk, item, task_name, check_mode))
+                checked = True
+                continue
+            record = classify_install(item, task_name, check_mode)
             if record["status"] == "skipped":
                 # A skipped variant (the Windows task on a POSIX desk, a `when` that was false) checked nothing.
                 desk.skipped_checks += 1
             else:
                 added.append(record)
+                checked = True
         desk.installs.extend(added)
+        if checked:
+            desk.checked = True
+            desk.scanned_at = scanned_at or utc_now(precise=True)
         return added
+
+    def _add_desk_result(self, desk: Desk, result: t.Mapping, task_name: str, check_mode) -> list:
+        """A desk_system_json result: one file record per item of ``files``; a desk-level failure (discovery, an
+        unreadable profile) that no file carries becomes an error of the desk."""
+        mode = result.get("check_mode") if isinstance(result.get("check_mode"), bool) else check_mode
+        records = [classify_install(item, task_name, mode) for item in result["files"] if isinstance(item, t.Mapping)]
+        records = [r for r in records if r["status"] != "skipped"]
+        failed = bool(result.get("failed")) or result.get("status") == "failed"
+        if failed and not any(r["status"] == "failed" for r in records):
+            msg = result.get("error") or result.get("msg") or "the desk check failed"
+            desk.errors.append({"kind": "failed", "task": _text(task_name, 300), "msg": _text(msg)})
+        if result.get("status") == "not_installed" and not records:
+            desk.no_install = True
+        return records
 
     def add_error(self, name: str, kind: str, msg="", task_name: str = "", region=None, environment=None) -> None:
         """A desk that failed ('failed') or could not be reached ('unreachable') outside a system_json check."""
@@ -242,6 +304,7 @@ class DriftCollector:
             raise ValueError("kind must be 'failed' or 'unreachable', not %r" % (kind,))
         desk = self.desk(name, region, environment)
         desk.seen = True
+        desk.scanned_at = desk.scanned_at or utc_now(precise=True)
         desk.errors.append({"kind": kind, "task": _text(task_name, 300), "msg": _text(msg)})
 
     def desks(self) -> list:
@@ -253,19 +316,32 @@ class DriftCollector:
             counts[desk.status] += 1
         return counts
 
+    def run_desks(self) -> list:
+        """The desk records of this run (region, environment, name order)."""
+        return [d.to_dict() for d in self.desks()]
+
     def report(self, run: t.Mapping | None = None) -> dict:
-        """The report dict (see docs/drift-report.schema.json)."""
-        desks = [d.to_dict() for d in self.desks()]
-        return build_report(desks, run or {})
+        """The report of this run alone, without history (see docs/drift-report.schema.json)."""
+        desks = self.run_desks()
+        run = dict(run or {}, desks=[d["name"] for d in desks])
+        return build_report(run_view(desks, run), run, None, run_trend(desks, run))
 
 
 def _counts(desks: list) -> dict:
+    """Desks per status, and drifted pointers counted with the status of their desk, so that a region's
+    ``drifted_pointers`` belong to its ``drifted`` desks; pointers found on a failed or unreachable desk are
+    ``pointers_on_failed_desks``, those a run wrote ``changed_pointers``."""
     counts = {"desks": len(desks)}
     counts.update(dict.fromkeys(DESK_STATUSES, 0))
-    counts["drifted_pointers"] = 0
+    counts.update(drifted_pointers=0, changed_pointers=0, pointers_on_failed_desks=0)
     for desk in desks:
         counts[desk["status"]] += 1
-        counts["drifted_pointers"] += desk["drift_count"]
+        if desk["status"] in PROBLEM_STATUSES:
+            counts["pointers_on_failed_desks"] += desk["drift_count"]
+        elif desk["status"] == "changed":
+            counts["changed_pointers"] += desk["drift_count"]
+        else:
+            counts["drifted_pointers"] += desk["drift_count"]
     return counts
 
 
@@ -276,8 +352,14 @@ def _group(desks: list, key) -> dict:
     return groups
 
 
-def build_report(desks: list, run: t.Mapping) -> dict:
-    """Summary, per-region / per-environment counts and status lists around the desk records."""
+def build_report(desks: list, run: t.Mapping, history: t.Mapping | None = None,
+                 trend: t.Mapping | None = None) -> dict:
+    """Summary, per-region / per-environment counts and status lists around the desk records.
+
+    ``desks``: the fleet view (every desk the history knows, or the run's desks without history); ``run``: what
+    this run was (``desks``: the names it scanned); ``history``: the state of the history store; ``trend``: drifted
+    desks per scan round (fleet.trend).
+    """
     by_region = {k: _counts(v) for k, v in sorted(_group(desks, lambda d: d["region"]).items())}
     by_env = {k: _counts(v) for k, v in sorted(_group(desks, lambda d: d["environment"]).items())}
     by_pair = [
@@ -285,25 +367,36 @@ def build_report(desks: list, run: t.Mapping) -> dict:
         for k, v in sorted(_group(desks, lambda d: (d["region"], d["environment"])).items())
     ]
     by_status = {status: [d["name"] for d in desks if d["status"] == status] for status in DESK_STATUSES}
+    scanned = set(run.get("desks") or ())
     return {
         "schema_version": SCHEMA_VERSION,
         "generator": "ioconnect.fleet.drift_report",
         "generated_at": utc_now(),
         "run": {
+            "run_id": run.get("run_id"),
+            "group": run.get("group"),
             "check_mode": run.get("check_mode"),
             "playbooks": [_text(p, 500) for p in run.get("playbooks", [])],
             "started_at": run.get("started_at"),
             "finished_at": run.get("finished_at"),
             "duration_seconds": run.get("duration_seconds"),
+            "summary": _counts([d for d in desks if d["name"] in scanned]),
         },
+        "history": dict(history or {"status": "disabled", "backend": None, "location": None, "message": "",
+                                    "problem": None, "desks_known": len(desks), "rounds": 1 if desks else 0}),
         "summary": _counts(desks),
         "by_region": by_region,
         "by_environment": by_env,
         "by_region_environment": by_pair,
         "desks_by_status": by_status,
+        "trend": dict(trend or {"window": 0, "rounds": [], "by_region": {}, "by_environment": {}}),
         "desks": desks,
     }
 
 
-def utc_now() -> str:
-    return datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+def utc_now(precise: bool = False) -> str:
+    """UTC now as RFC 3339 text; ``precise``: with microseconds (history ordering), else whole seconds."""
+    now = datetime.datetime.now(datetime.timezone.utc)
+    if precise:
+        return now.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return now.replace(microsecond=0).isoformat().replace("+00:00", "Z")

@@ -3,14 +3,16 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The drift report as JUnit XML for CI dashboards: one testcase per desk, one testsuite per region/environment.
 
-drifted = <failure>, failed or unreachable = <error>, not checked = <skipped>, compliant = a passing testcase.
+drifted = <failure>, failed or unreachable = <error>, no install found or not checked = <skipped>, compliant and
+changed (written by an applied run) = a passing testcase. The suites hold every desk of the fleet view; desks whose
+latest scan is from an earlier run say so in their system-out.
 """
 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report.render_markdown import value_text
+from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report.display import side_missing, value_text
 
 
 def _case_name_part(text: str) -> str:
@@ -26,7 +28,7 @@ def render_junit(report: dict) -> str:
         "tests": str(summary["desks"]),
         "failures": str(summary["drifted"]),
         "errors": str(summary["failed"] + summary["unreachable"]),
-        "skipped": str(summary["not_checked"]),
+        "skipped": str(summary["not_checked"] + summary["not_installed"]),
         "time": "%.3f" % float(report.get("run", {}).get("duration_seconds") or 0),
         "timestamp": str(report.get("generated_at", "")),
     })
@@ -39,7 +41,7 @@ def render_junit(report: dict) -> str:
             "tests": str(len(desks)),
             "failures": str(sum(d["status"] == "drifted" for d in desks)),
             "errors": str(sum(d["status"] in ("failed", "unreachable") for d in desks)),
-            "skipped": str(sum(d["status"] == "not_checked" for d in desks)),
+            "skipped": str(sum(d["status"] in ("not_checked", "not_installed") for d in desks)),
             "timestamp": str(report.get("generated_at", "")),
         })
         props = ET.SubElement(suite, "properties")
@@ -78,13 +80,24 @@ def _testcase(suite, desk: dict, region: str, env: str) -> None:
                              p.get("msg", "")) for p in problems]
         lines += _drift_lines(desk)
         node.text = "\n".join(lines)
+    elif status == "not_installed":
+        ET.SubElement(case, "skipped", {"message": "no install found: " + (desk.get("reason") or "")})
     elif status == "not_checked":
         ET.SubElement(case, "skipped", {"message": desk.get("reason") or "not checked"})
-    if desk["installs"]:
+    lines = []
+    if desk.get("scanned_at"):
+        lines.append("last scan %s%s" % (desk["scanned_at"], "" if desk.get("in_this_run", True) else
+                                         " (an earlier run, run id %s)" % desk.get("run_id")))
+    lines += ["%s%s: %s" % ("[%s] " % i["profile"] if i.get("profile") else "", i["path"] or "(file unknown)",
+                            i["status"]) for i in desk["installs"]]
+    if status == "changed":
+        lines += _drift_lines(desk)
+    if lines:
         out = ET.SubElement(case, "system-out")
-        out.text = "\n".join("%s: %s" % (i["path"] or "(file unknown)", i["status"]) for i in desk["installs"])
+        out.text = "\n".join(lines)
 
 
 def _drift_lines(desk: dict) -> list:
-    return ["%s %s %s: %s -> %s" % (e.get("path", ""), e["op"], e["pointer"], value_text(e["before"]),
-                                    value_text(e["after"])) for e in desk["drift"]]
+    return ["%s %s %s: %s -> %s" % (e.get("path", ""), e["op"], e["pointer"],
+                                    value_text(e["before"], missing=side_missing(e, "before")),
+                                    value_text(e["after"], missing=side_missing(e, "after"))) for e in desk["drift"]]

@@ -3,14 +3,20 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The drift report as a Markdown summary (for a pull request, a ticket or a CI job summary).
 
-Desk names and values are untrusted: every one goes through ``md`` (no raw HTML, no links, no table breaks).
+Desk names and values are untrusted. Names and messages go through ``md`` (HTML entities, escaped punctuation, one
+line); paths, JSON pointers and values go into code spans (``code``), which show them exactly as the desk holds
+them (``C:\\kim\\apps``) and in which no markup is interpreted.
 """
 
 from __future__ import annotations
 
-import json
 import re
 
+from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report.display import (
+    relative_path,
+    side_missing,
+    value_text as _display_value,
+)
 
 # Enough to stop emphasis, code spans, links/images, table breaks and strikethrough; '<' and '>' become entities.
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
@@ -18,11 +24,13 @@ STATUS_TITLES = {
     "unreachable": "Unreachable",
     "failed": "Failed",
     "drifted": "Drifted",
+    "changed": "Changed",
     "compliant": "Compliant",
+    "not_installed": "No install found",
     "not_checked": "Not checked",
 }
 VALUE_LIMIT = 200
-COLUMNS = ("drifted", "compliant", "failed", "unreachable", "not_checked")
+COLUMNS = ("drifted", "changed", "compliant", "failed", "unreachable", "not_installed", "not_checked")
 
 
 def md(text) -> str:
@@ -33,50 +41,121 @@ def md(text) -> str:
     return re.sub(r"[\r\n\t]+", " ", text)
 
 
-def value_text(value, limit: int = VALUE_LIMIT) -> str:
-    """A JSON value as short one-line text ('absent' for None)."""
-    if value is None:
-        return "absent"
-    text = json.dumps(value, ensure_ascii=False, default=str)
-    return text if len(text) <= limit else text[: limit - 1] + "\N{HORIZONTAL ELLIPSIS}"
+def code(text) -> str:
+    """Untrusted text as a code span: shown verbatim, never interpreted. Safe inside a table cell."""
+    text = re.sub(r"[\r\n\t]+", " ", "" if text is None else str(text))
+    if not text:
+        return ""
+    # A pipe ends a table cell even inside a code span (GFM): escaped, the table parser drops the backslash.
+    text = text.replace("|", "\\|")
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") or text.startswith(" ") else ""
+    return "%s%s%s%s%s" % (fence, pad, text, pad, fence)
+
+
+def value_text(value, limit: int = VALUE_LIMIT, missing: bool = False) -> str:
+    """A value as the desk holds it, one line ('absent' when the key is not there)."""
+    return _display_value(value, limit, missing)
+
+
+def when(iso) -> str:
+    if not iso:
+        return ""
+    return str(iso).replace("T", " ").split(".", 1)[0].rstrip("Z") + " UTC"
 
 
 def _counts_table(title: str, groups: dict) -> list:
-    lines = ["| %s | desks | %s | drifted pointers |" % (title, " | ".join(STATUS_TITLES[s].lower() for s in COLUMNS)),
-             "|---|---:|" + "---:|" * len(COLUMNS) + "---:|"]
+    lines = ["| %s | desks | %s | drifted pointers | pointers on failed desks |" % (
+        title, " | ".join(STATUS_TITLES[s].lower() for s in COLUMNS)),
+        "|---|---:|" + "---:|" * len(COLUMNS) + "---:|---:|"]
     for name, counts in groups.items():
-        lines.append("| %s | %d | %s | %d |" % (
-            md(name), counts["desks"], " | ".join(str(counts[s]) for s in COLUMNS), counts["drifted_pointers"]))
+        lines.append("| %s | %d | %s | %d | %d |" % (
+            md(name), counts["desks"], " | ".join(str(counts[s]) for s in COLUMNS), counts["drifted_pointers"],
+            counts["pointers_on_failed_desks"]))
     return lines
+
+
+def _history_lines(report: dict) -> list:
+    history = report.get("history", {})
+    if history.get("status") == "unavailable":
+        return ["> **History not used.** %s" % md(history.get("message")), ""]
+    if history.get("status") == "disabled":
+        return ["History is off: the fleet view is this run's desks only.", ""]
+    return ["Fleet view from the drift history (%s, %s): %d desk(s) known, %d scan round(s)." % (
+        md(history.get("backend")), code(history.get("location")), history.get("desks_known", 0),
+        history.get("rounds", 0)), ""]
+
+
+def _trend_lines(report: dict) -> list:
+    trend = report.get("trend", {})
+    out = []
+    for title, key in (("region", "by_region"), ("environment", "by_environment")):
+        groups = trend.get(key) or {}
+        if not groups:
+            continue
+        out += ["| %s | drifted desks, oldest to latest scan round |" % title, "|---|---|"]
+        for name, points in groups.items():
+            out.append("| %s | %s |" % (md(name), " → ".join("%d/%d" % (p["drifted"], p["desks"]) for p in points)))
+        out.append("")
+    return out
 
 
 def render_markdown(report: dict) -> str:
     """The whole summary as Markdown text."""
     summary = report["summary"]
     run = report.get("run", {})
+    this = run.get("summary") or {}
     mode = {True: "check mode (no desk changed)", False: "applied"}.get(run.get("check_mode"), "mode unknown")
     out = [
         "# io.Connect fleet drift report",
         "",
-        "Generated %s, %s. %d desk(s): **%d drifted**, %d compliant, %d failed, %d unreachable, %d not checked; "
-        "%d drifted JSON pointer(s)." % (
-            md(report.get("generated_at", "")), mode, summary["desks"], summary["drifted"], summary["compliant"],
-            summary["failed"], summary["unreachable"], summary["not_checked"], summary["drifted_pointers"]),
+        "Generated %s, %s. Fleet: %d desk(s): **%d drifted**, %d changed, %d compliant, %d failed, %d unreachable, "
+        "%d without io.Connect Desktop, %d not checked; %d drifted JSON pointer(s)%s." % (
+            md(report.get("generated_at", "")), mode, summary["desks"], summary["drifted"], summary["changed"],
+            summary["compliant"], summary["failed"], summary["unreachable"], summary["not_installed"],
+            summary["not_checked"], summary["drifted_pointers"],
+            ", %d more on failed desks" % summary["pointers_on_failed_desks"] if summary["pointers_on_failed_desks"]
+            else ""),
         "",
-        "## By region",
+        "This run scanned %d desk(s): %d drifted, %d changed, %d compliant, %d failed, %d unreachable, %d without "
+        "io.Connect Desktop." % (this.get("desks", 0), this.get("drifted", 0), this.get("changed", 0),
+                                 this.get("compliant", 0), this.get("failed", 0), this.get("unreachable", 0),
+                                 this.get("not_installed", 0)),
         "",
     ]
+    out += _history_lines(report)
+    out += ["## By region", ""]
     out += _counts_table("region", report["by_region"])
     out += ["", "## By environment", ""]
     out += _counts_table("environment", report["by_environment"])
+    trend = _trend_lines(report)
+    if trend:
+        out += ["", "## Trend", ""] + trend
 
     desks = report["desks"]
     drifted = [d for d in desks if d["status"] == "drifted"]
     out += ["", "## Drifted desks (%d)" % len(drifted), ""]
     if not drifted:
         out.append("No drift found.")
+    else:
+        out += ["| desk | region | environment | profile | pointers | last scan | drifted since | times drifted | "
+                "last compliant |", "|---|---|---|---|---:|---|---|---:|---|"]
+        for desk in drifted:
+            history = desk.get("history") or {}
+            out.append("| %s | %s | %s | %s | %d | %s | %s | %s | %s |" % (
+                md(desk["name"]), md(desk["region"]), md(desk["environment"]), md(", ".join(desk.get("profiles", []))),
+                desk["drift_count"], when(desk.get("scanned_at")), when(history.get("drifted_since")),
+                "%d in %d scan(s)" % (history.get("times_drifted", 0), history.get("window", 0)),
+                when(history.get("last_compliant_at")) or "never seen"))
     for desk in drifted:
         out += _desk_drift(desk)
+
+    changed = [d for d in desks if d["status"] == "changed"]
+    if changed:
+        out += ["", "## Changed desks (%d)" % len(changed), ""]
+        for desk in changed:
+            out += _desk_drift(desk)
 
     for status, title in (("failed", "Failed desks"), ("unreachable", "Unreachable desks")):
         listed = [d for d in desks if d["status"] == status]
@@ -84,38 +163,47 @@ def render_markdown(report: dict) -> str:
         if not listed:
             out.append("None.")
             continue
-        out += ["| desk | region | environment | task | file | error | message |", "|---|---|---|---|---|---|---|"]
+        out += ["| desk | region | environment | profile | task | file | error | message |",
+                "|---|---|---|---|---|---|---|---|"]
         for desk in listed:
             for problem in _problems(desk, status):
-                out.append("| %s | %s | %s | %s | %s | %s | %s |" % (
-                    md(desk["name"]), md(desk["region"]), md(desk["environment"]), md(problem.get("task")),
-                    md(problem.get("path", "")), md(problem.get("error_kind") or ""), md(problem.get("msg"))))
-        # Drift found on a failed desk's other installs is still drift: list it, never drop it.
+                out.append("| %s | %s | %s | %s | %s | %s | %s | %s |" % (
+                    md(desk["name"]), md(desk["region"]), md(desk["environment"]), md(problem.get("profile") or ""),
+                    md(problem.get("task")), code(relative_path(problem.get("path", ""), problem.get("root"))),
+                    md(problem.get("error_kind") or ""), md(problem.get("msg"))))
+        # Drift found on a failed desk's other files is still drift: list it (counted apart), never drop it.
         for desk in listed:
             if desk["drift"]:
-                out += _desk_drift(desk)
+                out += _desk_drift(desk, note=" (on a %s desk, counted under pointers on failed desks)" % status)
 
-    unchecked = [d for d in desks if d["status"] == "not_checked"]
-    if unchecked:
-        out += ["", "## Not checked (%d)" % len(unchecked), ""]
-        out += ["- %s (%s / %s): %s" % (md(d["name"]), md(d["region"]), md(d["environment"]), md(d["reason"]))
-                for d in unchecked]
+    for status, title in (("not_installed", "No install found"), ("not_checked", "Not checked")):
+        listed = [d for d in desks if d["status"] == status]
+        if listed:
+            out += ["", "## %s (%d)" % (title, len(listed)), ""]
+            out += ["- %s (%s / %s): %s" % (md(d["name"]), md(d["region"]), md(d["environment"]), md(d["reason"]))
+                    for d in listed]
     out.append("")
     return "\n".join(out)
 
 
-def _desk_drift(desk: dict) -> list:
-    lines = ["", "### %s (%s / %s): %d pointer(s)" % (
-        md(desk["name"]), md(desk["region"]), md(desk["environment"]), desk["drift_count"]), ""]
+def _desk_drift(desk: dict, note: str = "") -> list:
+    lines = ["", "### %s (%s / %s): %d pointer(s)%s" % (
+        md(desk["name"]), md(desk["region"]), md(desk["environment"]), desk["drift_count"], note), ""]
     if not desk["drift"]:
         lines.append("The file would be rewritten; the module gave no drift details.")
         return lines
-    lines += ["| file | pointer | op | before | after |", "|---|---|---|---|---|"]
+    lines += ["| profile | file | pointer | op | before | after |", "|---|---|---|---|---|---|"]
     for entry in desk["drift"]:
-        lines.append("| %s | %s | %s | %s | %s |" % (
-            md(entry.get("path", "")), md(entry["pointer"]), entry["op"], md(value_text(entry["before"])),
-            md(value_text(entry["after"]))))
+        lines.append("| %s | %s | %s | %s | %s | %s |" % (
+            md(entry.get("profile") or ""), code(relative_path(entry.get("path", ""), entry.get("root"))),
+            code(entry["pointer"]), entry["op"], _cell_value(entry, "before"), _cell_value(entry, "after")))
     return lines
+
+
+def _cell_value(entry: dict, side: str) -> str:
+    if side_missing(entry, side):
+        return "*absent*"
+    return code(value_text(entry[side])) or '`""`'
 
 
 def _problems(desk: dict, status: str) -> list:

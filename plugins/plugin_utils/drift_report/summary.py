@@ -28,12 +28,14 @@ def collect_registered(
     active_hosts: t.Iterable[str] | None,
     host_results: t.Mapping[str, t.Iterable],
     labels: t.Mapping[str, tuple] | None = None,
+    check_mode=None,
 ) -> DriftCollector:
     """A collector filled from registered results.
 
     hosts: the desks of the play (``ansible_play_hosts_all``); active_hosts: those still running
     (``ansible_play_hosts``), so a desk that dropped out without a result counts as failed; host_results:
-    desk -> registered values; labels: desk -> (region, environment).
+    desk -> registered values; labels: desk -> (region, environment); check_mode: whether the checks ran in check
+    mode (None: unknown, changed files count as drifted; a desk_system_json result says so itself).
     """
     labels = labels or {}
     active = set(active_hosts) if active_hosts is not None else None
@@ -41,12 +43,13 @@ def collect_registered(
     for host in hosts:
         region, env = labels.get(host, (None, None))
         results = [r for value in host_results.get(host, ()) for r in _as_results(value)]
-        checked = False
         for result in results:
             if result.get("skipped") and not isinstance(result.get("results"), list):
                 continue
-            added = collector.add_result(host, result, region, env)
-            checked = checked or bool(added)
+            if not looks_like_result(result):
+                continue
+            collector.add_result(host, result, region, env, check_mode=check_mode)
+        checked = host in collector and collector.desk(host).checked
         if not checked:
             if any(r.get("unreachable") for r in results):
                 collector.add_error(host, "unreachable", "the desk could not be reached", "", region, env)
@@ -58,15 +61,25 @@ def collect_registered(
     return collector
 
 
+# Keys every task result carries one of (ansible-core adds `changed`; failures, skips and no_log keep theirs).
+_RESULT_KEYS = ("changed", "failed", "skipped", "unreachable", "msg", "results", "censored", "path", "drift", "files")
+
+
+def looks_like_result(value: t.Mapping) -> bool:
+    """A registered task result, not some other fact that happens to share the variable (a role's summary)."""
+    return any(key in value for key in _RESULT_KEYS)
+
+
 def stats_summary(report: dict, max_names: int = 100) -> dict:
     """The few numbers and names worth a job artifact (the full report is the callback's JSON file)."""
     summary = report["summary"]
     out = {
-        "desks_checked": summary["compliant"] + summary["drifted"],
+        "desks_checked": summary["compliant"] + summary["drifted"] + summary["changed"],
         "desks": summary["desks"],
     }
     out.update({status: summary[status] for status in DESK_STATUSES})
-    out["drifted_pointers"] = summary["drifted_pointers"]
+    for key in ("drifted_pointers", "changed_pointers", "pointers_on_failed_desks"):
+        out[key] = summary[key]
     out["by_region"] = {k: {"desks": v["desks"], "drifted": v["drifted"], "failed": v["failed"],
                             "unreachable": v["unreachable"]} for k, v in report["by_region"].items()}
     out["by_environment"] = {k: {"desks": v["desks"], "drifted": v["drifted"], "failed": v["failed"],

@@ -77,6 +77,9 @@ class Play:
     def get_variable_manager(self):
         return VariableManager()
 
+    def get_vars(self):
+        return dict(getattr(self, "vars", {}))
+
 
 class Result:
     def __init__(self, host, task, data):
@@ -92,6 +95,7 @@ class Stats:
 
 
 SYSTEM_JSON = "ioconnect.fleet.system_json"
+DESK_SYSTEM_JSON = "ioconnect.fleet.desk_system_json"
 
 
 def make_callback(tmp_path, **options):
@@ -102,12 +106,21 @@ def make_callback(tmp_path, **options):
         "basename": "drift-report",
         "region_var": "ioconnect_region",
         "environment_var": "ioconnect_env",
-        "actions": [SYSTEM_JSON],
+        "actions": [DESK_SYSTEM_JSON, SYSTEM_JSON],
         "write_empty": False,
         "progress": "never",
         "progress_every": 0,
         "progress_interval": 10.0,
         "summary_line": "always",
+        "history": True,
+        "history_path": "",
+        "history_dsn": "",
+        "history_timeout": 5.0,
+        "history_retention_days": 0,
+        "history_max_scans": 0,
+        "history_window": 10,
+        "trend_rounds": 20,
+        "history_group": "",
     }
     cb._plugin_options.update(options)
     return cb
@@ -147,9 +160,11 @@ def test_collects_plain_loop_role_and_short_name_results(tmp_path):
     assert report["run"]["playbooks"] == ["drift.yml"]
     c = next(d for d in report["desks"] if d["name"] == "c")
     assert [i["path"] for i in c["installs"]] == ["/u1", "/u2"]  # the loop counted once, not per item as well
-    assert sorted(os.listdir(tmp_path / "report")) == ["drift-report.html", "drift-report.json",
-                                                       "drift-report.junit.xml", "drift-report.md"]
+    assert sorted(os.listdir(tmp_path / "report")) == ["drift-history.sqlite", "drift-report.html",
+                                                       "drift-report.json", "drift-report.junit.xml",
+                                                       "drift-report.md"]
     assert "drift report: 2 of 4 desk(s) drifted" in cb._display.display.call_args[0][0]
+    assert report["history"]["status"] == "recorded" and report["history"]["desks_known"] == 4
 
 
 def test_failed_and_unreachable_desks_listed_apart(tmp_path):
@@ -211,7 +226,7 @@ def test_all_unreachable_before_any_check_still_reported(tmp_path):
     report = read_report(tmp_path)
     assert statuses(report) == {"a": "unreachable", "b": "unreachable"}
     assert report["by_region"]["apac"]["unreachable"] == 2
-    assert os.listdir(tmp_path / "report") == ["drift-report.json"]
+    assert sorted(os.listdir(tmp_path / "report")) == ["drift-history.sqlite", "drift-report.json"]
 
 
 def test_hundreds_of_desks_and_progress(tmp_path):
@@ -270,10 +285,12 @@ def test_no_secret_reaches_the_files(tmp_path):
     cb.v2_runner_on_failed(Result(Host("msg", "emea", "prod"), check, {
         "msg": "cannot reach https://svc:%s@mgr.example/api with token=%s" % (fx.SECRETS[5], fx.SECRETS[1])}))
     cb.v2_playbook_on_stats(Stats())
-    for name in os.listdir(tmp_path / "report"):
-        text = (tmp_path / "report" / name).read_text(encoding="utf-8")
+    names = os.listdir(tmp_path / "report")
+    assert "drift-history.sqlite" in names  # the history too: values are masked before they are stored
+    for name in names:
+        data = (tmp_path / "report" / name).read_bytes()
         for secret in fx.SECRETS:
-            assert secret not in text, (name, secret)
+            assert secret.encode("utf-8") not in data, (name, secret)
 
 
 def test_documentation_is_valid_yaml_with_ini_and_env():
@@ -310,3 +327,55 @@ def test_lines_go_to_stderr_only(tmp_path):
     calls = cb._display.display.call_args_list
     assert len(calls) == 2
     assert all(c.kwargs.get("stderr") is True for c in calls)
+
+
+def test_desk_system_json_results(tmp_path):
+    cb = make_callback(tmp_path)
+    desk_task = Task(DESK_SYSTEM_JSON, name="ioconnect.fleet.desktop : Point the desk at io.Manager")
+    cb.v2_playbook_on_play_start(Play(desk_task))
+    cb.v2_runner_on_ok(Result(Host("lon-prod-01", "EMEA", "PROD"), desk_task,
+                              fx.desk_result("lon-prod-01", [fx.desk_file(drift=[fx.URL_DRIFT]), fx.desk_file(
+                                  path=fx.MACHINE_ROOT + "\\config\\system.json", profile="(all users)",
+                                  root=fx.MACHINE_ROOT)])))
+    cb.v2_runner_on_ok(Result(Host("lon-prod-02", "EMEA", "PROD"), desk_task, fx.desk_result("lon-prod-02", [])))
+    broken = fx.desk_result("lon-prod-03", [fx.desk_file(failed=True)])
+    cb.v2_runner_on_failed(Result(Host("lon-prod-03", "EMEA", "PROD"), desk_task,
+                                  {k: v for k, v in broken.items() if k != "failed"}))
+    cb.v2_playbook_on_stats(Stats(failures={"lon-prod-03": 1}))
+    report = read_report(tmp_path)
+    assert statuses(report) == {"lon-prod-01": "drifted", "lon-prod-02": "not_installed", "lon-prod-03": "failed"}
+    first = next(d for d in report["desks"] if d["name"] == "lon-prod-01")
+    assert first["profiles"] == ["(all users)", "kim"] and first["drift_count"] == 1
+    assert report["run"]["check_mode"] is True
+
+
+def test_a_corrupt_history_never_costs_the_report(tmp_path):
+    history = tmp_path / "broken.sqlite"
+    history.write_bytes(b"\x00garbage, not a database" * 50)
+    cb = make_callback(tmp_path, history_path=str(history))
+    check = Task(SYSTEM_JSON)
+    cb.v2_playbook_on_play_start(Play(check))
+    cb.v2_runner_on_ok(Result(Host("a", "emea", "prod"), check, fx.drifted()))
+    cb.v2_playbook_on_stats(Stats())
+    report = read_report(tmp_path)
+    assert statuses(report) == {"a": "drifted"}
+    assert report["history"]["problem"] == "corrupt"
+    warning = cb._display.warning.call_args[0][0]
+    assert "is corrupt" in warning and str(history) in warning and "move the file aside" in warning
+    assert "drift report: 1 of 1" in cb._display.display.call_args[0][0]
+
+
+def test_a_report_play_writes_the_fleet_from_the_history(tmp_path):
+    cb = make_callback(tmp_path)
+    check = Task(SYSTEM_JSON)
+    cb.v2_playbook_on_play_start(Play(check))
+    cb.v2_runner_on_ok(Result(Host("a", "emea", "prod"), check, fx.drifted()))
+    cb.v2_playbook_on_stats(Stats())
+    later = make_callback(tmp_path)
+    play = Play(Task("ansible.builtin.debug"), hosts="localhost")
+    play.vars = {"ioconnect_drift_report_from_history": True}
+    later.v2_playbook_on_play_start(play)
+    later.v2_playbook_on_stats(Stats())
+    report = read_report(tmp_path)
+    assert report["history"]["status"] == "read" and statuses(report) == {"a": "drifted"}
+    assert report["run"]["summary"]["desks"] == 0 and not report["desks"][0]["in_this_run"]

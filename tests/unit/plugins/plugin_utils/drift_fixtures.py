@@ -65,3 +65,48 @@ def fleet(size, seed=4):
         out.append(("desk-%04d" % i, rnd.choice(["emea", "amer", "apac"]), rnd.choice(["prod", "uat", "dev"]),
                     rnd.choice(kinds)))
     return out
+
+
+KIM = "C:\\Users\\kim"
+KIM_SYSTEM_JSON = KIM + "\\AppData\\Local\\interop.io\\io.Connect Desktop\\Desktop\\config\\system.json"
+MACHINE_ROOT = "C:\\Program Files\\interop.io\\io.Connect Desktop"
+
+
+def desk_file(path=KIM_SYSTEM_JSON, profile="kim", root=KIM, drift=(), failed=False, exists=True, changed=None,
+              product="io.Connect Desktop 9", kind="base", pair="PROD-EMEA"):
+    """One item of a desk_system_json result's `files` (the contract the desk plugin follows)."""
+    item = {"path": path, "profile": profile, "root": root, "product": product, "kind": kind, "pair": pair,
+            "exists": exists, "changed": bool(drift) if changed is None else changed, "drift": list(drift),
+            "failed": failed, "msg": "%s: %s" % (path, "failed" if failed else "checked")}
+    if failed:
+        item.update(error_kind="parse", changed=False, drift=[])
+    return item
+
+
+def desk_result(name="lon-prod-01", files=(), status=None, check_mode=True, error=""):
+    """A desk_system_json result: one desk, one item of `files` per file it handled."""
+    files = list(files)
+    if status is None:
+        if any(f["failed"] for f in files) or error:
+            status = "failed"
+        elif not files:
+            status = "not_installed"
+        elif any(f["changed"] for f in files):
+            status = "drifted" if check_mode else "changed"
+        else:
+            status = "compliant"
+    return {
+        "changed": any(f["changed"] for f in files), "failed": status == "failed", "status": status,
+        "check_mode": check_mode, "desk": name, "env_region": ["PROD-EMEA"], "layout": "base",
+        "msg": "%s: %s" % (name, status), "files": files,
+        "installs": [{"user": f["profile"], "product": f["product"], "system_json": f["path"], "files": [f["path"]],
+                      "changed": f["changed"], "drift": [d["pointer"] for d in f["drift"]]} for f in files],
+        "profiles": [{"name": f["profile"], "path": f["root"], "readable": True, "reason": ""} for f in files],
+        "changed_files": [f["path"] for f in files if f["changed"]], "restart_pending": False, "error": error,
+    }
+
+
+URL_DRIFT = {"pointer": "/server/url", "op": "replace", "before": "https://old.example/api",
+             "after": "https://iomanager-emea.example.com/api"}
+PATH_DRIFT = {"pointer": "/appStores/0/details/path", "op": "replace", "before": "C:\\kim\\apps",
+              "after": "\\\\share\\apps"}

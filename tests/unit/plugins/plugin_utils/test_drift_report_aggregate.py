@@ -10,6 +10,7 @@ import jsonschema
 import pytest
 
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report.aggregate import (
+    DESK_STATUSES,
     DriftCollector,
     classify_install,
     iter_task_results,
@@ -107,7 +108,7 @@ def test_errors_outside_checks_and_unknown_labels():
     assert desk_of(report, "gone")["region"] == "unknown"
     assert desk_of(report, "gone")["environment"] == "unknown"
     assert report["desks_by_status"] == {"unreachable": ["gone"], "failed": ["broken"], "drifted": [],
-                                         "compliant": [], "not_checked": []}
+                                         "changed": [], "compliant": [], "not_installed": [], "not_checked": []}
     with pytest.raises(ValueError):
         collector.add_error("x", "drifted")
     validate(report)
@@ -143,7 +144,6 @@ def feed_fleet(collector, size):
             collector.add_error(name, "unreachable", "Connection refused", "Gathering Facts", region, env)
         elif kind == "not_installed":
             collector.add_result(name, fx.not_installed(), region, env)
-            kind = "not_checked"
         else:
             collector.add_result(name, fx.loop(fx.compliant("/a"), fx.drifted("/b")), region, env)
             kind = "drifted"
@@ -157,7 +157,7 @@ def test_hundreds_of_desks(size):
     expected = feed_fleet(collector, size)
     report = collector.report()
     assert report["summary"]["desks"] == size
-    for status in ("drifted", "compliant", "failed", "unreachable", "not_checked"):
+    for status in DESK_STATUSES:
         names = sorted(n for n, k in expected.items() if k == status)
         assert sorted(report["desks_by_status"][status]) == names
         assert report["summary"][status] == len(names)
@@ -217,7 +217,7 @@ def test_registered_results_summary():
     assert summary["desks"] == 6
     assert summary["desks_checked"] == 2
     assert (summary["drifted"], summary["compliant"], summary["failed"], summary["unreachable"],
-            summary["not_checked"]) == (1, 1, 2, 1, 1)
+            summary["not_installed"], summary["not_checked"]) == (1, 1, 2, 1, 1, 0)
     assert summary["drifted_desks"] == ["drift"]
     assert sorted(summary["failed_desks"]) == ["bad", "dropped"]
     assert summary["unreachable_desks"] == ["away"]

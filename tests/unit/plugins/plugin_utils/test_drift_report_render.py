@@ -12,13 +12,18 @@ import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 
 import pytest
+from markdown_it import MarkdownIt
+from markupsafe import escape
 
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report.aggregate import DriftCollector
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report.progress import ProgressMeter
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report.render_html import render_html
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report.render_json import render_json
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report.render_junit import render_junit
-from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report.render_markdown import md, render_markdown
+from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report.render_markdown import (
+    code,
+    render_markdown,
+)
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report.write import normalize_formats, write_reports
 
 import drift_fixtures as fx
@@ -62,11 +67,11 @@ def test_every_drifted_pointer_in_every_format(report, render):
         for entry in desk["drift"]:
             pointer = entry["pointer"]
             if render is render_markdown:
-                pointer = md(pointer)
-            elif render in (render_html, render_junit):
+                pointer = code(pointer)
+            elif render is render_html:
+                pointer = str(escape(pointer))
+            elif render is render_junit:
                 pointer = pointer.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-                if render is render_html:
-                    pointer = pointer.replace('"', "&quot;").replace("'", "&#x27;")
             elif render is render_json:
                 pointer = json.dumps(pointer)[1:-1]
             assert pointer in text, (render.__name__, pointer)
@@ -99,7 +104,7 @@ def test_html_escapes_untrusted_text(report):
     parser.feed(page)
     assert parser.tags.count("script") == 1  # only the page's own
     assert "alert" not in "".join(parser.scripts)
-    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in page
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in page
     assert "</td></tr></table><script" not in page
 
 
@@ -139,7 +144,14 @@ def test_markdown_lists_failed_and_unreachable_apart(report):
     assert "desk\\-broken" not in failed  # '-' is not escaped
     assert "desk-broken" in failed and "desk-away" not in failed
     assert "desk-away" in unreachable
-    assert "<script>" not in text
+    # Untrusted text is inert: rendered as GitHub does (CommonMark, tables), no markup of its own comes out.
+    html = MarkdownIt("commonmark").enable("table").render(text)
+    parser = _Collect()
+    parser.feed(html)
+    assert not set(parser.tags) & {"script", "a", "img", "del"}
+    assert parser.tags.count("em") == text.count("*absent*")  # the only emphasis is the report's own
+    assert parser.tags.count("strong") == 1  # "**N drifted**"; masks (********) sit in code spans
+    assert "&lt;script&gt;" in html
     drifted = text[text.index("## Drifted desks"):text.index("## Failed desks")]
     assert "desk-ok" not in drifted and "desk-none" not in drifted
 

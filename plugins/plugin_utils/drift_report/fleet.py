@@ -1,0 +1,169 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) ioconnect.fleet contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The fleet view: every desk the history knows, each with its latest scan, its drift history and the trend of
+drifted desks per region and environment. Pure Python over the rows history.HistoryStore.fleet_rows() returns.
+
+Per desk:
+- ``drifted_since``: the first scan of the current drift (the first drifted scan after the last clean one; a
+  failed or unreachable scan in between does not end a drift, since nothing says it was fixed);
+- ``times_drifted``: how many separate drifts the desk had in its last ``window`` scans (flapping: a desk that
+  is put right and drifts back counts each time);
+- ``last_compliant_at``: the last scan that found it compliant (or made it so, ``changed``).
+
+A scan round is a run, or the runs of one group (the slices of one sliced job): one point of a trend. A point
+counts, for a region or an environment, the desks whose latest scan at the end of that round was drifted,
+carrying forward the desks the round did not scan, so a ``--limit`` or sliced run never makes a trend dip.
+"""
+
+from __future__ import annotations
+
+import json
+import typing as t
+
+CLEAN = ("compliant", "changed", "not_installed")
+COMPLIANT_AFTER = ("compliant", "changed")
+
+
+def desk_history(statuses: t.Sequence, times: t.Sequence, window: int, drifted_since=None, last_compliant=None,
+                 scans_total: int | None = None) -> dict:
+    """History fields of one desk from its last scans, newest first (``statuses`` and their ``times``)."""
+    statuses = list(statuses)[:window] if window else list(statuses)
+    times = list(times)[: len(statuses)]
+    episodes = 0
+    in_drift = False
+    for status in reversed(statuses):  # oldest first
+        if status in ("drifted", "changed"):
+            if not in_drift:
+                episodes += 1
+            in_drift = status == "drifted"  # changed: found drifted, and put right by that run
+        elif status in CLEAN:
+            in_drift = False
+    if drifted_since is None and statuses and statuses[0] == "drifted":
+        # From the scans at hand: the oldest of the current streak of drifted (or failed) scans.
+        for status, when in zip(statuses, times):
+            if status in CLEAN:
+                break
+            if status == "drifted":
+                drifted_since = when
+    if last_compliant is None:
+        last_compliant = next((when for status, when in zip(statuses, times) if status in COMPLIANT_AFTER), None)
+    return {
+        "scans": scans_total if scans_total is not None else len(statuses),
+        "window": len(statuses),
+        "times_drifted": episodes,
+        "drifted_scans": sum(1 for s in statuses if s == "drifted"),
+        "drifted_since": drifted_since if statuses and statuses[0] == "drifted" else None,
+        "last_compliant_at": last_compliant,
+    }
+
+
+def run_view(desks: list, run: t.Mapping) -> list:
+    """The fleet view without a history: the run's own desks, each its own one-scan history."""
+    out = []
+    for desk in desks:
+        when = desk.get("scanned_at") or run.get("finished_at")
+        out.append(dict(desk, scanned_at=when, run_id=run.get("run_id"), in_this_run=True,
+                        history=desk_history([desk["status"]], [when], 1)))
+    return out
+
+
+def run_trend(desks: list, run: t.Mapping, window: int = 20) -> dict:
+    """The trend of a run alone: one point per region and environment."""
+    at = run.get("finished_at")
+    rounds = [{"group": run.get("group") or run.get("run_id"), "at": at, "desks": len(desks)}] if desks else []
+    by_region: dict = {}
+    by_env: dict = {}
+    for desk in desks:
+        for index, key in ((by_region, desk["region"]), (by_env, desk["environment"])):
+            point = index.setdefault(key, [{"round": 0, "at": at, "desks": 0, "drifted": 0}])[0]
+            point["desks"] += 1
+            point["drifted"] += desk["status"] == "drifted"
+    return {"window": window, "rounds": rounds, "by_region": _sorted(by_region), "by_environment": _sorted(by_env)}
+
+
+def fleet_view(rows: t.Mapping, run_desks: list, run: t.Mapping, window: int) -> list:
+    """Every desk of the history, latest scan first-class; this run's desks as the run saw them."""
+    mine = {d["name"]: d for d in run_desks}
+    files: dict = {}
+    for row in rows["files"]:
+        (run_id, desk, file_no, path, profile, root, product, kind, pair, task, status, changed, exists, error_kind,
+         msg, backup_file) = row
+        files.setdefault((run_id, desk), {})[file_no] = {
+            "path": path, "profile": profile, "root": root, "product": product, "kind": kind, "pair": pair,
+            "task": task, "status": status, "changed": bool(changed), "exists": None if exists is None else bool(exists),
+            "drift": [], "msg": msg, "error_kind": error_kind, "backup_file": backup_file,
+        }
+    for run_id, desk, file_no, _pointer_no, pointer, op, before, after in rows["pointers"]:
+        record = files.get((run_id, desk), {}).get(file_no)
+        if record is not None:
+            record["drift"].append({"pointer": pointer, "op": op, "before": _json(before), "after": _json(after)})
+    recent: dict = {}
+    for desk, when, status in rows["recent"]:
+        recent.setdefault(desk, []).append((status, when))
+    out = []
+    for run_id, name, _group, scanned_at, region, environment, status, reason, drift_count, errors in rows["latest"]:
+        history = recent.get(name, [])
+        fields = desk_history([s for s, _w in history], [w for _s, w in history], window,
+                              drifted_since=rows["drifted_since"].get(name),
+                              last_compliant=rows["last_compliant"].get(name),
+                              scans_total=rows["scan_counts"].get(name))
+        if run_id == run.get("run_id") and name in mine:
+            desk = dict(mine[name], scanned_at=scanned_at)
+        else:
+            installs = [files[(run_id, name)][k] for k in sorted(files.get((run_id, name), {}))]
+            drift = [dict(entry, path=i["path"], profile=i["profile"], root=i["root"])
+                     for i in installs for entry in i["drift"]]
+            desk = {
+                "name": name, "region": region, "environment": environment, "status": status, "reason": reason,
+                "profiles": sorted({i["profile"] for i in installs if i["profile"]}),
+                "drift_count": len(drift), "drift": drift, "installs": installs, "errors": _json(errors) or [],
+                "scanned_at": scanned_at,
+            }
+            if drift_count != len(drift):  # pointers of an older schema or a partial row: say what was stored
+                desk["drift_count"] = int(drift_count)
+        desk.update(run_id=run_id, in_this_run=run_id == run.get("run_id"), history=fields)
+        out.append(desk)
+    # A desk of this run missing from the history (recorded by a run that retention removed at once): keep it.
+    known = {d["name"] for d in out}
+    for desk in run_view([d for d in run_desks if d["name"] not in known], run):
+        out.append(desk)
+    return sorted(out, key=lambda d: (d["region"], d["environment"], d["name"]))
+
+
+def trend(rows: t.Mapping, window: int) -> dict:
+    """Drifted desks per region and per environment at the end of each of the last scan rounds."""
+    state = {desk: (region, env, status) for desk, region, env, status in rows["baseline"]}
+    by_group: dict = {}
+    for desk, group, when, region, env, status in rows["round_scans"]:
+        by_group.setdefault(group, []).append((when, desk, region, env, status))
+    rounds = []
+    by_region: dict = {}
+    by_env: dict = {}
+    for index, (group, _first, last) in enumerate(rows["rounds"]):
+        scans = sorted(by_group.get(group, []))
+        for _when, desk, region, env, status in scans:
+            state[desk] = (region, env, status)
+        rounds.append({"group": group, "at": last, "desks": len({s[1] for s in scans})})
+        for position, index_map in ((0, by_region), (1, by_env)):
+            touched = {s[2 + position] for s in scans}
+            for key in touched:
+                members = [v for v in state.values() if v[position] == key]
+                index_map.setdefault(key, []).append({
+                    "round": index, "at": last, "desks": len(members),
+                    "drifted": sum(1 for v in members if v[2] == "drifted"),
+                })
+    return {"window": window, "rounds": rounds, "by_region": _sorted(by_region), "by_environment": _sorted(by_env)}
+
+
+def _sorted(index: dict) -> dict:
+    return {k: index[k] for k in sorted(index)}
+
+
+def _json(text):
+    if text is None:
+        return None
+    try:
+        return json.loads(text)
+    except (TypeError, ValueError):
+        return text
