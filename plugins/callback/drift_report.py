@@ -13,7 +13,7 @@ version_added: 0.1.0
 author:
   - ioconnect.fleet maintainers (@ioconnect)
 description:
-  - Collects every result of C(ioconnect.fleet.desk_system_json) (one desk per result, one item of C(files) per
+  - Collects every result of M(ioconnect.fleet.desk_system_json) (one desk per result, one item of C(files) per
     file) and of M(ioconnect.fleet.system_json) (one file per result) in a run (check mode or not, plain tasks,
     loops, tasks inside roles and tasks run through the C(group/ioconnect.fleet.ioconnect) action group) and, when
     the playbook ends, appends the run's scans to the drift history and writes a drift report of the whole fleet,

@@ -13,7 +13,7 @@ author:
   - ioconnect.fleet maintainers (@ioconnect)
 description:
   - Reads, for every desk of the play, the variables named in O(result_vars) (results registered from
-    C(ioconnect.fleet.desk_system_json), one per desk with one item of C(files) per file, or from
+    M(ioconnect.fleet.desk_system_json), one per desk with one item of C(files) per file, or from
     M(ioconnect.fleet.system_json), plain or loop results with C(results), or lists of either) and returns the
     numbers of desks checked, drifted, changed, compliant, failed, unreachable and without an install, per region
     and per environment, and the names of the drifted, failed and unreachable desks.
