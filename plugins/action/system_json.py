@@ -166,7 +166,8 @@ class ActionModule(ActionBase):
             return raw
         newline = "\r\n"
         try:
-            result_plan = plan(raw, Request.from_params(module_args), path, module_args["when_missing"], newline)
+            result_plan = plan(raw, Request.from_params(module_args), path, module_args["when_missing"], newline,
+                               windows=True)
         except FleetError as exc:
             return _failed(str(exc), exc.kind, path)
         result = result_plan.result(diff_mode=self._task.diff)

@@ -76,10 +76,16 @@ options:
   app_stores_mode:
     description:
       - V(replace) makes C(appStores) exactly O(app_stores).
-      - V(present) ensures each listed store, matched by C(type) plus C(details.url) or C(details.path) (paths
-        case-insensitively, trailing slashes ignored); a matching store is deep-merged in place, a missing one is
-        appended, other stores are kept where they are.
+      - V(present) ensures each listed store, matched by C(type) plus C(details.url) or C(details.path); a matching
+        store is deep-merged in place (keeping the desk's spelling of its url or path, so a spelling difference is
+        never drift), a missing one is appended, other stores are kept where they are.
+      - How stores match follows the desk's platform. On Windows desks folder paths match case-insensitively,
+        with C(/) and C(\) alike and a trailing separator ignored (C(c:\apps\config) is C(C:\Apps\Config\)).
+        On POSIX desks paths are case-sensitive and only a trailing C(/) is ignored. URLs match whatever the case
+        of their scheme and host, with the default port (80 for http, 443 for https) and a trailing slash ignored;
+        their path and query stay case-sensitive.
       - V(absent) removes the listed stores (matched the same way) and keeps the rest.
+      - V(replace) writes O(app_stores) exactly as given, spelling included.
     type: str
     choices: [replace, present, absent]
     default: replace

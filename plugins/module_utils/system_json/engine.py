@@ -67,10 +67,14 @@ class Plan:
         return out
 
 
-def plan(raw, request: Request, path: str, when_missing: str = "fail", newline: str = "\n") -> Plan:
-    """raw: the file's bytes, or None when it does not exist."""
+def plan(raw, request: Request, path: str, when_missing: str = "fail", newline: str = "\n", *,
+         windows: bool = False) -> Plan:
+    """raw: the file's bytes, or None when it does not exist.
+
+    windows: the file is on a Windows desk, so app store folder paths match as Windows matches them
+    (case-insensitively, either separator); POSIX desks match them case-sensitively."""
     try:
-        return _plan(raw, request, path, when_missing, newline)
+        return _plan(raw, request, path, when_missing, newline, windows)
     except RecursionError:
         # Parsing, comparing and masking recurse once per level; a file nested hundreds of levels deep
         # (never a real system.json) must end in a clear error, not a traceback.
@@ -79,7 +83,7 @@ def plan(raw, request: Request, path: str, when_missing: str = "fail", newline: 
             "setting needs that. Check the file for corruption; it was left unchanged." % path, kind="parse")
 
 
-def _plan(raw, request, path, when_missing, newline):
+def _plan(raw, request, path, when_missing, newline, windows):
     if when_missing not in WHEN_MISSING:
         raise SystemJsonError("when_missing must be one of %s, not %r" % (", ".join(WHEN_MISSING), when_missing))
     if raw is None:
@@ -91,14 +95,14 @@ def _plan(raw, request, path, when_missing, newline):
                 "when_missing=skip to pass over desks without it, or when_missing=create to create the file." % path,
                 kind="missing")
         before = {}
-        after = apply_request(before, request)
+        after = apply_request(before, request, windows=windows)
         drift = compute_drift(before, after)
         new_bytes = render_new(after, Style(newline=newline))
         changed = True
     else:
         document = parse_bytes(raw, path)
         before = document.value
-        after = apply_request(before, request)
+        after = apply_request(before, request, windows=windows)
         drift = compute_drift(before, after)
         changed = bool(drift)
         new_bytes = document.render(after) if changed else None

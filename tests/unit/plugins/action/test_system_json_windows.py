@@ -239,3 +239,17 @@ def test_secrets_never_reach_results():
                          diff=True).run(task_vars={})
     assert "s3cr3t-pw" not in json.dumps(result)
     assert b"s3cr3t-pw" in desk.copies[0]["data"], "the desk gets the real value"
+
+
+def test_app_store_identity_follows_windows_on_a_windows_desk():
+    """c:\\apps\\config on the desk is the store C:\\Apps\\Config\\ asked for: no drift, no write, one read."""
+    content = (b'{\r\n  "region": "EMEA",\r\n  "env": "PROD",\r\n  "gw": {},\r\n  "appStores": [\r\n'
+               b'    {"type": "path", "details": {"path": "c:\\\\apps\\\\config"}},\r\n'
+               b'    {"type": "rest", "details": {"url": "https://apps.example.com/api"}}\r\n  ]\r\n}\r\n')
+    desk = Desk(content=content)
+    asked = [{"type": "path", "details": {"path": "C:\\Apps\\Config\\"}},
+             {"type": "rest", "details": {"url": "https://Apps.Example.com:443/api/"}}]
+    result = make_action(desk, {"path": PATH, "app_stores": asked, "app_stores_mode": "present"}).run(task_vars={})
+    assert not result.get("failed"), result
+    assert result["changed"] is False and result["drift"] == []
+    assert modules(desk) == ["ansible.windows.slurp"] and desk.copies == []
