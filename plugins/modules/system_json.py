@@ -53,6 +53,13 @@ options:
         C(startRetryInterval), C(tokenRefreshInterval), C(clientAuth), C(features), C(requests), C(cache)).
       - Intervals under C(server) are in seconds, C(server.requests) timeouts in milliseconds.
       - After the merge C(server) must have a C(url), as io.Connect Desktop's schema requires.
+      - "Beyond the vendor's schema, which sets no minimum: C(fetchInterval), C(startRetryInterval),
+        C(tokenRefreshInterval) and C(requests.timeout), C(requests.openSessionTimeout),
+        C(requests.closeSessionTimeout) must be greater than 0, and C(startRetries) at least 0. An interval or a
+        timeout of 0 or less is never meant: at best the desktop ignores it, at worst every desk polls io.Manager,
+        retries or refreshes its token without pause, or times every request out at once. A negative retry count
+        has no meaning. The task fails before any desk is read with a message that names the field and gives the
+        reason, for example C(server.fetchInterval: must be greater than 0, not -5) followed by why."
     type: dict
   crash_reporter:
     description:
@@ -71,6 +78,10 @@ options:
       - App stores for the C(appStores) list; how they are applied is set by O(app_stores_mode).
       - Each store is a mapping with a C(type) (C(path), C(rest), C(server), ...), as io.Connect Desktop documents.
       - An empty list with O(app_stores_mode=replace) makes io.Manager the only app store.
+      - "Beyond the vendor's schema: a REST store's C(details.pollInterval), C(details.requestTimeout),
+        C(details.startRetryInterval) and C(details.readCacheAfter) (milliseconds) must be greater than 0, and
+        C(details.startRetries) at least 0, for the reasons given under O(server): a store polled without pause,
+        or a required store (the default) whose every request fails at once and stops the desktop at start-up."
     type: list
     elements: dict
   app_stores_mode:

@@ -35,6 +35,10 @@ _OPTION_NAMES = {"server": "server", "crashReporter": "crash_reporter", "appStor
 _TYPE_NAMES = {"boolean": "a boolean (true or false)", "number": "a number", "integer": "an integer",
                "string": "a string", "object": "a mapping", "array": "a list"}
 _validator_cache = {}
+_BOUNDS = {"minimum": "at least", "exclusiveMinimum": "greater than", "maximum": "at most",
+           "exclusiveMaximum": "less than"}
+# The request schema's own rules (hacking/update_request_schema.py FLEET_RULES) carry their reason in "$comment".
+_FLEET_RULE = "fleet rule: "
 
 
 def require_jsonschema():
@@ -93,14 +97,30 @@ def _describe(error) -> str:
     if validator in ("oneOf", "anyOf") and error.context:
         inner = best_match(_branch_of_same_type(error))
         return "matches no allowed shape; closest: %s %s" % (_option_path(inner.absolute_path), _describe(inner))
-    if validator in ("minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum"):
-        return "must be %s %s, not %s" % (validator, error.validator_value, _shown(error.instance, secret))
+    if validator in _BOUNDS:
+        message = "must be %s %s, not %s" % (_BOUNDS[validator], json.dumps(error.validator_value),
+                                             _shown(error.instance, secret))
+        reason = error.schema.get("$comment") if isinstance(error.schema, dict) else None
+        if isinstance(reason, str) and reason.startswith(_FLEET_RULE):
+            message += " (%s)" % reason[len(_FLEET_RULE):]
+        return message
     # required / additionalProperties messages name keys, not values.
     return error.message if validator in ("required", "additionalProperties") else "breaks the rule %r" % validator
 
 
+def _leaves(error):
+    """An app store error reported at the fields it is about: for a store whose 'type' picks one shape of the oneOf,
+    every error of that shape (app_stores[0].details.pollInterval: ...), not 'matches no allowed shape'."""
+    if error.validator in ("oneOf", "anyOf") and error.context:
+        branch = _branch_of_same_type(error)
+        if branch is not error.context:
+            return [leaf for sub in branch for leaf in _leaves(sub)]
+    # No shape has the store's type: the oneOf message says which came closest.
+    return [error]
+
+
 def format_errors(errors, limit: int = 5, prefix=None) -> list:
-    errors = sorted(errors, key=lambda e: [str(t) for t in e.absolute_path])
+    errors = sorted((leaf for e in errors for leaf in _leaves(e)), key=lambda e: [str(t) for t in e.absolute_path])
     out = []
     for error in errors[:limit]:
         where = prefix(error.absolute_path) if prefix else _option_path(error.absolute_path)

@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import tarfile
 
 import pytest
@@ -206,6 +207,11 @@ def test_bad_files_fail_clearly_and_stay_byte_identical(tmp_path, content, kind,
     (dict(server={"url": URL}, remove=["/server"]), "would delete /server/url"),
     (dict(app_stores=[{"type": "rest", "details": {"path": "x"}}]), "app_stores[0]"),
     (dict(server={"url": URL}, when_missing="sometimes"), "when_missing"),
+    (dict(server={"url": URL, "fetchInterval": -5}), "server.fetchInterval: must be greater than 0"),
+    (dict(server={"url": URL, "requests": {"openSessionTimeout": 0}}),
+     "server.requests.openSessionTimeout: must be greater than 0"),
+    (dict(app_stores=[{"type": "rest", "details": {"url": URL, "requestTimeout": 0}}]),
+     "app_stores[0].details.requestTimeout: must be greater than 0"),
 ])
 def test_bad_settings_fail_before_any_desk_is_read(desk, tmp_path, args, fragment):
     desk.chmod(0o000)  # would fail differently if the desk were read (root ignores this; the check is the msg)
@@ -216,6 +222,16 @@ def test_bad_settings_fail_before_any_desk_is_read(desk, tmp_path, args, fragmen
     assert fragment in result["msg"], result["msg"]
     assert "p4ssw0rd" not in run.stdout
     assert desk.read_bytes() == DESK_FILE
+
+
+def test_the_request_schema_is_what_the_generator_makes_of_the_vendor_schema(vendor_schemas):
+    """Regenerating plugins/plugin_utils/request_schema.py from @interopio/schemas 10.2.0 gives the committed file:
+    the fleet rules live in the generator, so a regeneration keeps them, and nobody edited the output by hand."""
+    made = subprocess.run([sys.executable, os.path.join(REPO, "hacking", "update_request_schema.py"),
+                           os.path.join(vendor_schemas, "system.json")], capture_output=True, text=True, check=True)
+    with open(os.path.join(REPO, "plugins", "plugin_utils", "request_schema.py"), encoding="utf-8") as handle:
+        assert made.stdout == handle.read()
+    assert made.stdout.count('"$comment": "fleet rule: ') == 12
 
 
 def test_validate_with_vendor_schema(desk, tmp_path, vendor_schemas):

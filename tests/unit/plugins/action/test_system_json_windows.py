@@ -193,6 +193,10 @@ def test_bad_files_are_reported_and_never_written(content, kind):
     ({"server": {"url": "https://m/api", "clientAut": "negotiate"}}, "'clientAut' was unexpected"),
     ({"crash_reporter": {"output": {"type": "cloud"}}}, "crash_reporter.output.type: must be one of"),
     ({"app_stores": [{"type": "rest", "details": {}}]}, "app_stores[0]"),
+    ({"server": {"url": "https://m/api", "fetchInterval": -5}}, "server.fetchInterval: must be greater than 0"),
+    ({"app_stores": [{"type": "rest", "details": {"url": "https://a/api", "pollInterval": 0}}]},
+     "app_stores[0].details.pollInterval: must be greater than 0"),
+    ({"server": {"url": "https://m/api", "startRetries": -1}}, "server.startRetries: must be at least 0"),
 ])
 def test_bad_settings_fail_before_the_desk_is_read(args, fragment, tmp_path, monkeypatch):
     from ansible import constants as C
