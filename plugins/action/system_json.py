@@ -32,7 +32,8 @@ from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.args i
 from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.engine import checksum, plan
 from ansible_collections.ioconnect.fleet.plugins.module_utils.common.errors import FleetError
 from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.document import parse_bytes
-from ansible_collections.ioconnect.fleet.plugins.module_utils.common.masking import mask_string, secret_values
+from ansible_collections.ioconnect.fleet.plugins.module_utils.common.masking import DEFAULT_POLICY
+from ansible_collections.ioconnect.fleet.plugins.module_utils.common.masking import policy as masking_policy
 from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.merge import Request
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils import validation
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.request_schema import TOP_LEVEL_KEYS
@@ -58,15 +59,24 @@ class ActionModule(ActionBase):
 
     def run(self, tmp=None, task_vars=None):
         result = self._run(tmp, task_vars)
-        if result.get("failed"):
-            # Messages made here (a schema error quoting a wrong-typed value, a Windows write error) never pass
-            # through a module's no_log_values: the request's secrets are scrubbed from them here.
-            secrets = set()
-            for option in VALUE_OPTIONS:
-                secrets |= secret_values(self._task.args.get(option))
-            if secrets:
-                result = remove_values(result, secrets)
+        # Results made here (a schema error quoting a wrong-typed value, a Windows write error, the Windows path's
+        # drift and diff) never pass through a module's no_log_values: the request's secrets, found by the task's
+        # masking policy, are scrubbed from them here. Everything was masked already; this is the safety net.
+        masking = self._masking()
+        secrets = set()
+        for option in VALUE_OPTIONS:
+            secrets |= masking.secret_values(self._task.args.get(option))
+        if secrets:
+            result = remove_values(result, secrets)
         return result
+
+    def _masking(self):
+        """The task's masking policy (its secret_keys); the built-in rules when secret_keys is unusable (the
+        argument check reports that)."""
+        try:
+            return masking_policy(self._task.args.get("secret_keys"))
+        except (TypeError, ValueError):
+            return DEFAULT_POLICY
 
     def _run(self, tmp=None, task_vars=None):
         task_vars = task_vars or {}
@@ -109,9 +119,10 @@ class ActionModule(ActionBase):
             return _failed(str(exc), exc.kind, args["path"])
         unknown = [key for key in request.settings if key not in TOP_LEVEL_KEYS]
         if unknown:
-            display.warning("system_json: settings %s %s not top-level key(s) of io.Connect Desktop's system.json "
-                            "(@interopio/schemas 10.2), whose schema forbids unknown keys: check the spelling"
-                            % (", ".join(sorted(unknown)), "is" if len(unknown) == 1 else "are"))
+            display.warning(request.masking.mask_text(
+                "system_json: settings %s %s not top-level key(s) of io.Connect Desktop's system.json "
+                "(@interopio/schemas 10.2), whose schema forbids unknown keys: check the spelling"
+                % (", ".join(sorted(unknown)), "is" if len(unknown) == 1 else "are")))
         shapes = {}
         if request.server is not None:
             shapes["server"] = request.server
@@ -120,7 +131,7 @@ class ActionModule(ActionBase):
         if request.app_stores is not None:
             shapes["appStores"] = request.app_stores
         try:
-            errors = validation.validate_request(shapes, args["allow_plain_http"])
+            errors = validation.validate_request(shapes, args["allow_plain_http"], masking=request.masking)
         except RuntimeError as exc:
             return _failed(str(exc), "request", args["path"])
         if errors:
@@ -128,9 +139,9 @@ class ActionModule(ActionBase):
                            % (args["path"], "; ".join(errors)), "request", args["path"], errors=errors)
         return None
 
-    def _schema_problem(self, validator, new_bytes, path):
+    def _schema_problem(self, validator, new_bytes, path, masking=None):
         document = parse_bytes(new_bytes, path).value
-        errors = validation.document_errors(validator, document)
+        errors = validation.document_errors(validator, document, masking)
         if errors:
             return _failed("%s would not satisfy the schema in validate_with, so nothing was written: %s"
                            % (path, "; ".join(errors)), "schema", path, errors=errors)
@@ -149,7 +160,7 @@ class ActionModule(ActionBase):
             return _failed(str(exc), exc.kind, path)
         if not result_plan.changed:
             return result_plan.result(diff_mode=self._task.diff)
-        problem = self._schema_problem(validator, result_plan.new_bytes, path)
+        problem = self._schema_problem(validator, result_plan.new_bytes, path, result_plan.masking)
         if problem:
             return problem
         if self._task.check_mode:
@@ -174,7 +185,7 @@ class ActionModule(ActionBase):
         if not result_plan.changed:
             return result
         if validator is not None:
-            problem = self._schema_problem(validator, result_plan.new_bytes, path)
+            problem = self._schema_problem(validator, result_plan.new_bytes, path, result_plan.masking)
             if problem:
                 return problem
         if self._task.check_mode:
@@ -191,7 +202,7 @@ class ActionModule(ActionBase):
         copied = self._win_copy(path, result_plan.new_bytes, module_args["backup"] and raw is not None, task_vars)
         if copied.get("failed"):
             return _failed("writing %s failed, the file was left as it was: %s"
-                           % (path, mask_string(to_text(copied.get("msg", "")))), "io", path)
+                           % (path, result_plan.masking.mask_text(to_text(copied.get("msg", "")))), "io", path)
         if copied.get("backup_file"):
             result["backup_file"] = copied["backup_file"]
         return result
@@ -206,7 +217,7 @@ class ActionModule(ActionBase):
             return None
         if "is a directory" in msg.lower() or "must be a file" in msg.lower():
             return _failed("%s is a directory, not a file; check path (it should name system.json)" % path, "io", path)
-        return _failed("cannot read %s: %s" % (path, msg), "io", path)
+        return _failed("cannot read %s: %s" % (path, self._masking().mask_text(msg)), "io", path)
 
     def _remote_checksum(self, path, task_vars):
         stat = self._execute_module("ansible.windows.win_stat",

@@ -26,8 +26,10 @@ description:
   - A desk whose check failed, or that failed or was unreachable before it could be checked, is listed as
     C(failed) or C(unreachable), never as compliant. A desk of a drift play with no check (no io.Connect Desktop
     found, check skipped) is listed as C(not_checked).
-  - Values are masked again before anything is written (secret-like keys, credentials in URLs, C(Bearer) tokens),
-    whatever the module sent.
+  - Values are masked again before anything is written, whatever the module sent, with the collection's one
+    masking policy (the rules M(ioconnect.fleet.system_json) documents, header-style pairs and header maps,
+    credentials in URLs, C(Bearer) tokens and C(key=value) secrets in free text), adding the task's own
+    O(ioconnect.fleet.system_json#module:secret_keys) and this callback's O(secret_keys).
   - On long runs a progress line (desks done out of the play's desks, drift so far) is printed at most every
     O(progress_every) desks or O(progress_interval) seconds; by default only when standard error is a terminal.
   - This is a notification callback. Enabling it changes nothing else (no task, no result, no byte of standard
@@ -161,6 +163,22 @@ options:
     ini:
       - section: ioconnect_drift_report
         key: progress_interval
+  secret_keys:
+    description:
+      - Key names whose values are secrets in every report, in addition to the built-in masking rules, for example
+        V(sharedKey) or V(deskPin). Compared as the built-in names (case-insensitive, ignoring C(-), C(_), C(.)
+        and spaces, at the end of a key's name).
+      - The O(ioconnect.fleet.system_json#module:secret_keys) of each checked task are honoured as well, read from
+        the task's arguments; this option covers names a report must hide whatever the task said.
+      - From the environment or C(ansible.cfg), a comma-separated list.
+    type: list
+    elements: str
+    default: []
+    env:
+      - name: IOCONNECT_DRIFT_REPORT_SECRET_KEYS
+    ini:
+      - section: ioconnect_drift_report
+        key: secret_keys
   summary_line:
     description:
       - When to print one closing line with the counts and the report files. C(auto) prints it only when standard
@@ -195,6 +213,10 @@ import time
 from ansible import context
 from ansible.plugins.callback import CallbackBase
 
+from ansible_collections.ioconnect.fleet.plugins.module_utils.common.masking import policy as masking_policy
+from ansible_collections.ioconnect.fleet.plugins.module_utils.common.masking import (
+    secret_keys_errors as masking_policy_errors,
+)
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report.aggregate import DriftCollector, utc_now
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report.progress import ProgressMeter
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report.write import write_reports
@@ -327,7 +349,8 @@ class CallbackModule(CallbackBase):
                 self._play_is_drift = True
                 self._any_drift_play = True
                 region, env = self._labels_for(host)
-                self._collector.add_result(name, data, region, env, task_name=task.get_name(), outcome=outcome)
+                self._collector.add_result(name, data, region, env, task_name=task.get_name(), outcome=outcome,
+                                           policy=self._masking_for(task, host))
                 if outcome != "skipped":
                     self._note_check_mode(task)
                     self._play_checked.add(name)
@@ -375,6 +398,35 @@ class CallbackModule(CallbackBase):
         except Exception:
             return False
         return False
+
+    def _masking_for(self, task, host):
+        """The masking policy for a check task's result: this callback's secret_keys plus the task's own."""
+        try:
+            configured = self.get_option("secret_keys") or []
+        except KeyError:  # options set by hand (tests, an older ansible.cfg loader) may lack it
+            configured = []
+        names = [k for k in configured if isinstance(k, str) and k.strip()]
+        task_keys = (getattr(task, "args", None) or {}).get("secret_keys")
+        if isinstance(task_keys, str) and "{{" in task_keys:
+            # ansible-core before 2.19 hands callbacks the task's arguments untemplated.
+            task_keys = self._template_value(host, task_keys)
+        if isinstance(task_keys, (list, tuple)):
+            names += [k for k in task_keys if isinstance(k, str) and k not in names]
+        try:
+            return masking_policy(names)
+        except ValueError:
+            # A bad name fails the task itself; the report still masks with the names that are usable.
+            return masking_policy([k for k in names if not masking_policy_errors([k])])
+
+    def _template_value(self, host, value):
+        try:
+            from ansible.template import Templar
+
+            manager = self._play.get_variable_manager()
+            variables = manager.get_vars(play=self._play, host=host, include_hostvars=False)
+            return Templar(loader=self._play._loader, variables=variables).template(value)
+        except Exception:
+            return None
 
     def _labels_for(self, host):
         """(region, environment) of a host, from its variables as the play sees them; cached per host."""

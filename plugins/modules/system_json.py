@@ -30,8 +30,16 @@ description:
     Nothing needs installing on the desk.
   - Requested settings are validated on the controller against the shapes of io.Connect Desktop's schema before any
     desk is read, so a typo fails once, clearly, instead of on every desk.
-  - Values under secret-like keys (password, secret, token, bearer, clientSecret, apiKey, ...) and credentials
-    inside URLs are masked in drift lists, diffs and messages.
+  - "Secrets are masked in the result, drift list, diff, messages and warnings, with the collection's one masking
+    policy (the same rules as the P(ioconnect.fleet.drift_report#callback) callback and
+    M(ioconnect.fleet.browser_manager_config)). Secrets are values under secret-like keys (password, passwd,
+    passphrase, pwd, secret, token, bearer, apiKey, privateKey, sharedKey, secretKey, accessKey, credential(s),
+    connectionString, authorization, cookie, ...; case-insensitive, ignoring C(-), C(_), C(.) and spaces, matched
+    at the end of the name), the value of header-style pairs (C({name: Authorization, value: ...}), also with
+    C(key) or C(header) for C(name)) and header maps whose header carries credentials (C(Authorization),
+    C(Proxy-Authorization), C(Cookie), C(Set-Cookie), C(X-Api-Key), C(X-Auth-Token), ...), credentials inside URLs
+    (C(https://user:password@host)), and credentials in free text (C(Bearer ...), C(Basic ...), C(password=...),
+    C(Cookie: ...)). Add a firm's own key names with O(secret_keys)."
 options:
   path:
     description:
@@ -147,6 +155,21 @@ options:
       - URLs with embedded credentials (C(https://user:pass@host)) are always refused.
     type: bool
     default: false
+  secret_keys:
+    description:
+      - Key names that hold secrets in this firm's files, in addition to the built-in ones, for example
+        V(sharedKey) or V(deskPin).
+      - Compared as the built-in names are (case-insensitive, ignoring C(-), C(_), C(.) and spaces, matched at the
+        end of a key's name), so V(deskPin) also hides C(desk_pin) and C(primaryDeskPin). Such a name is also a
+        secret header name in header-style pairs.
+      - Their values are masked wherever this task shows a value (drift, diff, messages, C(-vvv) invocation) and
+        by the P(ioconnect.fleet.drift_report#callback) callback, which reads this option from the task.
+      - The P(ioconnect.fleet.desktop#role) role passes its C(desktop_secret_keys) variable here.
+      - An empty name, or one of only C(-), C(_), C(.) and spaces, is refused before any desk is read, since it
+        would make every key secret.
+    type: list
+    elements: str
+    default: []
   expected_checksum:
     description:
       - The SHA-1 checksum the file must still have (V(absent) for a file that must not exist yet); otherwise the task
@@ -163,7 +186,10 @@ attributes:
     description: Never writes; reports RV(ignore:changed) and RV(drift) exactly as a real run would.
   diff_mode:
     support: full
-    description: The diff holds only the changed top-level keys, with secret values masked.
+    description:
+      - The diff is the file's own text before and the text of the bytes that will be written after (byte order
+        mark and CRLF included), with secret values masked in place, so every line of a hunk other than a masked
+        value is a line of the file.
   platform:
     support: full
     platforms: [posix, windows]
@@ -266,7 +292,8 @@ drift:
   description:
     - One item per difference between the file and the requested settings; empty when the desk is compliant.
     - Arrays are compared whole, so a changed C(appStores) is one item.
-    - Values under secret-like keys are C(********); a changed secret shows C(******** (changed)) after.
+    - Secrets (the masking rules above, and O(secret_keys)) are C(********); a changed secret shows
+      C(******** (changed)) after, also inside a replaced list (a header-style pair whose value changed).
   returned: always
   type: list
   elements: dict
@@ -310,12 +337,34 @@ error_kind:
   type: str
   sample: parse
 diff:
-  description: Before and after texts of the changed top-level keys, masked. Shown with C(--diff).
+  description:
+    - The file's text before and after the change, for C(--diff). C(before) is the desk's file as it is (empty for
+      a file that does not exist yet), C(after) the bytes that will be written, both decoded from UTF-8 with their
+      byte order mark, newlines and indentation as they are.
+    - Secrets (see the masking rules above and O(secret_keys)) are masked in place, only inside their own value
+      (C("********")), so every other line is verbatim the file's. A secret whose value changes shows
+      C("******** (changed)") after.
+    - C(before_header) and C(after_header) name the file.
   returned: changed and diff mode
   type: dict
+  contains:
+    before:
+      description: The file's text, masked; empty when it did not exist.
+      type: str
+    after:
+      description: The text of the bytes written (check mode, that would be written), masked.
+      type: str
+    before_header:
+      description: The file, with C((before)), or C((absent)) when it did not exist.
+      type: str
+    after_header:
+      description: The file, with C((after)).
+      type: str
   sample:
-    before: '{"server": {"url": "http://old:4356/api"}}'
-    after: '{"server": {"url": "https://iomanager.example.com/api"}}'
+    before: "{\n  \"region\": \"EMEA\",\n  \"server\": {\"url\": \"http://old:4356/api\"},\n  \"auth\": {\"password\": \"********\"}\n}\n"
+    after: "{\n  \"region\": \"EMEA\",\n  \"server\": {\"url\": \"https://iomanager.example.com/api\"},\n  \"auth\": {\"password\": \"******** (changed)\"}\n}\n"
+    before_header: /opt/io-connect/config/system.json (before)
+    after_header: /opt/io-connect/config/system.json (after)
 """
 
 import os
@@ -329,7 +378,7 @@ from ansible.module_utils.common.text.converters import to_native
 from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.args import VALUE_OPTIONS, argument_spec
 from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.engine import checksum, plan
 from ansible_collections.ioconnect.fleet.plugins.module_utils.common.errors import FleetError
-from ansible_collections.ioconnect.fleet.plugins.module_utils.common.masking import secret_values
+from ansible_collections.ioconnect.fleet.plugins.module_utils.common.masking import policy as masking_policy
 from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.merge import Request
 
 
@@ -443,8 +492,13 @@ def _write(module, given, path, data, expected):
 def main():
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
     params = module.params
+    try:
+        masking = masking_policy(params["secret_keys"])
+    except ValueError as exc:
+        _fail(module, params["path"], str(exc), "request")
+    # Everything the module returns (result, diff, messages, invocation at -vvv) is scrubbed of these.
     for option in VALUE_OPTIONS:
-        module.no_log_values.update(secret_values(params[option]))
+        module.no_log_values.update(masking.secret_values(params[option]))
 
     given = params["path"]
     path = os.path.realpath(given)

@@ -14,7 +14,7 @@ import json
 import os
 from urllib.parse import urlsplit
 
-from ansible_collections.ioconnect.fleet.plugins.module_utils.common.masking import is_secret_key, mask_string, mask_value
+from ansible_collections.ioconnect.fleet.plugins.module_utils.common.masking import DEFAULT_POLICY, MASK
 from ansible_collections.ioconnect.fleet.plugins.module_utils.common.url_policy import has_credentials, plain_http_refused
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.request_schema import SCHEMA as REQUEST_SCHEMA
 
@@ -59,12 +59,12 @@ def _option_path(path) -> str:
     return out or "(request)"
 
 
-def _shown(value, secret):
+def _shown(value, secret, masking=DEFAULT_POLICY):
     if secret:
-        return "********"
-    value = mask_value(value)
+        return MASK
+    value = masking.mask_value(value)
     text = json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else repr(value)
-    text = mask_string(text)
+    text = masking.mask_text(text)
     return text if len(text) <= 60 else text[:57] + "..."
 
 
@@ -81,25 +81,27 @@ def _branch_of_same_type(error):
     return error.context
 
 
-def _describe(error) -> str:
-    secret = any(is_secret_key(t) for t in error.absolute_path)
+def _describe(error, masking=DEFAULT_POLICY) -> str:
+    """What is wrong with the value of one error, its value masked by the task's masking policy."""
+    secret = masking.pointer_is_secret(error.absolute_path)
     validator = error.validator
     if validator == "type":
         expected = error.validator_value
         expected = expected if isinstance(expected, list) else [expected]
         return "must be %s, not %s" % (" or ".join(_TYPE_NAMES.get(t, t) for t in expected),
-                                       _shown(error.instance, secret))
+                                       _shown(error.instance, secret, masking))
     if validator == "enum":
         return "must be one of %s, not %s" % (", ".join(json.dumps(v) for v in error.validator_value),
-                                              _shown(error.instance, secret))
+                                              _shown(error.instance, secret, masking))
     if validator == "pattern":
-        return "must be an http:// or https:// URL, not %s" % _shown(error.instance, secret)
+        return "must be an http:// or https:// URL, not %s" % _shown(error.instance, secret, masking)
     if validator in ("oneOf", "anyOf") and error.context:
         inner = best_match(_branch_of_same_type(error))
-        return "matches no allowed shape; closest: %s %s" % (_option_path(inner.absolute_path), _describe(inner))
+        return "matches no allowed shape; closest: %s %s" % (_option_path(inner.absolute_path),
+                                                             _describe(inner, masking))
     if validator in _BOUNDS:
         message = "must be %s %s, not %s" % (_BOUNDS[validator], json.dumps(error.validator_value),
-                                             _shown(error.instance, secret))
+                                             _shown(error.instance, secret, masking))
         reason = error.schema.get("$comment") if isinstance(error.schema, dict) else None
         if isinstance(reason, str) and reason.startswith(_FLEET_RULE):
             message += " (%s)" % reason[len(_FLEET_RULE):]
@@ -119,12 +121,12 @@ def _leaves(error):
     return [error]
 
 
-def format_errors(errors, limit: int = 5, prefix=None) -> list:
+def format_errors(errors, limit: int = 5, prefix=None, masking=DEFAULT_POLICY) -> list:
     errors = sorted((leaf for e in errors for leaf in _leaves(e)), key=lambda e: [str(t) for t in e.absolute_path])
     out = []
     for error in errors[:limit]:
         where = prefix(error.absolute_path) if prefix else _option_path(error.absolute_path)
-        out.append("%s: %s" % (where, _describe(error)))
+        out.append("%s: %s" % (where, _describe(error, masking)))
     if len(errors) > limit:
         out.append("... and %d more" % (len(errors) - limit))
     return out
@@ -167,8 +169,10 @@ def _cache_dir():
     return os.path.join(C.DEFAULT_LOCAL_TMP, "ioconnect-fleet-validated")
 
 
-def validate_request(request: dict, allow_plain_http: bool = False, cache_dir=None) -> list:
+def validate_request(request: dict, allow_plain_http: bool = False, cache_dir=None, masking=None) -> list:
     """Error messages for a request (server/crashReporter/appStores keyed as in system.json); [] when valid.
+
+    masking: the masking.MaskingPolicy of the task (its secret_keys), for the values messages quote.
 
     A valid request is remembered in the run's local temp folder (shared by all forks of one ansible-playbook
     run and removed with it), so a fleet of desks with the same settings is validated once per run.
@@ -192,7 +196,8 @@ def validate_request(request: dict, allow_plain_http: bool = False, cache_dir=No
             if os.path.exists(marker):
                 return []
         validator = jsonschema.Draft7Validator(REQUEST_SCHEMA)
-        errors = format_errors(validator.iter_errors(request)) + url_policy_errors(request, allow_plain_http)
+        errors = format_errors(validator.iter_errors(request), masking=masking or DEFAULT_POLICY) + \
+            url_policy_errors(request, allow_plain_http)
         if not errors and lock is not None:
             try:
                 with open(marker, "w", encoding="utf-8"):
@@ -241,8 +246,8 @@ def load_schema_set(folder: str, root_name: str = "system.json"):
     return validator
 
 
-def document_errors(validator, document: dict) -> list:
-    """Errors of a merged system.json against a vendor schema, as 'JSON pointer: problem'."""
+def document_errors(validator, document: dict, masking=None) -> list:
+    """Errors of a merged system.json against a vendor schema, as 'JSON pointer: problem', values masked."""
     def pointer(path):
         return "".join("/" + str(t).replace("~", "~0").replace("/", "~1") for t in path) or "/"
-    return format_errors(validator.iter_errors(document), prefix=pointer)
+    return format_errors(validator.iter_errors(document), prefix=pointer, masking=masking or DEFAULT_POLICY)

@@ -136,11 +136,15 @@ def test_app_store_modes(desk, tmp_path):
     run = run_tasks([
         task("present", desk, app_stores=[rest], app_stores_mode="present"),
         task("present again", desk, app_stores=[rest], app_stores_mode="present"),
-        task("absent", desk, app_stores=[{"type": "path", "details": {"path": "./CONFIG/apps/"}}],
+        # A POSIX desk: folder paths are case-sensitive, so ./CONFIG/apps is another folder than ./config/apps.
+        task("absent, other case", desk, app_stores=[{"type": "path", "details": {"path": "./CONFIG/apps/"}}],
+             app_stores_mode="absent"),
+        task("absent", desk, app_stores=[{"type": "path", "details": {"path": "./config/apps/"}}],
              app_stores_mode="absent"),
         task("only io.Manager", desk, server=SERVER, app_stores=[]),
     ], tmp_path)
     assert run.result("present")["changed"] and not run.result("present again")["changed"]
+    assert not run.result("absent, other case")["changed"]
     assert run.result("absent")["drift"][0]["after"] == [rest]
     assert run.result("only io.Manager")["changed"]
     assert json.loads(desk.read_bytes().decode("utf-8-sig"))["appStores"] == []

@@ -22,10 +22,15 @@ def checksum(raw) -> str:
 
 
 class Plan:
-    """What a task will do to one file. new_bytes is None when nothing is written."""
+    """What a task will do to one file. new_bytes is None when nothing is written.
+
+    diff_before/diff_after: the masked texts of the diff (see difference.diff_texts), made on first use from
+    document (the parsed file) and new_bytes, with the request's masking policy (masking).
+    """
 
     def __init__(self, path, exists, changed, drift, new_bytes=None, before=None, after=None,
-                 diff_before="", diff_after="", skipped=False, original_checksum="absent"):
+                 diff_before=None, diff_after=None, skipped=False, original_checksum="absent", document=None,
+                 masking=None):
         self.path = path
         self.exists = exists
         self.changed = changed
@@ -33,10 +38,31 @@ class Plan:
         self.new_bytes = new_bytes
         self.before = before
         self.after = after
-        self.diff_before = diff_before
-        self.diff_after = diff_after
+        self._diff_before = diff_before
+        self._diff_after = diff_after
         self.skipped = skipped
         self.original_checksum = original_checksum
+        self.document = document
+        self.masking = masking
+
+    def _diff_texts(self):
+        if self._diff_before is None or self._diff_after is None:
+            if self.changed and self.new_bytes is not None:
+                self._diff_before, self._diff_after = diff_texts(self.document, self.new_bytes, self.path,
+                                                                 self.masking)
+            else:
+                self._diff_before, self._diff_after = "", ""
+        return self._diff_before, self._diff_after
+
+    @property
+    def diff_before(self) -> str:
+        """The file's text (masked) before the change; '' for a new file."""
+        return self._diff_texts()[0]
+
+    @property
+    def diff_after(self) -> str:
+        """The text (masked) of the bytes that will be written."""
+        return self._diff_texts()[1]
 
     @property
     def msg(self) -> str:
@@ -86,9 +112,11 @@ def plan(raw, request: Request, path: str, when_missing: str = "fail", newline: 
 def _plan(raw, request, path, when_missing, newline, windows):
     if when_missing not in WHEN_MISSING:
         raise SystemJsonError("when_missing must be one of %s, not %r" % (", ".join(WHEN_MISSING), when_missing))
+    masking = request.masking
+    document = None
     if raw is None:
         if when_missing == "skip":
-            return Plan(path, exists=False, changed=False, drift=[], skipped=True)
+            return Plan(path, exists=False, changed=False, drift=[], skipped=True, masking=masking)
         if when_missing == "fail":
             raise SystemJsonError(
                 "%s does not exist. Is io.Connect Desktop installed for this user? Check path, or set "
@@ -96,16 +124,15 @@ def _plan(raw, request, path, when_missing, newline, windows):
                 kind="missing")
         before = {}
         after = apply_request(before, request, windows=windows)
-        drift = compute_drift(before, after)
+        drift = compute_drift(before, after, masking)
         new_bytes = render_new(after, Style(newline=newline))
         changed = True
     else:
         document = parse_bytes(raw, path)
         before = document.value
         after = apply_request(before, request, windows=windows)
-        drift = compute_drift(before, after)
+        drift = compute_drift(before, after, masking)
         changed = bool(drift)
         new_bytes = document.render(after) if changed else None
-    diff_before, diff_after = diff_texts(before, after, drift) if changed else ("", "")
     return Plan(path, exists=raw is not None, changed=changed, drift=drift, new_bytes=new_bytes, before=before,
-                after=after, diff_before=diff_before, diff_after=diff_after, original_checksum=checksum(raw))
+                after=after, original_checksum=checksum(raw), document=document, masking=masking)

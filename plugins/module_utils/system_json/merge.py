@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit, urlunsplit
 
+from ansible_collections.ioconnect.fleet.plugins.module_utils.common.masking import policy as masking_policy
+from ansible_collections.ioconnect.fleet.plugins.module_utils.common.masking import secret_keys_errors
 from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.errors import SystemJsonError
 from ansible_collections.ioconnect.fleet.plugins.module_utils.common.pointer import format_pointer, parse_pointer
 
@@ -195,20 +197,27 @@ class Request:
     """What a task asks of a desk's file, already validated for types by the argument spec."""
 
     def __init__(self, server=None, crash_reporter=None, settings=None, app_stores=None,
-                 app_stores_mode="replace", remove=None):
+                 app_stores_mode="replace", remove=None, secret_keys=None):
         self.server = server
         self.crash_reporter = crash_reporter
         self.settings = settings or {}
         self.app_stores = app_stores
         self.app_stores_mode = app_stores_mode or "replace"
         self.remove = list(remove or [])
+        problems = secret_keys_errors(secret_keys)
+        if problems:
+            raise SystemJsonError("; ".join(problems))
+        self.secret_keys = tuple(secret_keys or ())
+        # The one masking policy, with the firm's own key names: drift, diff and messages mask with it.
+        self.masking = masking_policy(self.secret_keys)
         self._check()
 
     @classmethod
     def from_params(cls, params: dict) -> "Request":
         return cls(server=params.get("server"), crash_reporter=params.get("crash_reporter"),
                    settings=params.get("settings"), app_stores=params.get("app_stores"),
-                   app_stores_mode=params.get("app_stores_mode"), remove=params.get("remove"))
+                   app_stores_mode=params.get("app_stores_mode"), remove=params.get("remove"),
+                   secret_keys=params.get("secret_keys"))
 
     def top_level_patch(self) -> dict:
         """The mapping-merge part of the request, keyed by system.json's top-level keys."""

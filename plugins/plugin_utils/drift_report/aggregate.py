@@ -13,7 +13,7 @@ import datetime
 import json
 import typing as t
 
-from ansible_collections.ioconnect.fleet.plugins.module_utils.common.masking import pointer_is_secret
+from ansible_collections.ioconnect.fleet.plugins.module_utils.common.masking import DEFAULT_POLICY
 
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report.redact import (
     redact_text,
@@ -38,8 +38,8 @@ OPS = ("add", "replace", "remove")
 MAX_TEXT = 2000  # longest message kept; a module traceback is not what a desk-support lead needs
 
 
-def _text(value, limit: int = MAX_TEXT) -> str:
-    text = redact_text(value, limit)
+def _text(value, limit: int = MAX_TEXT, policy=None) -> str:
+    text = redact_text(value, limit, policy)
     return text if len(text) <= limit else text[: limit - 1] + "\N{HORIZONTAL ELLIPSIS}"
 
 
@@ -73,21 +73,22 @@ def iter_task_results(result: t.Mapping, outcome: str | None = None) -> t.Iterat
         yield result
 
 
-def _drift_entries(drift) -> list:
+def _drift_entries(drift, policy=None) -> list:
+    policy = policy or DEFAULT_POLICY
     entries = []
     for entry in drift if isinstance(drift, list) else []:
         if not isinstance(entry, t.Mapping):
             continue
         pointer = entry.get("pointer")
         tokens = _pointer_tokens(pointer) if isinstance(pointer, str) else []
-        secret = pointer_is_secret(tokens)
+        secret = policy.pointer_is_secret(tokens)
         op = entry.get("op") if entry.get("op") in OPS else "replace"
         entries.append({
             "pointer": _text(pointer if isinstance(pointer, str) else "", 1000),
             "op": op,
             # Masked again: a changed secret shows as masked whatever the module sent.
-            "before": redact_value(entry.get("before"), secret and entry.get("before") is not None),
-            "after": redact_value(entry.get("after"), secret and entry.get("after") is not None),
+            "before": redact_value(entry.get("before"), secret and entry.get("before") is not None, policy),
+            "after": redact_value(entry.get("after"), secret and entry.get("after") is not None, policy),
         })
     return entries
 
@@ -96,9 +97,11 @@ def _pointer_tokens(pointer: str) -> list:
     return [tok.replace("~1", "/").replace("~0", "~") for tok in pointer.split("/")[1:]]
 
 
-def classify_install(result: t.Mapping, task_name: str = "") -> dict:
-    """One system_json result (a loop item or a plain result) -> an install record of the report."""
-    drift = _drift_entries(result.get("drift"))
+def classify_install(result: t.Mapping, task_name: str = "", policy=None) -> dict:
+    """One system_json result (a loop item or a plain result) -> an install record of the report.
+
+    policy: the masking.MaskingPolicy of the task (its secret_keys); the built-in rules when None."""
+    drift = _drift_entries(result.get("drift"), policy)
     hidden = "censored" in result and "drift" not in result
     if result.get("unreachable"):
         status = "unreachable"
@@ -117,7 +120,7 @@ def classify_install(result: t.Mapping, task_name: str = "") -> dict:
         status = "compliant"
     label = result.get("path") or result.get("_ansible_item_label") or result.get("item") or ""
     if not isinstance(label, str):
-        label = _compact(redact_value(label))
+        label = _compact(redact_value(label, policy=policy))
     record = {
         "path": _text(label, 500),
         "task": _text(task_name, 300),
@@ -125,7 +128,7 @@ def classify_install(result: t.Mapping, task_name: str = "") -> dict:
         "changed": bool(result.get("changed")),
         "exists": result.get("exists") if isinstance(result.get("exists"), bool) else None,
         "drift": drift,
-        "msg": _text(result.get("msg") or result.get("skip_reason") or ""),
+        "msg": _text(result.get("msg") or result.get("skip_reason") or "", policy=policy),
         "error_kind": _text(result["error_kind"], 50) if result.get("error_kind") else None,
         "backup_file": _text(result["backup_file"], 500) if result.get("backup_file") else None,
     }
@@ -218,16 +221,17 @@ class DriftCollector:
         self.desk(name, region, environment).seen = True
 
     def add_result(self, name: str, result: t.Mapping, region=None, environment=None, task_name: str = "",
-                   outcome: str | None = None) -> list:
+                   outcome: str | None = None, policy=None) -> list:
         """Record one system_json task result (plain or loop). Returns the install records added.
 
         ``outcome``: the callback event the result came with, see ``iter_task_results``.
+        ``policy``: the masking.MaskingPolicy to mask with (the task's and the callback's secret_keys).
         """
         desk = self.desk(name, region, environment)
         desk.seen = True
         added = []
         for item in iter_task_results(result, outcome):
-            record = classify_install(item, task_name)
+            record = classify_install(item, task_name, policy)
             if record["status"] == "skipped":
                 # A skipped variant (the Windows task on a POSIX desk, a `when` that was false) checked nothing.
                 desk.skipped_checks += 1

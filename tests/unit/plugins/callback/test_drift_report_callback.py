@@ -108,6 +108,7 @@ def make_callback(tmp_path, **options):
         "progress_every": 0,
         "progress_interval": 10.0,
         "summary_line": "always",
+        "secret_keys": [],
     }
     cb._plugin_options.update(options)
     return cb
@@ -310,3 +311,32 @@ def test_lines_go_to_stderr_only(tmp_path):
     calls = cb._display.display.call_args_list
     assert len(calls) == 2
     assert all(c.kwargs.get("stderr") is True for c in calls)
+
+
+def test_secret_keys_of_the_task_and_of_the_callback_are_masked_in_every_format(tmp_path):
+    """A result that slipped through unmasked (a wrapper action, an older module): the report masks the task's own
+    secret_keys and the callback's, besides the built-in rules, in every file it writes."""
+    cb = make_callback(tmp_path, secret_keys=["firmCode"])
+    check = Task(SYSTEM_JSON)
+    check.args = {"path": "/d/system.json", "secret_keys": ["deskPin"]}
+    host = Host("desk-1", "emea", "prod")
+    cb.v2_playbook_on_start(MagicMock(_file_name="drift.yml"))
+    cb.v2_playbook_on_play_start(Play(check))
+    leaked = {"changed": True, "path": "/d/system.json", "exists": True, "msg": "drifted (deskPin=pin-4711-SECRET)",
+              "drift": [
+                  {"pointer": "/x/deskPin", "op": "replace", "before": "pin-4711-SECRET", "after": "pin-4712-SECRET"},
+                  {"pointer": "/x", "op": "add", "before": None,
+                   "after": {"firmCode": "code-0815-SECRET", "note": "Bearer tok-0815-SECRET",
+                             "headers": [{"name": "Authorization", "value": "raw-0815-SECRET"}]}},
+              ]}
+    cb.v2_runner_on_ok(Result(host, check, leaked))
+    cb.v2_playbook_on_stats(Stats())
+    written = sorted(os.listdir(tmp_path / "report"))
+    assert len(written) == 4, written
+    for name in written:
+        text = (tmp_path / "report" / name).read_text(encoding="utf-8")
+        assert "SECRET" not in text, (name, [ln for ln in text.splitlines() if "SECRET" in ln][:3])
+    drift = read_report(tmp_path)["desks"][0]["drift"]
+    assert drift[0]["before"] == "********" and drift[0]["after"] == "********"
+    assert drift[1]["after"]["firmCode"] == "********"
+    assert drift[1]["after"]["headers"] == [{"name": "Authorization", "value": "********"}]

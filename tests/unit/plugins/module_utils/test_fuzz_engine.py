@@ -11,6 +11,7 @@ Properties:
 - merge is idempotent: planning again on the written bytes changes nothing;
 - unmanaged top-level members keep their bytes; BOM and newline style are kept;
 - secrets never appear in drift, diff or message;
+- the diff is the file's own text, line by line (only masked values differ);
 - no exception other than SystemJsonError ever escapes, whatever the bytes.
 """
 
@@ -21,6 +22,7 @@ import json
 import random
 
 import pytest
+from diff_lines import assert_same_lines
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -304,6 +306,18 @@ def test_secrets_never_appear_in_drift_diff_or_message(sample, req):
     shown = json.dumps([result.drift, result.diff_before, result.diff_after, result.msg], ensure_ascii=False)
     for secret in _secret_strings(req):
         assert secret not in shown
+
+
+@FUZZ
+@given(formatted(), requests)
+def test_the_diff_is_the_files_own_text_line_by_line(sample, req):
+    """before is the desk's file and after the written bytes, line for line; only masked values differ."""
+    raw, _doc, _bom, _newline = sample
+    result = _plan_or_request_error(raw, req)
+    if result is None or not result.changed:
+        return
+    assert_same_lines(result.diff_before, raw.decode("utf-8"))
+    assert_same_lines(result.diff_after, result.new_bytes.decode("utf-8"))
 
 
 def _secret_strings(value, secret=False):

@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
-from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.difference import compute_drift, diff_texts
+from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.difference import compute_drift
 from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.engine import checksum, plan
 from ansible_collections.ioconnect.fleet.plugins.module_utils.common.errors import FleetError
 from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.errors import SystemJsonError
@@ -278,7 +280,9 @@ def test_masking_everywhere_values_are_reported():
          "after": MASK_CHANGED},
         {"pointer": "/auth", "op": "add", "before": None, "after": {"password": MASK, "user": "u"}},
     ]
-    texts = "".join(diff_texts(before, after, drift))
+    raw = json.dumps(before, indent=2).encode()
+    result = plan(raw, Request(crash_reporter=after["crashReporter"], settings={"auth": after["auth"]}), "s.json")
+    texts = result.diff_before + result.diff_after
     for secret in ("old-tok", "new-tok", "p4ss", "hunter2"):
         assert secret not in texts
     assert MASK_CHANGED in texts
