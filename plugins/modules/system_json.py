@@ -373,12 +373,12 @@ import tempfile
 import time
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.common.parameters import sanitize_keys
 from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.args import VALUE_OPTIONS, argument_spec
 from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.engine import checksum, plan
 from ansible_collections.ioconnect.fleet.plugins.module_utils.common.errors import FleetError
-from ansible_collections.ioconnect.fleet.plugins.module_utils.common.masking import policy as masking_policy
 from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.merge import Request
 
 
@@ -493,12 +493,15 @@ def main():
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
     params = module.params
     try:
-        masking = masking_policy(params["secret_keys"])
-    except ValueError as exc:
-        _fail(module, params["path"], str(exc), "request")
-    # Everything the module returns (result, diff, messages, invocation at -vvv) is scrubbed of these.
+        request = Request.from_params(params)
+    except FleetError as exc:
+        _fail(module, params["path"], str(exc), exc.kind)
+    # Everything the module returns (result, diff, messages, invocation at -vvv) is scrubbed of these. The
+    # invocation shows params, whose mapping keys Ansible does not scrub: a credential typed as a key is.
     for option in VALUE_OPTIONS:
-        module.no_log_values.update(masking.secret_values(params[option]))
+        module.no_log_values.update(request.masking.secret_values(params[option]))
+    for option in VALUE_OPTIONS:
+        params[option] = sanitize_keys(params[option], module.no_log_values)
 
     given = params["path"]
     path = os.path.realpath(given)
@@ -510,7 +513,7 @@ def main():
               "is editing it. Nothing was written; run the task again." % (given, checksum(raw), expected), "conflict")
 
     try:
-        result_plan = plan(raw, Request.from_params(params), given, params["when_missing"])
+        result_plan = plan(raw, request, given, params["when_missing"])
     except FleetError as exc:
         _fail(module, given, str(exc), exc.kind)
 

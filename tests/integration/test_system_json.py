@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -296,3 +297,55 @@ def test_conformance_every_written_file_still_validates_against_the_vendor_schem
         written = (tmp_path / ("system-%d.json" % idx)).read_bytes()
         assert vendor_validator(written) == [], (idx, written)
         assert written.startswith(BOM) == content.startswith(BOM)
+
+
+# -- the diff is the file's own text -----------------------------------------------------------------------------
+_MASKED = re.compile(r'"\*{8}(?: \(changed\))?"')
+_JSON_SCALAR = r'(?:"(?:[^"\\]|\\.)*"|-?\d[\d.eE+-]*|true|false|null)'
+DIFF_DESK = {"region": "EMEA", "env": "PROD", "gw": {"embedded": True},
+             "server": {"enabled": False, "url": "http://localhost:4356/api"},
+             "auth": {"user": "svc", "password": "old-pw-DIFF-SECRET"},
+             "layouts": {"store": {"type": "rest", "headers": [{"name": "Authorization",
+                                                                 "value": "Bearer old-DIFF-SECRET"}]}}}
+DIFF_FORMATS = {
+    "2-space": lambda d: json.dumps(d, indent=2) + "\n",
+    "4-space": lambda d: json.dumps(d, indent=4) + "\n",
+    "tab": lambda d: json.dumps(d, indent="\t") + "\n",
+    "crlf-bom": lambda d: "\ufeff" + (json.dumps(d, indent=4) + "\n").replace("\n", "\r\n"),
+    "compact": lambda d: json.dumps(d, separators=(",", ":")),
+}
+
+
+def _same_lines(shown, real):
+    """shown is real line for line, except inside masked values."""
+    shown_lines, real_lines = shown.splitlines(True), real.splitlines(True)
+    assert len(shown_lines) == len(real_lines)
+    for line, file_line in zip(shown_lines, real_lines):
+        if line != file_line:
+            parts = _MASKED.split(line)
+            assert len(parts) > 1, "not the file's line: %r != %r" % (line, file_line)
+            assert re.fullmatch(_JSON_SCALAR.join(re.escape(p) for p in parts), file_line, re.DOTALL), (line, file_line)
+
+
+def test_the_diff_is_the_written_file_line_by_line(tmp_path):
+    """Through a real ansible-playbook --diff run: before is the desk's file as it was, after the file as written,
+    line for line, in 2-space, 4-space, tab, CRLF+BOM and compact files; no secret shows."""
+    tasks, desks = [], {}
+    for name, render in DIFF_FORMATS.items():
+        path = tmp_path / ("%s.json" % name)
+        path.write_bytes(render(DIFF_DESK).encode("utf-8"))
+        desks[name] = (path, path.read_bytes())
+        tasks.append(task(name, path, secret_keys=["deskPin"], server=SERVER, settings={
+            "auth": {"password": "new-pw-DIFF-SECRET", "deskPin": "pin-DIFF-SECRET"},
+            "layouts": {"store": {"type": "rest", "headers": [{"name": "Authorization",
+                                                               "value": "Bearer new-DIFF-SECRET"}]}}}))
+    run = run_tasks(tasks, tmp_path, diff=True)
+    for name, (path, original) in desks.items():
+        result = run.result(name)
+        assert result["changed"] is True, result
+        diff = result["diff"]
+        _same_lines(diff["before"], original.decode("utf-8"))
+        _same_lines(diff["after"], path.read_bytes().decode("utf-8"))
+        assert '"******** (changed)"' in diff["after"] and diff["after"].count("pin-") == 0
+        assert diff["before_header"] == "%s (before)" % path
+    assert "DIFF-SECRET" not in run.stdout + run.stderr

@@ -334,6 +334,8 @@ class MaskingPolicy:
             found = set()
         if isinstance(value, dict):
             for key, item in value.items():
+                # A credential shape in a key's own name ("apiToken=..." typed as a settings key) is found too.
+                found |= self.text_secrets(key)
                 self.secret_values(item, secret or self.member_is_secret(value, key), found)
         elif isinstance(value, list):
             for item in value:

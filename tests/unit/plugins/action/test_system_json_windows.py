@@ -257,3 +257,30 @@ def test_app_store_identity_follows_windows_on_a_windows_desk():
     assert not result.get("failed"), result
     assert result["changed"] is False and result["drift"] == []
     assert modules(desk) == ["ansible.windows.slurp"] and desk.copies == []
+
+
+def test_the_windows_diff_is_the_desks_text_and_the_bytes_win_copy_writes():
+    desk = Desk()
+    result = make_action(desk, {"path": PATH, "server": SERVER}, diff=True).run(task_vars={})
+    assert result["diff"]["before"] == ORIGINAL.decode("utf-8"), "BOM and CRLF included"
+    assert result["diff"]["after"] == desk.copies[0]["data"].decode("utf-8")
+
+
+def test_the_windows_path_masks_with_the_tasks_secret_keys():
+    desk = Desk()
+    result = make_action(desk, {"path": PATH, "server": SERVER, "secret_keys": ["deskPin"],
+                                "settings": {"desk": {"deskPin": "pin-4711-x", "label": "Desk 7"}}},
+                         diff=True).run(task_vars={})
+    shown = json.dumps(result)
+    assert "pin-4711-x" not in shown and "Desk 7" in shown
+    assert desk.copies and b"pin-4711-x" in desk.copies[0]["data"], "the desk gets the value"
+
+
+def test_bad_secret_keys_fail_before_the_desk_is_read(tmp_path, monkeypatch):
+    from ansible import constants as C
+    monkeypatch.setattr(C, "DEFAULT_LOCAL_TMP", str(tmp_path))
+    desk = Desk()
+    result = make_action(desk, {"path": PATH, "server": SERVER, "secret_keys": ["ok", ""]}).run(task_vars={})
+    assert result["failed"] is True and result["error_kind"] == "request"
+    assert "secret_keys[1]" in result["msg"]
+    assert desk.calls == []
