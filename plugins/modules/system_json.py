@@ -361,8 +361,18 @@ diff:
       description: The file, with C((after)).
       type: str
   sample:
-    before: "{\n  \"region\": \"EMEA\",\n  \"server\": {\"url\": \"http://old:4356/api\"},\n  \"auth\": {\"password\": \"********\"}\n}\n"
-    after: "{\n  \"region\": \"EMEA\",\n  \"server\": {\"url\": \"https://iomanager.example.com/api\"},\n  \"auth\": {\"password\": \"******** (changed)\"}\n}\n"
+    before: |
+      {
+        "region": "EMEA",
+        "server": {"url": "http://old:4356/api"},
+        "auth": {"password": "********"}
+      }
+    after: |
+      {
+        "region": "EMEA",
+        "server": {"url": "https://iomanager.example.com/api"},
+        "auth": {"password": "******** (changed)"}
+      }
     before_header: /opt/io-connect/config/system.json (before)
     after_header: /opt/io-connect/config/system.json (after)
 """

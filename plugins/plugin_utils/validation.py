@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from ansible_collections.ioconnect.fleet.plugins.module_utils.common.masking import DEFAULT_POLICY, MASK
 from ansible_collections.ioconnect.fleet.plugins.module_utils.common.url_policy import has_credentials, plain_http_refused
+from ansible_collections.ioconnect.fleet.plugins.plugin_utils.request_schema import FLEET_RULE_REASONS
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.request_schema import SCHEMA as REQUEST_SCHEMA
 
 try:
@@ -37,7 +38,8 @@ _TYPE_NAMES = {"boolean": "a boolean (true or false)", "number": "a number", "in
 _validator_cache = {}
 _BOUNDS = {"minimum": "at least", "exclusiveMinimum": "greater than", "maximum": "at most",
            "exclusiveMaximum": "less than"}
-# The request schema's own rules (hacking/update_request_schema.py FLEET_RULES) carry their reason in "$comment".
+# The request schema's own rules (hacking/update_request_schema.py FLEET_RULES) are marked "$comment": "fleet rule:
+# <id>"; request_schema.FLEET_RULE_REASONS says why each exists.
 _FLEET_RULE = "fleet rule: "
 
 
@@ -102,9 +104,9 @@ def _describe(error, masking=DEFAULT_POLICY) -> str:
     if validator in _BOUNDS:
         message = "must be %s %s, not %s" % (_BOUNDS[validator], json.dumps(error.validator_value),
                                              _shown(error.instance, secret, masking))
-        reason = error.schema.get("$comment") if isinstance(error.schema, dict) else None
-        if isinstance(reason, str) and reason.startswith(_FLEET_RULE):
-            message += " (%s)" % reason[len(_FLEET_RULE):]
+        rule = error.schema.get("$comment") if isinstance(error.schema, dict) else None
+        if isinstance(rule, str) and rule.startswith(_FLEET_RULE) and rule[len(_FLEET_RULE):] in FLEET_RULE_REASONS:
+            message += " (%s)" % FLEET_RULE_REASONS[rule[len(_FLEET_RULE):]]
         return message
     # required / additionalProperties messages name keys, not values.
     return error.message if validator in ("required", "additionalProperties") else "breaks the rule %r" % validator

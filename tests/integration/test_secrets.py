@@ -212,8 +212,8 @@ def _written_files(folder, desk):
     for root, _dirs, files in os.walk(folder):
         for name in files:
             path = os.path.join(root, name)
-            if os.path.dirname(path) == str(desk.parent) and name.startswith(("system.json", "broken.json",
-                                                                               "manager.json")):
+            if os.path.dirname(path) == str(desk.parent) and name.startswith(
+                    ("system.json", "broken.json", "manager.json")):
                 continue
             if name in ("play.yml", "secrets.yml") or os.path.basename(root) == "schemas":
                 continue  # the inputs: they hold the secrets on purpose

@@ -305,8 +305,8 @@ _JSON_SCALAR = r'(?:"(?:[^"\\]|\\.)*"|-?\d[\d.eE+-]*|true|false|null)'
 DIFF_DESK = {"region": "EMEA", "env": "PROD", "gw": {"embedded": True},
              "server": {"enabled": False, "url": "http://localhost:4356/api"},
              "auth": {"user": "svc", "password": "old-pw-DIFF-SECRET"},
-             "layouts": {"store": {"type": "rest", "headers": [{"name": "Authorization",
-                                                                 "value": "Bearer old-DIFF-SECRET"}]}}}
+             "layouts": {"store": {"type": "rest", "headers": [
+                 {"name": "Authorization", "value": "Bearer old-DIFF-SECRET"}]}}}
 DIFF_FORMATS = {
     "2-space": lambda d: json.dumps(d, indent=2) + "\n",
     "4-space": lambda d: json.dumps(d, indent=4) + "\n",

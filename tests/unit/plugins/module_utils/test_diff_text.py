@@ -64,6 +64,8 @@ def _text(value, how):
 
 
 FORMATS = ["2-space", "4-space", "tab", "crlf-bom", "compact", "ascii-escaped"]
+
+
 def _plan(how):
     raw = _text(DESK, how).encode("utf-8")
     return raw, plan(raw, Request(**REQUEST), PATH)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils import validation
-from ansible_collections.ioconnect.fleet.plugins.plugin_utils.request_schema import SCHEMA
+from ansible_collections.ioconnect.fleet.plugins.plugin_utils.request_schema import FLEET_RULE_REASONS, SCHEMA
 
 URL = "https://iomanager.example.com/api"
 STORE = {"type": "rest", "details": {"url": "https://apps.example.com/api"}}
@@ -104,9 +104,10 @@ def test_every_timing_and_retry_number_of_the_schema_has_a_rule_and_a_reason():
     numbers = _numbers(SCHEMA, [], {})
     timing = {k: v for k, v in numbers.items() if k.lower().endswith(("interval", "timeout", "retries"))
               or k.endswith("readCacheAfter")}
-    assert len(timing) == 12, sorted(timing)
+    assert len(timing) == 12 == len(FLEET_RULE_REASONS), sorted(timing)
     for name, sub in timing.items():
         assert sub.get("$comment", "").startswith("fleet rule: "), name
+        assert FLEET_RULE_REASONS[sub["$comment"][len("fleet rule: "):]], name
         if name.lower().endswith("retries"):
             assert sub.get("minimum") == 0, name
         else:
