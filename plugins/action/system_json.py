@@ -139,9 +139,9 @@ class ActionModule(ActionBase):
                            % (args["path"], "; ".join(errors)), "request", args["path"], errors=errors)
         return None
 
-    def _schema_problem(self, validator, new_bytes, path, masking=None):
+    def _schema_problem(self, validator, new_bytes, path):
         document = parse_bytes(new_bytes, path).value
-        errors = validation.document_errors(validator, document, masking)
+        errors = validation.document_errors(validator, document, self._masking())
         if errors:
             return _failed("%s would not satisfy the schema in validate_with, so nothing was written: %s"
                            % (path, "; ".join(errors)), "schema", path, errors=errors)
@@ -160,7 +160,7 @@ class ActionModule(ActionBase):
             return _failed(str(exc), exc.kind, path)
         if not result_plan.changed:
             return result_plan.result(diff_mode=self._task.diff)
-        problem = self._schema_problem(validator, result_plan.new_bytes, path, result_plan.masking)
+        problem = self._schema_problem(validator, result_plan.new_bytes, path)
         if problem:
             return problem
         if self._task.check_mode:
@@ -185,7 +185,7 @@ class ActionModule(ActionBase):
         if not result_plan.changed:
             return result
         if validator is not None:
-            problem = self._schema_problem(validator, result_plan.new_bytes, path, result_plan.masking)
+            problem = self._schema_problem(validator, result_plan.new_bytes, path)
             if problem:
                 return problem
         if self._task.check_mode:

@@ -236,7 +236,7 @@ def test_the_request_schema_is_what_the_generator_makes_of_the_vendor_schema(ven
                            os.path.join(vendor_schemas, "system.json")], capture_output=True, text=True, check=True)
     with open(os.path.join(REPO, "plugins", "plugin_utils", "request_schema.py"), encoding="utf-8") as handle:
         assert made.stdout == handle.read()
-    assert made.stdout.count('"$comment": "fleet rule: ') == 12
+    assert len(re.findall(r'"\$comment": "fleet rule: [a-z]', made.stdout)) == 12
 
 
 def test_validate_with_vendor_schema(desk, tmp_path, vendor_schemas):

@@ -48,8 +48,14 @@ class Plan:
     def _diff_texts(self):
         if self._diff_before is None or self._diff_after is None:
             if self.changed and self.new_bytes is not None:
-                self._diff_before, self._diff_after = diff_texts(self.document, self.new_bytes, self.path,
-                                                                 self.masking)
+                try:
+                    self._diff_before, self._diff_after = diff_texts(self.document, self.new_bytes, self.path,
+                                                                     self.masking)
+                except RecursionError:
+                    # Masking walks the values; a file nested hundreds of levels deep is not shown rather than
+                    # shown unmasked (the merge itself did not need that depth).
+                    note = "(not shown: %s nests values too deeply to mask them safely)\n" % self.path
+                    self._diff_before, self._diff_after = (note if self.exists else ""), note
             else:
                 self._diff_before, self._diff_after = "", ""
         return self._diff_before, self._diff_after

@@ -158,3 +158,17 @@ def test_the_diff_is_made_only_when_asked():
     assert "diff" not in result.result(diff_mode=False)
     assert result.new_bytes.startswith(b"{") and codecs.BOM_UTF8 not in result.new_bytes
     assert raw != result.new_bytes
+
+
+def test_a_diff_too_deep_to_mask_is_not_shown_and_the_plan_stands(monkeypatch):
+    from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json import engine
+
+    def too_deep(*_args):
+        raise RecursionError("maximum recursion depth exceeded")
+
+    raw, result = _plan("2-space")
+    monkeypatch.setattr(engine, "diff_texts", too_deep)
+    diff = result.result(diff_mode=True)["diff"]
+    assert diff["before"].startswith("(not shown: %s nests values too deeply" % PATH)
+    assert diff["after"] == diff["before"]
+    assert result.changed and result.new_bytes
