@@ -108,6 +108,7 @@ _PAIR_TEXT = re.compile(r"(?<![A-Za-z0-9_])(?P<head>[\"']?(?:name|key|header|hea
                         r"(?P<header>[A-Za-z0-9_.-]+)[\"']?\s*[,;]\s*[\"']?values?[\"']?\s*[:=]\s*[\"']?)"
                         r"(?P<value>[^\"'\r\n,}]*)")
 
+_SCHEME_WORDS = ("bearer", "basic", "negotiate", "token")
 # What the scheme rule leaves ("Bearer ********"): nothing more to hide.
 _ALREADY_MASKED = re.compile(r"(?:(?:Bearer|Basic|Negotiate|Token)\s+)?%s" % re.escape(MASK), re.IGNORECASE)
 
@@ -155,12 +156,18 @@ class MaskingPolicy:
             raise ValueError("; ".join(problems))
         self.secret_keys = tuple(secret_keys or ())
         self._suffixes = SECRET_KEY_SUFFIXES + tuple(normalise_key(k) for k in self.secret_keys)
+        self._known = {}  # key name -> is secret: a file repeats its key names thousands of times
 
     # -- what is secret -----------------------------------------------------------------------------------------
     def is_secret_key(self, key) -> bool:
         """True when a mapping key (or a header's name) names a secret."""
-        norm = normalise_key(key)
-        return bool(norm) and (norm.endswith(self._suffixes) or norm in SECRET_HEADERS)
+        known = self._known.get(key) if isinstance(key, str) else False
+        if known is None:
+            norm = normalise_key(key)
+            known = bool(norm) and (norm.endswith(self._suffixes) or norm in SECRET_HEADERS)
+            if len(self._known) < 10000:
+                self._known[key] = known
+        return known
 
     def is_secret_header(self, name) -> bool:
         """True when a header-style pair's name makes its value secret (Authorization, Cookie, X-Api-Key, ...)."""
@@ -205,20 +212,23 @@ class MaskingPolicy:
             return prefix + MASK
 
         out = text
+        lower = text.lower()
         if "://" in out:
             def userinfo(m):
                 if found is not None and ":" in m.group("userinfo"):
                     found.add(m.group("userinfo").split(":", 1)[1])
                 return hide(m.group("scheme"), m.group("userinfo")) + "@"
             out = _URL_USERINFO.sub(userinfo, out)
-        out = _SCHEME_CREDENTIAL.sub(lambda m: hide(m.group("scheme") + " ", m.group("cred")), out)
+        if any(word in lower for word in _SCHEME_WORDS):
+            out = _SCHEME_CREDENTIAL.sub(lambda m: hide(m.group("scheme") + " ", m.group("cred")), out)
 
         def pair_text(m):
             value = m.group("value").strip()
             if not self.is_secret_header(m.group("header")) or not value or value.startswith(MASK):
                 return m.group(0)
             return hide(m.group("head"), value)
-        out = _PAIR_TEXT.sub(pair_text, out)
+        if "value" in lower:
+            out = _PAIR_TEXT.sub(pair_text, out)
         if ":" in out:
             def header_line(m):
                 value = m.group("value")
@@ -312,6 +322,8 @@ class MaskingPolicy:
             out_after = [p[1] for p in pairs] + [self.mask_value(v, secret, keep_shape) for v in after[common:]]
             return (self._same_object(before, out_before), self._same_object(after, out_after))
         out_before = self.mask_value(before, secret, keep_shape)
+        if type(before) is type(after) and not isinstance(before, (dict, list)) and before == after:
+            return out_before, (after if out_before is before else out_before)
         out_after = self.mask_value(after, secret, keep_shape)
         if not _same(before, after) and _same(out_before, out_after):
             out_after = MASK_CHANGED
