@@ -266,9 +266,9 @@ def test_secret_keys_mask_a_firms_own_header_everywhere(capsys, target):
     assert firm not in text and PASSWORD not in text
     assert result["manager"]["headers"] == {"X-Client": "main-app", "X-Desk-Signature": "********"}
     assert '"X-Desk-Signature": "********"' in result["diff"]["after"]
-    rotated = run_module(capsys, path=target, manager=basic_manager(headers={"X-Desk-Signature": firm + "2",
-                                                                              "X-Client": "main-app"}),
-                         secret_keys=["X-Desk-Signature"], _ansible_diff=True)
+    rotated_manager = basic_manager(headers={"X-Desk-Signature": firm + "2", "X-Client": "main-app"})
+    rotated = run_module(capsys, path=target, manager=rotated_manager, secret_keys=["X-Desk-Signature"],
+                         _ansible_diff=True)
     assert '"X-Desk-Signature": "******** (changed)"' in rotated["diff"]["after"]
     assert firm not in json.dumps(rotated)
     with open(target, encoding="utf-8") as handle:
