@@ -12,6 +12,7 @@ from __future__ import annotations
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.ioconnect.fleet.plugins.module_utils.browser_manager import config as bm
+from ansible_collections.ioconnect.fleet.plugins.module_utils.common.masking import secret_keys_errors
 
 MODULE = "ioconnect.fleet.browser_manager_config"
 
@@ -43,6 +44,10 @@ class ActionModule(ActionBase):
         if "manager" not in args or args.get("manager") is None:
             result.update(_failed("%s: the manager option is required (url and auth at least)" % path, "schema", path,
                                   errors=["manager: is required"]))
+            return result
+        bad_names = secret_keys_errors(args.get("secret_keys"))
+        if bad_names:
+            result.update(_failed("%s: %s" % (path, "; ".join(bad_names)), "schema", path, errors=bad_names))
             return result
         try:
             errors, _warnings = bm.validate(

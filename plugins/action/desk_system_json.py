@@ -24,7 +24,9 @@ from ansible.plugins.action import ActionBase
 
 from ansible_collections.ioconnect.fleet.plugins.module_utils.common.atomic_write import checksum
 from ansible_collections.ioconnect.fleet.plugins.module_utils.common.errors import FleetError
-from ansible_collections.ioconnect.fleet.plugins.module_utils.common.masking import secret_values
+from ansible_collections.ioconnect.fleet.plugins.module_utils.common.masking import DEFAULT_POLICY
+from ansible_collections.ioconnect.fleet.plugins.module_utils.common.masking import policy as masking_policy
+from ansible_collections.ioconnect.fleet.plugins.module_utils.common.masking import secret_keys_errors
 from ansible_collections.ioconnect.fleet.plugins.module_utils.desk import discovery, ledger, shortcuts, topology
 from ansible_collections.ioconnect.fleet.plugins.module_utils.desk.args import (
     CONTROLLER_ONLY,
@@ -75,13 +77,18 @@ class ActionModule(ActionBase):
             result["msg"] = exc.message
         finally:
             self._remove_tmp_path(self._connection._shell.tmpdir)
-        if result.get("failed"):
-            # Messages made here never pass through a module's no_log_values: scrub the request's secrets.
-            secrets = set()
-            for option in VALUE_OPTIONS:
-                secrets |= secret_values(self._task.args.get(option))
-            if secrets:
-                result = remove_values(result, secrets)
+        # Results made here (messages, the Windows path's drift and diffs) never pass through a module's
+        # no_log_values: the request's secrets, found by the task's masking policy, are scrubbed from them here.
+        # Everything was masked already; this is the safety net.
+        try:
+            masking = masking_policy(self._task.args.get("secret_keys"))
+        except (TypeError, ValueError):
+            masking = DEFAULT_POLICY
+        secrets = set()
+        for option in VALUE_OPTIONS:
+            secrets |= masking.secret_values(self._task.args.get(option))
+        if secrets:
+            result = remove_values(result, secrets)
         return result
 
     # -- the desk ----------------------------------------------------------------------------------------------
@@ -169,6 +176,10 @@ class ActionModule(ActionBase):
     def _validate_requests(self, desk, params, instances, names):
         """Every file request of the desk against the vendor's shapes and the URL policy; the validate_with
         schema set. Raises FleetError naming the desk and the option path."""
+        problems = secret_keys_errors(params["secret_keys"], names("secret_keys"))
+        if problems:
+            raise FleetError("%s: %s. No desk was touched." % (desk, "; ".join(problems)))
+        masking = masking_policy(params["secret_keys"])
         for instance in instances:
             request = topology.file_request(instance, params)
             try:
@@ -181,7 +192,7 @@ class ActionModule(ActionBase):
             if request.get("app_stores") is not None:
                 shapes["appStores"] = request["app_stores"]
             try:
-                errors = validation.validate_request(shapes, params["allow_plain_http"])
+                errors = validation.validate_request(shapes, params["allow_plain_http"], masking=masking)
             except RuntimeError as exc:
                 raise FleetError(str(exc))
             if errors:
@@ -215,7 +226,7 @@ class ActionModule(ActionBase):
         desktop's merged view); a file that does not fails alone, and is not written."""
         for outcome in outcomes:
             if outcome.changed and not outcome.failed:
-                errors = validation.document_errors(validator, outcome.plan.merged_view())
+                errors = validation.document_errors(validator, outcome.plan.merged_view(), outcome.plan.masking)
                 if errors:
                     outcome.fail(FleetError("%s would not satisfy the schema in validate_with, so nothing was "
                                             "written: %s" % (outcome.target.shown, "; ".join(errors)), kind="schema"))
@@ -227,10 +238,11 @@ class ActionModule(ActionBase):
         planned = self._execute_module(MODULE, module_args=dict(self._module_args(params), plan_only=True),
                                        task_vars=task_vars)
         problems = {}
+        masking = masking_policy(params["secret_keys"])
         for item in planned.get("files") or []:
             merged = item.pop("merged", None)
             if merged is not None:
-                errors = validation.document_errors(validator, merged)
+                errors = validation.document_errors(validator, merged, masking)
                 if errors:
                     problems[item["target"]] = ("%s would not satisfy the schema in validate_with, so nothing was "
                                                 "written: %s" % (item["path"], "; ".join(errors)))
@@ -287,7 +299,8 @@ class ActionModule(ActionBase):
             # The search listed every system*.json of the install folders: a file it did not find does not exist.
             return desk.read(path) if ntpath.normcase(path) in found else None
 
-        outcomes = plan_targets(targets(ntpath, installs, instances, params["layout"]), params, read, "\r\n")
+        outcomes = plan_targets(targets(ntpath, installs, instances, params["layout"]), params, read, "\r\n",
+                                windows=True)
         if validator is not None:
             self._schema_check(validator, outcomes)
 

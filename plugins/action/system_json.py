@@ -29,7 +29,8 @@ from ansible.utils.display import Display
 
 from ansible_collections.ioconnect.fleet.plugins.module_utils.common.atomic_write import checksum
 from ansible_collections.ioconnect.fleet.plugins.module_utils.common.errors import FleetError
-from ansible_collections.ioconnect.fleet.plugins.module_utils.common.masking import secret_values
+from ansible_collections.ioconnect.fleet.plugins.module_utils.common.masking import DEFAULT_POLICY
+from ansible_collections.ioconnect.fleet.plugins.module_utils.common.masking import policy as masking_policy
 from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.args import (
     CONTROLLER_ONLY,
     VALUE_OPTIONS,
@@ -70,15 +71,24 @@ class ActionModule(ActionBase):
             result["msg"] = exc.message
         finally:
             self._remove_tmp_path(self._connection._shell.tmpdir)
-        if result.get("failed"):
-            # Messages made here (a schema error quoting a wrong-typed value, a Windows write error) never pass
-            # through a module's no_log_values: the request's secrets are scrubbed from them here.
-            secrets = set()
-            for option in VALUE_OPTIONS:
-                secrets |= secret_values(self._task.args.get(option))
-            if secrets:
-                result = remove_values(result, secrets)
+        # Results made here (a schema error quoting a wrong-typed value, a Windows write error, the Windows path's
+        # drift and diff) never pass through a module's no_log_values: the request's secrets, found by the task's
+        # masking policy, are scrubbed from them here. Everything was masked already; this is the safety net.
+        masking = self._masking()
+        secrets = set()
+        for option in VALUE_OPTIONS:
+            secrets |= masking.secret_values(self._task.args.get(option))
+        if secrets:
+            result = remove_values(result, secrets)
         return result
+
+    def _masking(self):
+        """The task's masking policy (its secret_keys); the built-in rules when secret_keys is unusable (the
+        argument check reports that)."""
+        try:
+            return masking_policy(self._task.args.get("secret_keys"))
+        except (TypeError, ValueError):
+            return DEFAULT_POLICY
 
     def _run(self, task_vars):
         _validation, args = self.validate_argument_spec(argument_spec=controller_argument_spec())
@@ -106,14 +116,16 @@ class ActionModule(ActionBase):
             raise _fail(str(exc), exc.kind, path)
         unknown = [key for key in request.settings if key not in TOP_LEVEL_KEYS]
         if unknown:
-            display.warning("system_json: settings %s %s not top-level key(s) of io.Connect Desktop's system.json "
-                            "(@interopio/schemas 10.2), whose schema forbids unknown keys: check the spelling"
-                            % (", ".join(sorted(unknown)), "is" if len(unknown) == 1 else "are"))
+            display.warning(request.masking.mask_text(
+                "system_json: settings %s %s not top-level key(s) of io.Connect Desktop's system.json "
+                "(@interopio/schemas 10.2), whose schema forbids unknown keys: check the spelling"
+                % (", ".join(sorted(unknown)), "is" if len(unknown) == 1 else "are")))
         if not getattr(self._connection._shell, "_IS_WINDOWS", False) and (
                 path[1:3] == ":\\" or path.startswith("%") or "\\" in path):
-            display.warning("system_json: %s looks like a Windows path, but this desk is reached with a POSIX shell, "
-                            "so it is taken as a file name relative to the remote user's folder. For a Windows desk set "
-                            "ansible_shell_type=powershell (and its connection: winrm, psrp or ssh)." % path)
+            display.warning(request.masking.mask_text(
+                "system_json: %s looks like a Windows path, but this desk is reached with a POSIX shell, so it is "
+                "taken as a file name relative to the remote user's folder. For a Windows desk set "
+                "ansible_shell_type=powershell (and its connection: winrm, psrp or ssh)." % path))
         shapes = {}
         if request.server is not None:
             shapes["server"] = request.server
@@ -122,7 +134,7 @@ class ActionModule(ActionBase):
         if request.app_stores is not None:
             shapes["appStores"] = request.app_stores
         try:
-            errors = validation.validate_request(shapes, args["allow_plain_http"])
+            errors = validation.validate_request(shapes, args["allow_plain_http"], masking=request.masking)
         except RuntimeError as exc:
             raise _fail(str(exc), "request", path)
         if errors:
@@ -130,7 +142,7 @@ class ActionModule(ActionBase):
                         path, errors=errors)
 
     # -- read, merge, validate: the same opening for POSIX with validate_with and for Windows ------------------
-    def _read_and_plan(self, read, module_args, validator, newline="\n"):
+    def _read_and_plan(self, read, module_args, validator, newline="\n", windows=False):
         """(raw bytes, Plan) of the file, read with read(path) -> bytes or None, checked against
         expected_checksum, merged and, with validate_with, validated (an override in the desktop's merged view)."""
         path = module_args["path"]
@@ -144,12 +156,13 @@ class ActionModule(ActionBase):
             base = None
             if document_kind(path, module_args["kind"]) == "override":
                 base = read(base_path(path))
-            result_plan = plan(raw, Request.from_params(module_args), path, module_args["when_missing"], newline,
-                               kind=module_args["kind"], base=base)
+            request = Request.from_params(module_args)
+            result_plan = plan(raw, request, path, module_args["when_missing"], newline, kind=module_args["kind"],
+                               base=base, windows=windows)
         except FleetError as exc:
             raise _fail(str(exc), exc.kind, path)
         if validator is not None and result_plan.changed:
-            errors = validation.document_errors(validator, result_plan.merged_view())
+            errors = validation.document_errors(validator, result_plan.merged_view(), request.masking)
             if errors:
                 raise _fail("%s would not satisfy the schema in validate_with, so nothing was written: %s"
                             % (path, "; ".join(errors)), "schema", path, errors=errors)
@@ -161,7 +174,7 @@ class ActionModule(ActionBase):
                                        task_vars=self._task_vars)
         if not slurped.get("failed"):
             return base64.b64decode(slurped["content"])
-        msg = to_text(slurped.get("msg", ""))
+        msg = self._masking().mask_text(to_text(slurped.get("msg", "")))
         if "not found" in msg.lower() or "does not exist" in msg.lower():
             return None
         if "is a directory" in msg.lower() or "must be a file" in msg.lower():
@@ -183,7 +196,7 @@ class ActionModule(ActionBase):
     def _run_windows(self, module_args, validator, task_vars):
         desk = WindowsDesk(self, task_vars)
         path = module_args["path"]
-        raw, result_plan = self._read_and_plan(desk.read, module_args, validator, newline="\r\n")
+        raw, result_plan = self._read_and_plan(desk.read, module_args, validator, newline="\r\n", windows=True)
         result = result_plan.result(diff_mode=self._task.diff)
         if not result_plan.changed or self._task.check_mode:
             return result
@@ -207,7 +220,7 @@ class ActionModule(ActionBase):
                 return result
             state = "was left as it was" if now == result_plan.original_checksum else \
                 "holds neither the old nor the new settings (sha1 %s): someone else changed it" % now
-            raise _fail("writing %s failed (%s); the file %s" % (path, to_text(item.get("msg")), state), kind, path,
-                        **{k: v for k, v in result.items() if k == "backup_file"})
-        raise _fail("writing %s failed: %s" % (path, to_text(item.get("msg"))), kind, path,
+            raise _fail("writing %s failed (%s); the file %s" % (path, self._masking().mask_text(to_text(
+                item.get("msg"))), state), kind, path, **{k: v for k, v in result.items() if k == "backup_file"})
+        raise _fail("writing %s failed: %s" % (path, self._masking().mask_text(to_text(item.get("msg")))), kind, path,
                     **{k: v for k, v in result.items() if k == "backup_file"})

@@ -40,8 +40,10 @@ description:
     C(unreachable), C(not_installed) (no io.Connect Desktop install found) and C(not_checked) (every check skipped).
     Drifted pointers found on a failed desk are counted apart (C(pointers_on_failed_desks)), never as drift of a
     drifted desk."
-  - Values are masked again before anything is stored or written (secret-like keys, credentials in URLs,
-    C(Bearer) tokens), whatever the module sent.
+  - Values are masked again before anything is stored or written, whatever the module sent, with the collection's
+    one masking policy (the rules M(ioconnect.fleet.system_json) documents, header-style pairs and header maps,
+    credentials in URLs, C(Bearer) tokens and C(key=value) secrets in free text), adding the task's own
+    O(ioconnect.fleet.system_json#module:secret_keys) and this callback's O(secret_keys).
   - "A history that cannot be used (unreachable server, a file locked for longer than O(history_timeout), a corrupt
     file, a history of a newer schema, psycopg missing) never fails the run and never costs it its report: the
     report then shows the run's own desks, a warning names the problem and what to do, and the run's scans wait in
@@ -290,6 +292,22 @@ options:
     ini:
       - section: ioconnect_drift_report
         key: progress_interval
+  secret_keys:
+    description:
+      - Key names whose values are secrets in every report, in addition to the built-in masking rules, for example
+        V(sharedKey) or V(deskPin). Compared as the built-in names (case-insensitive, ignoring C(-), C(_), C(.)
+        and spaces, at the end of a key's name).
+      - The O(ioconnect.fleet.system_json#module:secret_keys) of each checked task are honoured as well, read from
+        the task's arguments; this option covers names a report must hide whatever the task said.
+      - From the environment or C(ansible.cfg), a comma-separated list.
+    type: list
+    elements: str
+    default: []
+    env:
+      - name: IOCONNECT_DRIFT_REPORT_SECRET_KEYS
+    ini:
+      - section: ioconnect_drift_report
+        key: secret_keys
   summary_line:
     description:
       - When to print one closing line with the counts and the report files. C(auto) prints it only when standard
@@ -330,6 +348,10 @@ import uuid
 from ansible import context
 from ansible.plugins.callback import CallbackBase
 
+from ansible_collections.ioconnect.fleet.plugins.module_utils.common.masking import policy as masking_policy
+from ansible_collections.ioconnect.fleet.plugins.module_utils.common.masking import (
+    secret_keys_errors as masking_policy_errors,
+)
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report.aggregate import DriftCollector, utc_now
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report.fleet_report import (
     HistorySettings,
@@ -501,7 +523,7 @@ class CallbackModule(CallbackBase):
                 region, env = self._labels_for(host)
                 mode = self._check_mode_of(task)
                 self._collector.add_result(name, data, region, env, task_name=task.get_name(), outcome=outcome,
-                                           check_mode=mode)
+                                           check_mode=mode, policy=self._masking_for(task, host))
                 if outcome != "skipped":
                     self._check_modes.add(mode)
                     self._play_checked.add(name)
@@ -549,6 +571,35 @@ class CallbackModule(CallbackBase):
         except Exception:
             return False
         return False
+
+    def _masking_for(self, task, host):
+        """The masking policy for a check task's result: this callback's secret_keys plus the task's own."""
+        try:
+            configured = self.get_option("secret_keys") or []
+        except KeyError:  # options set by hand (tests, an older ansible.cfg loader) may lack it
+            configured = []
+        names = [k for k in configured if isinstance(k, str) and k.strip()]
+        task_keys = (getattr(task, "args", None) or {}).get("secret_keys")
+        if isinstance(task_keys, str) and "{{" in task_keys:
+            # ansible-core before 2.19 hands callbacks the task's arguments untemplated.
+            task_keys = self._template_value(host, task_keys)
+        if isinstance(task_keys, (list, tuple)):
+            names += [k for k in task_keys if isinstance(k, str) and k not in names]
+        try:
+            return masking_policy(names)
+        except ValueError:
+            # A bad name fails the task itself; the report still masks with the names that are usable.
+            return masking_policy([k for k in names if not masking_policy_errors([k])])
+
+    def _template_value(self, host, value):
+        try:
+            from ansible.template import Templar
+
+            manager = self._play.get_variable_manager()
+            variables = manager.get_vars(play=self._play, host=host, include_hostvars=False)
+            return Templar(loader=self._play._loader, variables=variables).template(value)
+        except Exception:
+            return None
 
     def _labels_for(self, host):
         """(region, environment) of a host, from its variables as the play sees them; cached per host."""

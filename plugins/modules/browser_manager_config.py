@@ -21,9 +21,10 @@ description:
   - Rendering is deterministic (fixed key order, two-space indent, UTF-8 without BOM, trailing newline). The
     file is rewritten only when its bytes differ from the rendering, so a hand-reformatted file counts as drift
     and is rewritten.
-  - Credentials (C(auth.basic.password), C(auth.token.bearer), and header values whose names look secret such as
-    C(Authorization)) are never logged; diffs and results show them as C(********), or C(******** (changed))
-    when their value changes.
+  - Credentials (C(auth.basic.password), C(auth.token.bearer), header values whose names look secret such as
+    C(Authorization), C(Cookie) or C(X-Api-Key), credentials in URLs and anything else the collection's one masking
+    policy hides, see M(ioconnect.fleet.system_json), plus O(secret_keys)) are never logged; diffs and results
+    show them as C(********), or C(******** (changed)) when their value changes.
   - The file is written to a temporary file and moved into place atomically.
   - "Note: whatever this file holds is readable by every browser that loads the Main app. Basic credentials in
     it are not secret from users of the app; Ansible only keeps them out of logs."
@@ -75,6 +76,15 @@ options:
       - Keep a timestamped copy of the previous file before replacing it.
     type: bool
     default: false
+  secret_keys:
+    description:
+      - Key names whose values are secrets, in addition to the collection's built-in ones (the masking rules of
+        M(ioconnect.fleet.system_json)), for example a header V(X-Desk-Signature) in O(manager.headers).
+      - Compared case-insensitively, ignoring C(-), C(_), C(.) and spaces, at the end of a key's name. Their values
+        are masked in the result, the diff and at C(-vvv).
+    type: list
+    elements: str
+    default: []
   manager:
     description:
       - The C(manager) object of C(@interopio/browser-platform) 4.4.0 (C(Manager.Config) in
@@ -365,7 +375,7 @@ from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.ioconnect.fleet.plugins.module_utils.browser_manager import config as bm
 from ansible_collections.ioconnect.fleet.plugins.module_utils.common.atomic_write import WriteError, write_file
-from ansible_collections.ioconnect.fleet.plugins.module_utils.common.masking import mask_value, secret_values
+from ansible_collections.ioconnect.fleet.plugins.module_utils.common.masking import policy as masking_policy
 
 
 def manager_spec() -> dict:
@@ -419,6 +429,8 @@ def argument_spec() -> dict:
         allow_plain_http=dict(type="bool", default=False),
         backup=dict(type="bool", default=False),
         manager=dict(type="dict", required=True, options=manager_spec()),
+        # Names of keys, not secrets: no_log=False tells ansible-test's no_log heuristic ("key") so.
+        secret_keys=dict(type="list", elements="str", default=[], no_log=False),
     )
 
 
@@ -426,8 +438,12 @@ def run(module: AnsibleModule) -> dict:
     params = module.params
     path = params["path"]
     manager = bm.strip_none(params["manager"])
+    try:
+        masking = masking_policy(params["secret_keys"])
+    except ValueError as exc:
+        module.fail_json(msg="%s: %s" % (path, exc), error_kind="schema", path=path)
     # Header values such as Authorization are secrets too, and have no argument-spec entry to mark.
-    module.no_log_values.update(secret_values(manager))
+    module.no_log_values.update(masking.secret_values(manager))
 
     errors, warnings = bm.validate(manager, params["allow_plain_http"], use_jsonschema=None)
     if errors:
@@ -449,7 +465,7 @@ def run(module: AnsibleModule) -> dict:
         changed=False,
         path=path,
         format=fmt,
-        manager=mask_value(doc),
+        manager=masking.mask_value(doc),
         defaults_applied=applied,
     )
 
@@ -459,7 +475,8 @@ def run(module: AnsibleModule) -> dict:
         result.update(changed=True, exists=False,
                       msg="%s would be written (its directory %s does not exist yet)" % (path, directory))
         if module._diff:
-            result["diff"] = dict(before="", after=bm.masked_text(doc, params["format"], params["esm_export"]),
+            result["diff"] = dict(before="", after=bm.masked_text(doc, params["format"], params["esm_export"],
+                                                                  policy=masking),
                                   before_header="%s (absent)" % path, after_header="%s (after)" % path)
         return result
     if not os.path.isdir(directory):
@@ -486,11 +503,12 @@ def run(module: AnsibleModule) -> dict:
     if module._diff and changed:
         before_text, before_doc, canonical = "", None, True
         if exists:
-            before_text, before_doc, canonical = bm.masked_before(before_bytes.decode("utf-8", errors="replace"))
+            before_text, before_doc, canonical = bm.masked_before(before_bytes.decode("utf-8", errors="replace"),
+                                                                  masking)
         header = "%s (before%s)" % (path, "" if canonical else ", re-rendered for display: its bytes differ")
         result["diff"] = dict(
             before=before_text,
-            after=bm.masked_text(doc, fmt, export, previous=before_doc),
+            after=bm.masked_text(doc, fmt, export, previous=before_doc, policy=masking),
             before_header=header if exists else "%s (absent)" % path,
             after_header="%s (after)" % path,
         )

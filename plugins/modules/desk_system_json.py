@@ -261,6 +261,14 @@ options:
         plugin uses it for O(validate_with) on POSIX desks; there is no other reason to set it.
     type: bool
     default: false
+  secret_keys:
+    description:
+      - Key names that hold secrets in this firm's files, besides the built-in ones (for example V(sharedKey)), as
+        O(ioconnect.fleet.system_json#module:secret_keys): their values are masked in drift, diffs and messages, and
+        by the P(ioconnect.fleet.drift_report#callback) callback. The role passes C(desktop_secret_keys).
+    type: list
+    elements: str
+    default: []
   expected_checksums:
     description:
       - File path -> the SHA-1 it must still have; a file that changed meanwhile is not written and fails with
@@ -500,7 +508,7 @@ import posixpath
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.ioconnect.fleet.plugins.module_utils.common.errors import FleetError
-from ansible_collections.ioconnect.fleet.plugins.module_utils.common.masking import secret_values
+from ansible_collections.ioconnect.fleet.plugins.module_utils.common.masking import policy as masking_policy
 from ansible_collections.ioconnect.fleet.plugins.module_utils.desk import discovery, ledger, shortcuts, topology
 from ansible_collections.ioconnect.fleet.plugins.module_utils.desk.args import VALUE_OPTIONS, argument_spec
 from ansible_collections.ioconnect.fleet.plugins.module_utils.desk.plan import (
@@ -574,8 +582,12 @@ def roll_back(module, desk: PosixDesk, params: dict) -> dict:
 def main():
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
     params = module.params
+    try:
+        masking = masking_policy(params["secret_keys"])
+    except ValueError as exc:
+        module.fail_json(msg=str(exc), error_kind="request", changed=False, status="failed", files=[])
     for option in VALUE_OPTIONS:
-        module.no_log_values.update(secret_values(params[option]))
+        module.no_log_values.update(masking.secret_values(params[option]))
     desk = PosixDesk(module)
     try:
         if params["state"] == "rolled_back":

@@ -30,8 +30,16 @@ description:
     Nothing needs installing on the desk.
   - Requested settings are validated on the controller against the shapes of io.Connect Desktop's schema before any
     desk is read, so a typo fails once, clearly, instead of on every desk.
-  - Values under secret-like keys (password, secret, token, bearer, clientSecret, apiKey, ...) and credentials
-    inside URLs are masked in drift lists, diffs and messages.
+  - "Secrets are masked in the result, drift list, diff, messages and warnings, with the collection's one masking
+    policy (the same rules as the P(ioconnect.fleet.drift_report#callback) callback and
+    M(ioconnect.fleet.browser_manager_config)). Secrets are values under secret-like keys (password, passwd,
+    passphrase, pwd, secret, token, bearer, apiKey, privateKey, sharedKey, secretKey, accessKey, credential(s),
+    connectionString, authorization, cookie, ...; case-insensitive, ignoring C(-), C(_), C(.) and spaces, matched
+    at the end of the name), the value of header-style pairs (C({name: Authorization, value: ...}), also with
+    C(key) or C(header) for C(name)) and header maps whose header carries credentials (C(Authorization),
+    C(Proxy-Authorization), C(Cookie), C(Set-Cookie), C(X-Api-Key), C(X-Auth-Token), ...), credentials inside URLs
+    (C(https://user:password@host)), and credentials in free text (C(Bearer ...), C(Basic ...), C(password=...),
+    C(Cookie: ...)). Add a firm's own key names with O(secret_keys)."
 options:
   path:
     description:
@@ -53,6 +61,13 @@ options:
         C(startRetryInterval), C(tokenRefreshInterval), C(clientAuth), C(features), C(requests), C(cache)).
       - Intervals under C(server) are in seconds, C(server.requests) timeouts in milliseconds.
       - After the merge C(server) must have a C(url), as io.Connect Desktop's schema requires.
+      - "Beyond the vendor's schema, which sets no minimum: C(fetchInterval), C(startRetryInterval),
+        C(tokenRefreshInterval) and C(requests.timeout), C(requests.openSessionTimeout),
+        C(requests.closeSessionTimeout) must be greater than 0, and C(startRetries) at least 0. An interval or a
+        timeout of 0 or less is never meant: at best the desktop ignores it, at worst every desk polls io.Manager,
+        retries or refreshes its token without pause, or times every request out at once. A negative retry count
+        has no meaning. The task fails before any desk is read with a message that names the field and gives the
+        reason, for example C(server.fetchInterval: must be greater than 0, not -5) followed by why."
     type: dict
   crash_reporter:
     description:
@@ -83,15 +98,25 @@ options:
       - App stores for the C(appStores) list; how they are applied is set by O(app_stores_mode).
       - Each store is a mapping with a C(type) (C(path), C(rest), C(server), ...), as io.Connect Desktop documents.
       - An empty list with O(app_stores_mode=replace) makes io.Manager the only app store.
+      - "Beyond the vendor's schema: a REST store's C(details.pollInterval), C(details.requestTimeout),
+        C(details.startRetryInterval) and C(details.readCacheAfter) (milliseconds) must be greater than 0, and
+        C(details.startRetries) at least 0, for the reasons given under O(server): a store polled without pause,
+        or a required store (the default) whose every request fails at once and stops the desktop at start-up."
     type: list
     elements: dict
   app_stores_mode:
     description:
       - V(replace) makes C(appStores) exactly O(app_stores).
-      - V(present) ensures each listed store, matched by C(type) plus C(details.url) or C(details.path) (paths
-        case-insensitively, trailing slashes ignored); a matching store is deep-merged in place, a missing one is
-        appended, other stores are kept where they are.
+      - V(present) ensures each listed store, matched by C(type) plus C(details.url) or C(details.path); a matching
+        store is deep-merged in place (keeping the desk's spelling of its url or path, so a spelling difference is
+        never drift), a missing one is appended, other stores are kept where they are.
+      - How stores match follows the desk's platform. On Windows desks folder paths match case-insensitively,
+        with C(/) and C(\) alike and a trailing separator ignored (C(c:\apps\config) is C(C:\Apps\Config\)).
+        On POSIX desks paths are case-sensitive and only a trailing C(/) is ignored. URLs match whatever the case
+        of their scheme and host, with the default port (80 for http, 443 for https) and a trailing slash ignored;
+        their path and query stay case-sensitive.
       - V(absent) removes the listed stores (matched the same way) and keeps the rest.
+      - V(replace) writes O(app_stores) exactly as given, spelling included.
     type: str
     choices: [replace, present, absent]
     default: replace
@@ -155,6 +180,21 @@ options:
     type: str
     choices: [auto, base, override]
     default: auto
+  secret_keys:
+    description:
+      - Key names that hold secrets in this firm's files, in addition to the built-in ones, for example
+        V(sharedKey) or V(deskPin).
+      - Compared as the built-in names are (case-insensitive, ignoring C(-), C(_), C(.) and spaces, matched at the
+        end of a key's name), so V(deskPin) also hides C(desk_pin) and C(primaryDeskPin). Such a name is also a
+        secret header name in header-style pairs.
+      - Their values are masked wherever this task shows a value (drift, diff, messages, C(-vvv) invocation) and
+        by the P(ioconnect.fleet.drift_report#callback) callback, which reads this option from the task.
+      - The P(ioconnect.fleet.desktop#role) role passes its C(desktop_secret_keys) variable here.
+      - An empty name, or one of only C(-), C(_), C(.) and spaces, is refused before any desk is read, since it
+        would make every key secret.
+    type: list
+    elements: str
+    default: []
   expected_checksum:
     description:
       - The SHA-1 checksum the file must still have (V(absent) for a file that must not exist yet); otherwise the task
@@ -171,7 +211,10 @@ attributes:
     description: Never writes; reports RV(ignore:changed) and RV(drift) exactly as a real run would.
   diff_mode:
     support: full
-    description: The diff holds only the changed top-level keys, with secret values masked.
+    description:
+      - The diff is the file's own text before and the text of the bytes that will be written after (byte order
+        mark and CRLF included), with secret values masked in place, so every line of a hunk other than a masked
+        value is a line of the file.
   platform:
     support: full
     platforms: [posix, windows]
@@ -274,7 +317,8 @@ drift:
   description:
     - One item per difference between the file and the requested settings; empty when the desk is compliant.
     - Arrays are compared whole, so a changed C(appStores) is one item.
-    - Values under secret-like keys are C(********); a changed secret shows C(******** (changed)) after.
+    - Secrets (the masking rules above, and O(secret_keys)) are C(********); a changed secret shows
+      C(******** (changed)) after, also inside a replaced list (a header-style pair whose value changed).
   returned: always
   type: list
   elements: dict
@@ -318,17 +362,50 @@ error_kind:
   type: str
   sample: parse
 diff:
-  description: Before and after texts of the changed top-level keys, masked. Shown with C(--diff).
+  description:
+    - The file's text before and after the change, for C(--diff). C(before) is the desk's file as it is (empty for
+      a file that does not exist yet), C(after) the bytes that will be written, both decoded from UTF-8 with their
+      byte order mark, newlines and indentation as they are.
+    - Secrets (see the masking rules above and O(secret_keys)) are masked in place, only inside their own value
+      (C("********")), so every other line is verbatim the file's. A secret whose value changes shows
+      C("******** (changed)") after.
+    - C(before_header) and C(after_header) name the file.
   returned: changed and diff mode
   type: dict
+  contains:
+    before:
+      description: The file's text, masked; empty when it did not exist.
+      type: str
+    after:
+      description: The text of the bytes written (check mode, that would be written), masked.
+      type: str
+    before_header:
+      description: The file, with C((before)), or C((absent)) when it did not exist.
+      type: str
+    after_header:
+      description: The file, with C((after)).
+      type: str
   sample:
-    before: '{"server": {"url": "http://old:4356/api"}}'
-    after: '{"server": {"url": "https://iomanager.example.com/api"}}'
+    before: |
+      {
+        "region": "EMEA",
+        "server": {"url": "http://old:4356/api"},
+        "auth": {"password": "********"}
+      }
+    after: |
+      {
+        "region": "EMEA",
+        "server": {"url": "https://iomanager.example.com/api"},
+        "auth": {"password": "******** (changed)"}
+      }
+    before_header: /opt/io-connect/config/system.json (before)
+    after_header: /opt/io-connect/config/system.json (after)
 """
 
 import os
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.common.parameters import sanitize_keys
 from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.args import VALUE_OPTIONS, argument_spec
@@ -340,7 +417,6 @@ from ansible_collections.ioconnect.fleet.plugins.module_utils.common.atomic_writ
 )
 from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.engine import base_path, plan
 from ansible_collections.ioconnect.fleet.plugins.module_utils.common.errors import FleetError
-from ansible_collections.ioconnect.fleet.plugins.module_utils.common.masking import secret_values
 from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.merge import Request, document_kind
 
 
@@ -368,8 +444,16 @@ def _read(module, given, path):
 def main():
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
     params = module.params
+    try:
+        request = Request.from_params(params)
+    except FleetError as exc:
+        _fail(module, params["path"], str(exc), exc.kind)
+    # Everything the module returns (result, diff, messages, invocation at -vvv) is scrubbed of these. The
+    # invocation shows params, whose mapping keys Ansible does not scrub: a credential typed as a key is.
     for option in VALUE_OPTIONS:
-        module.no_log_values.update(secret_values(params[option]))
+        module.no_log_values.update(request.masking.secret_values(params[option]))
+    for option in VALUE_OPTIONS:
+        params[option] = sanitize_keys(params[option], module.no_log_values)
 
     given = params["path"]
     path = os.path.realpath(given)
@@ -385,8 +469,7 @@ def main():
         # The desktop merges an override over the system.json beside it: its rules hold for that merged view.
         base = _read(module, base_path(given), os.path.realpath(base_path(given)))
     try:
-        result_plan = plan(raw, Request.from_params(params), given, params["when_missing"], kind=params["kind"],
-                           base=base)
+        result_plan = plan(raw, request, given, params["when_missing"], kind=params["kind"], base=base)
     except FleetError as exc:
         _fail(module, given, str(exc), exc.kind)
 

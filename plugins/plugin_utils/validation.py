@@ -14,7 +14,7 @@ import json
 import os
 from urllib.parse import urlsplit
 
-from ansible_collections.ioconnect.fleet.plugins.module_utils.common.masking import is_secret_key, mask_string, mask_value
+from ansible_collections.ioconnect.fleet.plugins.module_utils.common.masking import DEFAULT_POLICY, MASK
 from ansible_collections.ioconnect.fleet.plugins.module_utils.common.url_policy import has_credentials, plain_http_refused
 
 # jsonschema and referencing are imported on first use: every fork of a run imports this module, and a fork whose
@@ -31,6 +31,11 @@ _OPTION_NAMES = {"server": "server", "crashReporter": "crash_reporter", "appStor
 _TYPE_NAMES = {"boolean": "a boolean (true or false)", "number": "a number", "integer": "an integer",
                "string": "a string", "object": "a mapping", "array": "a list"}
 _validator_cache = {}
+_BOUNDS = {"minimum": "at least", "exclusiveMinimum": "greater than", "maximum": "at most",
+           "exclusiveMaximum": "less than"}
+# The request schema's own rules (hacking/update_request_schema.py FLEET_RULES) are marked "$comment": "fleet rule:
+# <id>"; request_schema.FLEET_RULE_REASONS says why each exists.
+_FLEET_RULE = "fleet rule: "
 
 
 def require_jsonschema():
@@ -62,12 +67,12 @@ def _option_path(path) -> str:
     return out or "(request)"
 
 
-def _shown(value, secret):
+def _shown(value, secret, masking=DEFAULT_POLICY):
     if secret:
-        return "********"
-    value = mask_value(value)
+        return MASK
+    value = masking.mask_value(value)
     text = json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else repr(value)
-    text = mask_string(text)
+    text = masking.mask_text(text)
     return text if len(text) <= 60 else text[:57] + "..."
 
 
@@ -84,34 +89,53 @@ def _branch_of_same_type(error):
     return error.context
 
 
-def _describe(error) -> str:
-    secret = any(is_secret_key(t) for t in error.absolute_path)
+def _describe(error, masking=DEFAULT_POLICY) -> str:
+    """What is wrong with the value of one error, its value masked by the task's masking policy."""
+    secret = masking.pointer_is_secret(error.absolute_path)
     validator = error.validator
     if validator == "type":
         expected = error.validator_value
         expected = expected if isinstance(expected, list) else [expected]
         return "must be %s, not %s" % (" or ".join(_TYPE_NAMES.get(t, t) for t in expected),
-                                       _shown(error.instance, secret))
+                                       _shown(error.instance, secret, masking))
     if validator == "enum":
         return "must be one of %s, not %s" % (", ".join(json.dumps(v) for v in error.validator_value),
-                                              _shown(error.instance, secret))
+                                              _shown(error.instance, secret, masking))
     if validator == "pattern":
-        return "must be an http:// or https:// URL, not %s" % _shown(error.instance, secret)
+        return "must be an http:// or https:// URL, not %s" % _shown(error.instance, secret, masking)
     if validator in ("oneOf", "anyOf") and error.context:
         inner = best_match(_branch_of_same_type(error))
-        return "matches no allowed shape; closest: %s %s" % (_option_path(inner.absolute_path), _describe(inner))
-    if validator in ("minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum"):
-        return "must be %s %s, not %s" % (validator, error.validator_value, _shown(error.instance, secret))
+        return "matches no allowed shape; closest: %s %s" % (_option_path(inner.absolute_path),
+                                                             _describe(inner, masking))
+    if validator in _BOUNDS:
+        message = "must be %s %s, not %s" % (_BOUNDS[validator], json.dumps(error.validator_value),
+                                             _shown(error.instance, secret, masking))
+        rule = error.schema.get("$comment") if isinstance(error.schema, dict) else None
+        from ansible_collections.ioconnect.fleet.plugins.plugin_utils.request_schema import FLEET_RULE_REASONS
+        if isinstance(rule, str) and rule.startswith(_FLEET_RULE) and rule[len(_FLEET_RULE):] in FLEET_RULE_REASONS:
+            message += " (%s)" % FLEET_RULE_REASONS[rule[len(_FLEET_RULE):]]
+        return message
     # required / additionalProperties messages name keys, not values.
     return error.message if validator in ("required", "additionalProperties") else "breaks the rule %r" % validator
 
 
-def format_errors(errors, limit: int = 5, prefix=None) -> list:
-    errors = sorted(errors, key=lambda e: [str(t) for t in e.absolute_path])
+def _leaves(error):
+    """An app store error reported at the fields it is about: for a store whose 'type' picks one shape of the oneOf,
+    every error of that shape (app_stores[0].details.pollInterval: ...), not 'matches no allowed shape'."""
+    if error.validator in ("oneOf", "anyOf") and error.context:
+        branch = _branch_of_same_type(error)
+        if branch is not error.context:
+            return [leaf for sub in branch for leaf in _leaves(sub)]
+    # No shape has the store's type: the oneOf message says which came closest.
+    return [error]
+
+
+def format_errors(errors, limit: int = 5, prefix=None, masking=DEFAULT_POLICY) -> list:
+    errors = sorted((leaf for e in errors for leaf in _leaves(e)), key=lambda e: [str(t) for t in e.absolute_path])
     out = []
     for error in errors[:limit]:
         where = prefix(error.absolute_path) if prefix else _option_path(error.absolute_path)
-        out.append("%s: %s" % (where, _describe(error)))
+        out.append("%s: %s" % (where, _describe(error, masking)))
     if len(errors) > limit:
         out.append("... and %d more" % (len(errors) - limit))
     return out
@@ -154,8 +178,10 @@ def _cache_dir():
     return os.path.join(C.DEFAULT_LOCAL_TMP, "ioconnect-fleet-validated")
 
 
-def validate_request(request: dict, allow_plain_http: bool = False, cache_dir=None) -> list:
+def validate_request(request: dict, allow_plain_http: bool = False, cache_dir=None, masking=None) -> list:
     """Error messages for a request (server/crashReporter/appStores keyed as in system.json); [] when valid.
+
+    masking: the masking.MaskingPolicy of the task (its secret_keys), for the values messages quote.
 
     A valid request is remembered in the run's local temp folder (shared by all forks of one ansible-playbook
     run and removed with it), so a fleet of desks with the same settings is validated once per run.
@@ -180,7 +206,8 @@ def validate_request(request: dict, allow_plain_http: bool = False, cache_dir=No
                 return []
         from ansible_collections.ioconnect.fleet.plugins.plugin_utils.request_schema import SCHEMA
         validator = jsonschema.Draft7Validator(SCHEMA)
-        errors = format_errors(validator.iter_errors(request)) + url_policy_errors(request, allow_plain_http)
+        errors = format_errors(validator.iter_errors(request), masking=masking or DEFAULT_POLICY) + \
+            url_policy_errors(request, allow_plain_http)
         if not errors and lock is not None:
             try:
                 with open(marker, "w", encoding="utf-8"):
@@ -229,8 +256,8 @@ def load_schema_set(folder: str, root_name: str = "system.json"):
     return validator
 
 
-def document_errors(validator, document: dict) -> list:
-    """Errors of a merged system.json against a vendor schema, as 'JSON pointer: problem'."""
+def document_errors(validator, document: dict, masking=None) -> list:
+    """Errors of a merged system.json against a vendor schema, as 'JSON pointer: problem', values masked."""
     def pointer(path):
         return "".join("/" + str(t).replace("~", "~0").replace("/", "~1") for t in path) or "/"
-    return format_errors(validator.iter_errors(document), prefix=pointer)
+    return format_errors(validator.iter_errors(document), prefix=pointer, masking=masking or DEFAULT_POLICY)

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
+import sys
 import tarfile
 
 import pytest
@@ -135,11 +137,15 @@ def test_app_store_modes(desk, tmp_path):
     run = run_tasks([
         task("present", desk, app_stores=[rest], app_stores_mode="present"),
         task("present again", desk, app_stores=[rest], app_stores_mode="present"),
-        task("absent", desk, app_stores=[{"type": "path", "details": {"path": "./CONFIG/apps/"}}],
+        # A POSIX desk: folder paths are case-sensitive, so ./CONFIG/apps is another folder than ./config/apps.
+        task("absent, other case", desk, app_stores=[{"type": "path", "details": {"path": "./CONFIG/apps/"}}],
+             app_stores_mode="absent"),
+        task("absent", desk, app_stores=[{"type": "path", "details": {"path": "./config/apps/"}}],
              app_stores_mode="absent"),
         task("only io.Manager", desk, server=SERVER, app_stores=[]),
     ], tmp_path)
     assert run.result("present")["changed"] and not run.result("present again")["changed"]
+    assert not run.result("absent, other case")["changed"]
     assert run.result("absent")["drift"][0]["after"] == [rest]
     assert run.result("only io.Manager")["changed"]
     assert json.loads(desk.read_bytes().decode("utf-8-sig"))["appStores"] == []
@@ -206,6 +212,11 @@ def test_bad_files_fail_clearly_and_stay_byte_identical(tmp_path, content, kind,
     (dict(server={"url": URL}, remove=["/server"]), "would delete /server/url"),
     (dict(app_stores=[{"type": "rest", "details": {"path": "x"}}]), "app_stores[0]"),
     (dict(server={"url": URL}, when_missing="sometimes"), "when_missing"),
+    (dict(server={"url": URL, "fetchInterval": -5}), "server.fetchInterval: must be greater than 0"),
+    (dict(server={"url": URL, "requests": {"openSessionTimeout": 0}}),
+     "server.requests.openSessionTimeout: must be greater than 0"),
+    (dict(app_stores=[{"type": "rest", "details": {"url": URL, "requestTimeout": 0}}]),
+     "app_stores[0].details.requestTimeout: must be greater than 0"),
 ])
 def test_bad_settings_fail_before_any_desk_is_read(desk, tmp_path, args, fragment):
     desk.chmod(0o000)  # would fail differently if the desk were read (root ignores this; the check is the msg)
@@ -216,6 +227,16 @@ def test_bad_settings_fail_before_any_desk_is_read(desk, tmp_path, args, fragmen
     assert fragment in result["msg"], result["msg"]
     assert "p4ssw0rd" not in run.stdout
     assert desk.read_bytes() == DESK_FILE
+
+
+def test_the_request_schema_is_what_the_generator_makes_of_the_vendor_schema(vendor_schemas):
+    """Regenerating plugins/plugin_utils/request_schema.py from @interopio/schemas 10.2.0 gives the committed file:
+    the fleet rules live in the generator, so a regeneration keeps them, and nobody edited the output by hand."""
+    made = subprocess.run([sys.executable, os.path.join(REPO, "hacking", "update_request_schema.py"),
+                           os.path.join(vendor_schemas, "system.json")], capture_output=True, text=True, check=True)
+    with open(os.path.join(REPO, "plugins", "plugin_utils", "request_schema.py"), encoding="utf-8") as handle:
+        assert made.stdout == handle.read()
+    assert len(re.findall(r'"\$comment": "fleet rule: [a-z]', made.stdout)) == 12
 
 
 def test_validate_with_vendor_schema(desk, tmp_path, vendor_schemas):
@@ -276,3 +297,55 @@ def test_conformance_every_written_file_still_validates_against_the_vendor_schem
         written = (tmp_path / ("system-%d.json" % idx)).read_bytes()
         assert vendor_validator(written) == [], (idx, written)
         assert written.startswith(BOM) == content.startswith(BOM)
+
+
+# -- the diff is the file's own text -----------------------------------------------------------------------------
+_MASKED = re.compile(r'"\*{8}(?: \(changed\))?"')
+_JSON_SCALAR = r'(?:"(?:[^"\\]|\\.)*"|-?\d[\d.eE+-]*|true|false|null)'
+DIFF_DESK = {"region": "EMEA", "env": "PROD", "gw": {"embedded": True},
+             "server": {"enabled": False, "url": "http://localhost:4356/api"},
+             "auth": {"user": "svc", "password": "old-pw-DIFF-SECRET"},
+             "layouts": {"store": {"type": "rest", "headers": [
+                 {"name": "Authorization", "value": "Bearer old-DIFF-SECRET"}]}}}
+DIFF_FORMATS = {
+    "2-space": lambda d: json.dumps(d, indent=2) + "\n",
+    "4-space": lambda d: json.dumps(d, indent=4) + "\n",
+    "tab": lambda d: json.dumps(d, indent="\t") + "\n",
+    "crlf-bom": lambda d: "\ufeff" + (json.dumps(d, indent=4) + "\n").replace("\n", "\r\n"),
+    "compact": lambda d: json.dumps(d, separators=(",", ":")),
+}
+
+
+def _same_lines(shown, real):
+    """shown is real line for line, except inside masked values."""
+    shown_lines, real_lines = shown.splitlines(True), real.splitlines(True)
+    assert len(shown_lines) == len(real_lines)
+    for line, file_line in zip(shown_lines, real_lines):
+        if line != file_line:
+            parts = _MASKED.split(line)
+            assert len(parts) > 1, "not the file's line: %r != %r" % (line, file_line)
+            assert re.fullmatch(_JSON_SCALAR.join(re.escape(p) for p in parts), file_line, re.DOTALL), (line, file_line)
+
+
+def test_the_diff_is_the_written_file_line_by_line(tmp_path):
+    """Through a real ansible-playbook --diff run: before is the desk's file as it was, after the file as written,
+    line for line, in 2-space, 4-space, tab, CRLF+BOM and compact files; no secret shows."""
+    tasks, desks = [], {}
+    for name, render in DIFF_FORMATS.items():
+        path = tmp_path / ("%s.json" % name)
+        path.write_bytes(render(DIFF_DESK).encode("utf-8"))
+        desks[name] = (path, path.read_bytes())
+        tasks.append(task(name, path, secret_keys=["deskPin"], server=SERVER, settings={
+            "auth": {"password": "new-pw-DIFF-SECRET", "deskPin": "pin-DIFF-SECRET"},
+            "layouts": {"store": {"type": "rest", "headers": [{"name": "Authorization",
+                                                               "value": "Bearer new-DIFF-SECRET"}]}}}))
+    run = run_tasks(tasks, tmp_path, diff=True)
+    for name, (path, original) in desks.items():
+        result = run.result(name)
+        assert result["changed"] is True, result
+        diff = result["diff"]
+        _same_lines(diff["before"], original.decode("utf-8"))
+        _same_lines(diff["after"], path.read_bytes().decode("utf-8"))
+        assert '"******** (changed)"' in diff["after"] and diff["after"].count("pin-") == 0
+        assert diff["before_header"] == "%s (before)" % path
+    assert "DIFF-SECRET" not in run.stdout + run.stderr

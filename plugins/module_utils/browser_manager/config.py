@@ -21,13 +21,7 @@ import json
 import re
 from urllib.parse import urlsplit
 
-from ansible_collections.ioconnect.fleet.plugins.module_utils.common.masking import (
-    MASK,
-    MASK_CHANGED,
-    is_secret_key,
-    mask_string,
-    mask_value,
-)
+from ansible_collections.ioconnect.fleet.plugins.module_utils.common.masking import DEFAULT_POLICY, mask_string
 from ansible_collections.ioconnect.fleet.plugins.module_utils.common.url_policy import is_loopback
 
 FORMATS = ("json", "esm")
@@ -486,31 +480,20 @@ def parse(text: str):
     return None
 
 
-def _mark_changed_secrets(before, after, masked):
-    """Where a secret's value differs, say so: a rotated password must not look like 'no change'."""
-    if not (isinstance(before, dict) and isinstance(after, dict) and isinstance(masked, dict)):
-        return masked
-    out = dict(masked)
-    for key, value in after.items():
-        if key not in before:
-            continue
-        if is_secret_key(key):
-            if before[key] != value and out.get(key) == MASK:
-                out[key] = MASK_CHANGED
-        else:
-            out[key] = _mark_changed_secrets(before[key], value, out.get(key))
-    return out
+def masked_text(doc, fmt: str, esm_export: str, previous=None, policy=None) -> str:
+    """The file's text with every credential replaced by the mask, for diffs and results.
+
+    previous: the document found on disk; where a secret's value differs from it, the text says so
+    (``******** (changed)``): a rotated password must not look like 'no change'. policy: the masking.MaskingPolicy
+    of the task (its secret_keys), the built-in rules when None.
+    """
+    policy = policy or DEFAULT_POLICY
+    if previous is None:
+        return render(policy.mask_value(doc), fmt, esm_export)
+    return render(policy.mask_change(previous, doc)[1], fmt, esm_export)
 
 
-def masked_text(doc, fmt: str, esm_export: str, previous=None) -> str:
-    """The file's text with every credential replaced by the mask, for diffs and results."""
-    masked = mask_value(doc)
-    if previous is not None:
-        masked = _mark_changed_secrets(previous, doc, masked)
-    return render(masked, fmt, esm_export)
-
-
-def masked_before(text: str):
+def masked_before(text: str, policy=None):
     """(masked text, parsed document or None, canonical) for the file found on disk.
 
     The document is re-rendered in the format it was found in (JSON or ESM) with credentials masked.
@@ -523,4 +506,4 @@ def masked_before(text: str):
         return "(%d bytes not shown: not a manager file this module can read; it may hold credentials)\n" % size, None, False
     fmt = "json" if text.lstrip().startswith("{") else "esm"
     export = "named" if re.search(r"export\s+const\s", text) else "default"
-    return render(mask_value(doc), fmt, export), doc, render(doc, fmt, export) == text
+    return render((policy or DEFAULT_POLICY).mask_value(doc), fmt, export), doc, render(doc, fmt, export) == text

@@ -1,7 +1,24 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) ioconnect.fleet contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Masking of secret values wherever a value is reported (results, diffs, drift lists, reports).
+"""The collection's one masking policy: what is secret, and how it is hidden wherever a value or a text is shown.
+
+Module results, drift lists, diffs, error messages, warnings, the drift report (every format) and the
+browser_manager_config module all mask with a ``MaskingPolicy``. The rules:
+
+- key names: a mapping key is secret when its name, lower-cased and stripped of ``-``, ``_``, ``.`` and spaces,
+  ends with one of SECRET_KEY_SUFFIXES (``password``, ``token``, ``apiKey``, ``sharedKey``, ...), or with one of
+  the policy's own ``secret_keys`` (a firm's names, e.g. ``deskPin``), or is one of SECRET_HEADERS;
+- header-style pairs: the ``value`` of a ``{name: Authorization, value: ...}`` mapping (also ``key``/``header``
+  instead of ``name``) whose name is secret by the rule above; header maps (``{Authorization: ...}``) are
+  covered by the key-name rule;
+- URL user info: ``scheme://user:password@host`` shows ``scheme://********@host`` in any string;
+- free-text shapes inside any string: ``Bearer xxx`` / ``Basic xxx`` / ``Token xxx`` / ``Negotiate xxx``,
+  ``secretKey=value`` and ``secretKey: value`` pairs, ``Cookie: ...`` style header lines, and
+  ``"name": "Authorization", "value": "..."`` written as text.
+
+A secret shows as MASK; a secret whose value changes shows MASK_CHANGED on the new side, so a rotated password is
+never a silent no-change.
 
 Pure Python, no Ansible imports: used by the module on the desk and by controller-side plugins.
 """
@@ -13,79 +30,373 @@ import re
 MASK = "********"
 MASK_CHANGED = "******** (changed)"
 
-# A key is secret when, lower-cased and stripped of '-', '_' and '.', it ends with one of these.
-# "Ends with" rather than "contains" keeps harmless keys such as tokenRefreshInterval visible.
-_SECRET_SUFFIXES = (
+# A key is secret when its normalised name ends with one of these. "Ends with" rather than "contains" keeps
+# harmless keys such as tokenRefreshInterval and passwordPolicyUrl visible.
+SECRET_KEY_SUFFIXES = (
     "password",
     "passwd",
     "passphrase",
+    "pwd",
     "secret",
     "token",
     "bearer",
     "apikey",
     "privatekey",
+    "sharedkey",
+    "secretkey",
+    "accesskey",
+    "signingkey",
+    "encryptionkey",
+    "masterkey",
+    "licensekey",
+    "subscriptionkey",
+    "authkey",
+    "sessionkey",
+    "sessionid",
     "credential",
     "credentials",
+    "connectionstring",
     "authorization",
     "cookie",
 )
+
+# HTTP headers that carry credentials (most also end with a suffix above; listed so the intent is explicit, so
+# that "Cookie: a=1; sid=2" is hidden to the end of the line, and so that a header such as X-Functions-Key is caught
+# although "key" alone is not a secret suffix).
+SECRET_HEADER_NAMES = (
+    "Authorization",
+    "Proxy-Authorization",
+    "Cookie",
+    "Set-Cookie",
+    "X-Api-Key",
+    "X-Auth-Token",
+    "X-Access-Token",
+    "X-CSRF-Token",
+    "X-XSRF-Token",
+    "X-Amz-Security-Token",
+    "X-Vault-Token",
+    "X-Functions-Key",
+    "Ocp-Apim-Subscription-Key",
+    "Private-Token",
+)
+SECRET_HEADERS = frozenset(re.sub(r"[-_. ]", "", name.lower()) for name in SECRET_HEADER_NAMES)
+
+# Keys that name a header-style pair's header, and the keys of its value.
+PAIR_NAME_KEYS = ("name", "key", "header", "headerName")
+PAIR_VALUE_KEYS = ("value", "values")
+
+_NORMALISE = re.compile(r"[-_. ]")
 
 # scheme://user:password@host -> the userinfo part is a credential wherever it appears.
 # The look-behind makes a scheme start only where a run of scheme characters starts, so the scan stays linear
 # on long strings without "://".
 _URL_USERINFO = re.compile(r"(?<![A-Za-z0-9+.-])(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<userinfo>[^/@\s]+)@")
+# "Authorization: Bearer abc" style credentials inside free text (messages, labels, header values).
+_SCHEME_CREDENTIAL = re.compile(r"\b(?P<scheme>Bearer|Basic|Negotiate|Token)\s+(?P<cred>[A-Za-z0-9._~+/=-]{6,})",
+                                re.IGNORECASE)
+# key=value / key: value pairs inside free text, e.g. "password=hunter2" in an error message. Matched as a
+# look-ahead at every word start, so a harmless pair ("note: password=x") cannot swallow a secret one; the key
+# starts at a word start (the look-behind), which keeps the scan linear on long words. Whether the key names a
+# secret is the policy's is_secret_key.
+_PAIR = re.compile(r"(?<![A-Za-z0-9_.-])(?=(?P<key>[A-Za-z0-9_.-]+)(?P<sep>[\"']?\s*[:=]\s*[\"']?)"
+                   r"(?P<value>[^\s\"',;&}]+))")
+# A credential header written as a line ("Cookie: a=1; sid=2"): its whole value, to the end of line or quote.
+_HEADER_LINE = re.compile(r"(?<![A-Za-z0-9_.-])(?P<key>%s)(?P<sep>[\"']?\s*:\s*[\"']?)(?P<value>[^\r\n\"'{}]+)"
+                          % "|".join(re.sub(r"-", "[-_ ]?", name) for name in SECRET_HEADER_NAMES), re.IGNORECASE)
+# A header-style pair written as text: "name": "Authorization", "value": "abc" (JSON, Python repr or YAML flow).
+_PAIR_TEXT = re.compile(r"(?<![A-Za-z0-9_])(?P<head>[\"']?(?:name|key|header|headerName)[\"']?\s*[:=]\s*[\"']?"
+                        r"(?P<header>[A-Za-z0-9_.-]+)[\"']?\s*[,;]\s*[\"']?values?[\"']?\s*[:=]\s*[\"']?)"
+                        r"(?P<value>[^\"'\r\n,}]*)")
+
+_SCHEME_WORDS = ("bearer", "basic", "negotiate", "token")
+# What the scheme rule leaves ("Bearer ********"): nothing more to hide.
+_ALREADY_MASKED = re.compile(r"(?:(?:Bearer|Basic|Negotiate|Token)\s+)?%s" % re.escape(MASK), re.IGNORECASE)
 
 
-def is_secret_key(key) -> bool:
-    """True when a mapping key names a secret (password, token, bearer, clientSecret, apiKey, ...)."""
-    if not isinstance(key, str):
+def normalise_key(key) -> str:
+    """A key name as the rules compare it: lower case, without '-', '_', '.' and spaces."""
+    return _NORMALISE.sub("", key.lower()) if isinstance(key, str) else ""
+
+
+def secret_keys_errors(secret_keys, option: str = "secret_keys") -> list:
+    """Messages for a bad secret_keys option (each naming its option path); [] when valid."""
+    if secret_keys is None:
+        return []
+    if not isinstance(secret_keys, (list, tuple)):
+        return ["%s: must be a list of key names, not %s" % (option, type(secret_keys).__name__)]
+    errors = []
+    for idx, name in enumerate(secret_keys):
+        if not isinstance(name, str) or not normalise_key(name):
+            errors.append("%s[%d]: must be a key name such as sharedKey (a name that is empty, or only '-', '_', "
+                          "'.' and spaces, would make every key secret)" % (option, idx))
+    return errors
+
+
+def _same(a, b) -> bool:
+    """JSON equality, true is not 1 (enough to tell whether a secret changed)."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return type(a) is type(b) and a == b
+    if isinstance(a, dict):
+        return isinstance(b, dict) and len(a) == len(b) and all(k in b and _same(v, b[k]) for k, v in a.items())
+    if isinstance(a, list):
+        return isinstance(b, list) and len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    return a == b and (type(a) is type(b) or (isinstance(a, (int, float)) and isinstance(b, (int, float))))
+
+
+class MaskingPolicy:
+    """The masking rules (module docstring), with a firm's own secret key names added.
+
+    secret_keys: extra key names, compared as the built-in ones (normalised, as a suffix): ``sharedKey`` also
+    hides ``shared_key`` and ``deskSharedKey``.
+    """
+
+    def __init__(self, secret_keys=()):
+        problems = secret_keys_errors(list(secret_keys or ()))
+        if problems:
+            raise ValueError("; ".join(problems))
+        self.secret_keys = tuple(secret_keys or ())
+        self._suffixes = SECRET_KEY_SUFFIXES + tuple(normalise_key(k) for k in self.secret_keys)
+        self._known = {}  # key name -> is secret: a file repeats its key names thousands of times
+
+    # -- what is secret -----------------------------------------------------------------------------------------
+    def is_secret_key(self, key) -> bool:
+        """True when a mapping key (or a header's name) names a secret."""
+        known = self._known.get(key) if isinstance(key, str) else False
+        if known is None:
+            norm = normalise_key(key)
+            known = bool(norm) and (norm.endswith(self._suffixes) or norm in SECRET_HEADERS)
+            if len(self._known) < 10000:
+                self._known[key] = known
+        return known
+
+    def is_secret_header(self, name) -> bool:
+        """True when a header-style pair's name makes its value secret (Authorization, Cookie, X-Api-Key, ...)."""
+        return self.is_secret_key(name)
+
+    def member_is_secret(self, container, key) -> bool:
+        """True when container[key] holds a secret: by the key's name, or as the value of a header-style pair."""
+        if self.is_secret_key(key):
+            return True
+        if key in PAIR_VALUE_KEYS and isinstance(container, dict):
+            for name_key in PAIR_NAME_KEYS:
+                name = container.get(name_key)
+                if isinstance(name, str) and self.is_secret_header(name):
+                    return True
         return False
-    norm = key.lower().replace("-", "").replace("_", "").replace(".", "")
-    return norm.endswith(_SECRET_SUFFIXES)
+
+    def pointer_is_secret(self, tokens) -> bool:
+        """True when any token of a JSON pointer (given as its list of tokens) names a secret."""
+        return any(self.is_secret_key(t) for t in tokens)
+
+    # -- free text ----------------------------------------------------------------------------------------------
+    def mask_text(self, text):
+        """Free text with every credential shape hidden (URL user info, Bearer/Basic/Token/Negotiate credentials,
+        header-style pairs written as text, credential header lines, secret key=value pairs)."""
+        if not isinstance(text, str) or not text:
+            return text
+        return self._mask_text(text, None)
+
+    def text_secrets(self, text) -> set:
+        """The credential strings mask_text hides in text (for Ansible's no_log_values)."""
+        found = set()
+        if isinstance(text, str) and text:
+            self._mask_text(text, found)
+        found.discard(MASK)
+        return {f for f in found if f}
+
+    def _mask_text(self, text, found):
+        """mask_text; when found is a set, every hidden piece is added to it (one implementation for both)."""
+        def hide(prefix, secret):
+            if found is not None:
+                found.add(secret)
+            return prefix + MASK
+
+        out = text
+        lower = text.lower()
+        if "://" in out:
+            def userinfo(m):
+                if found is not None and ":" in m.group("userinfo"):
+                    found.add(m.group("userinfo").split(":", 1)[1])
+                return hide(m.group("scheme"), m.group("userinfo")) + "@"
+            out = _URL_USERINFO.sub(userinfo, out)
+        if any(word in lower for word in _SCHEME_WORDS):
+            out = _SCHEME_CREDENTIAL.sub(lambda m: hide(m.group("scheme") + " ", m.group("cred")), out)
+
+        def pair_text(m):
+            value = m.group("value").strip()
+            if not self.is_secret_header(m.group("header")) or not value or value.startswith(MASK):
+                return m.group(0)
+            return hide(m.group("head"), value)
+        if "value" in lower:
+            out = _PAIR_TEXT.sub(pair_text, out)
+        if ":" in out:
+            def header_line(m):
+                value = m.group("value")
+                if not value.strip() or _ALREADY_MASKED.match(value.strip()):
+                    return m.group(0)
+                return hide(m.group("key") + m.group("sep"), value.strip()) + value[len(value.rstrip()):]
+            out = _HEADER_LINE.sub(header_line, out)
+        if ":" in out or "=" in out:
+            pieces, pos = [], 0
+            for start, end, value in self._secret_pairs(out):
+                pieces.append(out[pos:start])
+                pieces.append(hide("", value))
+                pos = end
+            if pieces:
+                pieces.append(out[pos:])
+                out = "".join(pieces)
+        return out
+
+    def _secret_pairs(self, text):
+        """(value start, value end, value) of every key=value / key: value pair whose key is secret."""
+        end = 0
+        for match in _PAIR.finditer(text):
+            if match.start() < end or not self.is_secret_key(match.group("key")):
+                continue
+            value = match.group("value")
+            if value.startswith(MASK) or _ALREADY_MASKED.match(text, match.start("value")):
+                continue
+            end = match.end("value")
+            yield match.start("value"), end, value
+
+    # -- values -------------------------------------------------------------------------------------------------
+    def mask_value(self, value, secret: bool = False, keep_shape: bool = False):
+        """A JSON value with every secret hidden. Unchanged parts are returned as they are (not copied).
+
+        secret: the whole value is secret (it sits under a secret key). Then it becomes MASK, or with keep_shape
+        (diffs, where each line must stay a line of the file) its mappings and lists are kept and every string and
+        number in them becomes MASK.
+        """
+        if secret:
+            return self._mask_leaves(value) if keep_shape else MASK
+        if isinstance(value, dict):
+            out = None
+            for key, item in value.items():
+                masked = self.mask_value(item, self.member_is_secret(value, key), keep_shape)
+                if masked is not item:
+                    if out is None:
+                        out = dict(value)
+                    out[key] = masked
+            return value if out is None else out
+        if isinstance(value, list):
+            masked = [self.mask_value(item, False, keep_shape) for item in value]
+            return value if all(m is v for m, v in zip(masked, value)) else masked
+        if isinstance(value, str):
+            masked = self.mask_text(value)
+            return value if masked == value else masked
+        return value
+
+    def _mask_leaves(self, value):
+        if isinstance(value, dict):
+            return {key: self._mask_leaves(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [self._mask_leaves(item) for item in value]
+        if value is None or isinstance(value, bool):
+            return value  # no secret material, and the line keeps its meaning
+        return MASK
+
+    def mask_change(self, before, after, secret: bool = False, keep_shape: bool = False) -> tuple:
+        """(before, after) masked, with every secret whose value changed shown as MASK_CHANGED in after.
+
+        Mappings are compared key by key, lists index by index. Where two different values mask to the same text
+        (two passwords, two URLs with other credentials) the new one shows MASK_CHANGED.
+        """
+        if (not secret or keep_shape) and isinstance(before, dict) and isinstance(after, dict):
+            out_before, out_after = {}, {}
+            for key, item in before.items():
+                hidden = secret or self.member_is_secret(before, key) or self.member_is_secret(after, key)
+                if key in after:
+                    out_before[key], out_after[key] = self.mask_change(item, after[key], hidden, keep_shape)
+                else:
+                    out_before[key] = self.mask_value(item, hidden, keep_shape)
+            for key, item in after.items():
+                if key not in before:
+                    hidden = secret or self.member_is_secret(after, key)
+                    out_after[key] = self.mask_value(item, hidden, keep_shape)
+            out_after = {key: out_after[key] for key in after}
+            return (self._same_object(before, out_before), self._same_object(after, out_after))
+        if (not secret or keep_shape) and isinstance(before, list) and isinstance(after, list):
+            common = min(len(before), len(after))
+            pairs = [self.mask_change(b, a, secret, keep_shape) for b, a in zip(before, after)]
+            out_before = [p[0] for p in pairs] + [self.mask_value(v, secret, keep_shape) for v in before[common:]]
+            out_after = [p[1] for p in pairs] + [self.mask_value(v, secret, keep_shape) for v in after[common:]]
+            return (self._same_object(before, out_before), self._same_object(after, out_after))
+        out_before = self.mask_value(before, secret, keep_shape)
+        if type(before) is type(after) and not isinstance(before, (dict, list)) and before == after:
+            return out_before, (after if out_before is before else out_before)
+        out_after = self.mask_value(after, secret, keep_shape)
+        if not _same(before, after) and _same(out_before, out_after):
+            out_after = MASK_CHANGED
+        return out_before, out_after
+
+    @staticmethod
+    def _same_object(original, masked):
+        """original itself when masking changed nothing in it (callers test 'is' to skip untouched parts)."""
+        if isinstance(original, dict):
+            if all(masked[k] is v for k, v in original.items()):
+                return original
+        elif all(m is v for m, v in zip(masked, original)):
+            return original
+        return masked
+
+    def secret_values(self, value, secret: bool = False, found=None) -> set:
+        """The strings held under secret keys, as header-pair values, and in credential shapes of free text (for
+        Ansible's no_log_values, which then removes them from everything a module returns)."""
+        if found is None:
+            found = set()
+        if isinstance(value, dict):
+            for key, item in value.items():
+                # A credential shape in a key's own name ("apiToken=..." typed as a settings key) is found too.
+                found |= self.text_secrets(key)
+                self.secret_values(item, secret or self.member_is_secret(value, key), found)
+        elif isinstance(value, list):
+            for item in value:
+                self.secret_values(item, secret, found)
+        elif secret and value is not None and not isinstance(value, bool):
+            text = str(value)
+            if text:
+                found.add(text)
+        elif isinstance(value, str):
+            found |= self.text_secrets(value)
+        return found
+
+
+DEFAULT_POLICY = MaskingPolicy()
+_policies = {(): DEFAULT_POLICY}
+
+
+def policy(secret_keys=None) -> MaskingPolicy:
+    """The policy for a task's secret_keys (None or [] for the built-in rules only); one object per distinct list.
+
+    Raises ValueError, naming secret_keys[N], for a name that is not a key name (see secret_keys_errors)."""
+    key = tuple(secret_keys or ())
+    found = _policies.get(key)
+    if found is None:
+        found = _policies[key] = MaskingPolicy(key)
+    return found
+
+
+# The built-in rules as plain functions, for callers without a task's secret_keys.
+def is_secret_key(key) -> bool:
+    """True when a mapping key names a secret (password, token, bearer, clientSecret, apiKey, sharedKey, ...)."""
+    return DEFAULT_POLICY.is_secret_key(key)
 
 
 def pointer_is_secret(tokens) -> bool:
     """True when any token of a JSON pointer (given as its list of tokens) names a secret."""
-    return any(is_secret_key(t) for t in tokens)
+    return DEFAULT_POLICY.pointer_is_secret(tokens)
 
 
 def mask_string(value: str) -> str:
-    """Hide credentials embedded in URLs (scheme://user:pass@host)."""
-    if "://" not in value:
-        return value
-    return _URL_USERINFO.sub(lambda m: m.group("scheme") + MASK + "@", value)
+    """Free text with credentials hidden (MaskingPolicy.mask_text with the built-in rules)."""
+    return DEFAULT_POLICY.mask_text(value)
 
 
 def mask_value(value, secret: bool = False):
-    """Return a copy of a JSON value with every value under a secret-like key replaced by MASK."""
-    if secret:
-        return MASK
-    if isinstance(value, dict):
-        return {k: mask_value(v, is_secret_key(k)) for k, v in value.items()}
-    if isinstance(value, list):
-        return [mask_value(v) for v in value]
-    if isinstance(value, str):
-        return mask_string(value)
-    return value
+    """A JSON value with every secret replaced by MASK (MaskingPolicy.mask_value with the built-in rules)."""
+    return DEFAULT_POLICY.mask_value(value, secret)
 
 
 def secret_values(value, secret: bool = False, found=None) -> set:
-    """Collect the string values held under secret-like keys (for Ansible's no_log_values)."""
-    if found is None:
-        found = set()
-    if isinstance(value, dict):
-        for k, v in value.items():
-            secret_values(v, secret or is_secret_key(k), found)
-    elif isinstance(value, list):
-        for v in value:
-            secret_values(v, secret, found)
-    elif secret and value is not None and not isinstance(value, bool):
-        text = str(value)
-        if text:
-            found.add(text)
-    elif isinstance(value, str):
-        for m in _URL_USERINFO.finditer(value):
-            found.add(m.group("userinfo"))
-            if ":" in m.group("userinfo"):
-                found.add(m.group("userinfo").split(":", 1)[1])
-    return found
+    """The secret strings of a value (MaskingPolicy.secret_values with the built-in rules)."""
+    return DEFAULT_POLICY.secret_values(value, secret, found)

@@ -55,4 +55,6 @@ def argument_spec() -> dict:
         rollback_runs=dict(type="int", default=1),
         plan_only=dict(type="bool", default=False),
         expected_checksums=dict(type="dict"),
+        # Names of keys, not secrets: no_log=False tells ansible-test's no_log heuristic ("key") so.
+        secret_keys=dict(type="list", elements="str", default=[], no_log=False),
     )

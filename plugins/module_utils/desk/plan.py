@@ -79,9 +79,10 @@ class Outcome:
         return out
 
 
-def plan_targets(desk_targets, options: dict, read, newline: str = "\n") -> list:
+def plan_targets(desk_targets, options: dict, read, newline: str = "\n", windows: bool = False) -> list:
     """Plan every target. read(path) -> bytes or None (no such file), raising FleetError when the file cannot be
-    read; a file that fails (unreadable, not strict JSON, ...) fails alone."""
+    read; a file that fails (unreadable, not strict JSON, ...) fails alone. windows: the desk's platform (app store
+    folder paths match as it matches them)."""
     bases = {}
 
     def base_of(target):
@@ -101,7 +102,7 @@ def plan_targets(desk_targets, options: dict, read, newline: str = "\n") -> list
             raw = read(target.path)
             base = base_of(target) if target.kind == "override" else None
             outcomes.append(Outcome(target, plan(raw, request, target.shown, params["when_missing"], newline,
-                                                 kind=target.kind, base=base)))
+                                                 kind=target.kind, base=base, windows=windows)))
         except FleetError as exc:
             outcomes.append(Outcome(target, error=exc))
     return outcomes

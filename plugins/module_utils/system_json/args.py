@@ -33,6 +33,8 @@ def argument_spec() -> dict:
         allow_plain_http=dict(type="bool", default=False),
         expected_checksum=dict(type="str"),
         kind=dict(type="str", default="auto", choices=list(KINDS)),
+        # Names of keys, not secrets: no_log=False tells ansible-test's no_log heuristic ("key") so.
+        secret_keys=dict(type="list", elements="str", default=[], no_log=False),
     )
 
 

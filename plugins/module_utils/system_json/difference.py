@@ -1,75 +1,78 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) ioconnect.fleet contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Drift: the differences between a desk's file and what it should hold, as masked JSON pointers."""
+"""Drift and diff: the differences between a desk's file and what it should hold, masked.
+
+- compute_drift: {pointer, op, before, after} items, values masked by the task's masking policy.
+- diff_texts: the file's own text before and the text that will be written after, with every secret masked in
+  place (span by span), so each line of the diff other than a masked value is a line of the file.
+"""
 
 from __future__ import annotations
 
-import json
-
-from ansible_collections.ioconnect.fleet.plugins.module_utils.common.masking import (
-    MASK_CHANGED,
-    mask_value,
-    pointer_is_secret,
-)
+from ansible_collections.ioconnect.fleet.plugins.module_utils.common.masking import DEFAULT_POLICY
+from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.document import parse_bytes
 from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.merge import json_equal
 from ansible_collections.ioconnect.fleet.plugins.module_utils.common.pointer import format_pointer
 
+BOM_TEXT = "\ufeff"
 
-def _entry(tokens, op, before, after):
-    secret = pointer_is_secret(tokens)
-    return {
-        "pointer": format_pointer(tokens),
-        "op": op,
-        "before": None if op == "add" else mask_value(before, secret),
+
+def _entry(policy, tokens, op, before, after, secret):
+    if op == "add":
+        shown_before, shown_after = None, policy.mask_value(after, secret)
+    elif op == "remove":
+        shown_before, shown_after = policy.mask_value(before, secret), None
+    else:
         # A changed secret must still look changed, without showing either value.
-        "after": None if op == "remove" else (MASK_CHANGED if secret and op == "replace" else mask_value(after, secret)),
-    }
+        shown_before, shown_after = policy.mask_change(before, after, secret)
+    return {"pointer": format_pointer(tokens), "op": op, "before": shown_before, "after": shown_after}
 
 
-def compute_drift(before: dict, after: dict) -> list:
-    """[{pointer, op, before, after}] for every leaf that differs; arrays are compared whole."""
+def compute_drift(before: dict, after: dict, policy=None) -> list:
+    """[{pointer, op, before, after}] for every leaf that differs; arrays are compared whole.
+
+    policy: the masking.MaskingPolicy of the task (its secret_keys); the built-in rules when None. A value is
+    secret under a secret key, or as the value of a header-style pair, on either side.
+    """
+    policy = policy or DEFAULT_POLICY
     out = []
 
-    def walk(old, new, tokens):
+    def walk(old, new, tokens, secret):
         if old is new:
             return
         if isinstance(old, dict) and isinstance(new, dict):
             for key, value in old.items():
+                hidden = secret or policy.member_is_secret(old, key) or policy.member_is_secret(new, key)
                 if key in new:
-                    walk(value, new[key], tokens + [key])
+                    walk(value, new[key], tokens + [key], hidden)
                 else:
-                    out.append(_entry(tokens + [key], "remove", value, None))
+                    out.append(_entry(policy, tokens + [key], "remove", value, None, hidden))
             for key, value in new.items():
                 if key not in old:
-                    out.append(_entry(tokens + [key], "add", None, value))
+                    out.append(_entry(policy, tokens + [key], "add", None, value,
+                                      secret or policy.member_is_secret(new, key)))
         elif not json_equal(old, new):
-            out.append(_entry(tokens, "replace", old, new))
+            out.append(_entry(policy, tokens, "replace", old, new, secret))
 
-    walk(before, after, [])
+    walk(before, after, [], False)
     return out
 
 
-def diff_texts(before: dict, after: dict, drift: list) -> tuple:
-    """Masked before/after JSON texts of only the top-level keys that changed (kubernetes.core style)."""
-    keys = []
-    for entry in drift:
-        top = entry["pointer"].split("/")[1].replace("~1", "/").replace("~0", "~")
-        if top not in keys:
-            keys.append(top)
+def diff_texts(document, new_bytes, path: str, policy=None) -> tuple:
+    """(before, after): the file's text as it is and as it will be written, secrets masked in place.
 
-    def render(doc, changed_secrets=()):
-        part = {key: mask_value(doc[key], pointer_is_secret([key])) for key in keys if key in doc}
-        for tokens in changed_secrets:
-            node = part
-            for token in tokens[:-1]:
-                node = node.get(token) if isinstance(node, dict) else None
-            if isinstance(node, dict) and tokens[-1] in node:
-                node[tokens[-1]] = MASK_CHANGED
-        return json.dumps(part, indent=4, ensure_ascii=False) + "\n" if part else ""
-
-    changed_secrets = [
-        [t.replace("~1", "/").replace("~0", "~") for t in entry["pointer"].split("/")[1:]]
-        for entry in drift if entry["op"] == "replace" and entry["after"] == MASK_CHANGED
-    ]
-    return render(before), render(after, changed_secrets)
+    document: the parsed file (system_json.document.Document), or None when the file does not exist (before is
+    then ''). new_bytes: the bytes that will be written. Both texts are the decoded bytes, byte order mark
+    included, so every line other than a masked value is verbatim the file's. Secrets (policy) show MASK, and a
+    secret whose value changes shows MASK_CHANGED after.
+    """
+    policy = policy or DEFAULT_POLICY
+    written = parse_bytes(new_bytes, path)
+    old_value = document.value if document is not None else {}
+    shown_before, shown_after = policy.mask_change(old_value, written.value, keep_shape=True)
+    after = (BOM_TEXT if written.style.bom else "") + written.substitute(shown_after)
+    if document is None:
+        return "", after
+    before = (BOM_TEXT if document.style.bom else "") + document.substitute(shown_before)
+    return before, after

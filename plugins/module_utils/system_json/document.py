@@ -266,6 +266,40 @@ class Document:
                 + self.text[self.root_end:]
         return encode_text(text, self.style)
 
+    def substitute(self, shown: dict) -> str:
+        """The document's text (without BOM) with shown's values in place of its own, span by span.
+
+        shown is self.value with some values replaced (masking.MaskingPolicy.mask_change returns untouched parts as
+        the very same objects): only the spans of replaced values are rewritten, so every other byte, line break and
+        indent is the file's own. A container replaced by one of the same kind and size is entered, so a masked
+        mapping keeps its lines.
+        """
+        edits = []
+        self._substitute(self.items, self.value, shown, edits)
+        if not edits:
+            return self.text
+        out, pos = [], 0
+        for start, end, text in edits:
+            out.append(self.text[pos:start])
+            out.append(text)
+            pos = end
+        out.append(self.text[pos:])
+        return "".join(out)
+
+    def _substitute(self, items, old, new, edits):
+        for idx, item in enumerate(items):
+            before = old[item.key] if item.key is not None else old[idx]
+            after = new[item.key] if item.key is not None else new[idx]
+            if after is before:
+                continue
+            same_shape = (isinstance(before, dict) and isinstance(after, dict) and list(before) == list(after)) or (
+                isinstance(before, list) and isinstance(after, list) and len(before) == len(after))
+            if same_shape:
+                sub_items, _end = _scan_container(self.text, item.value_start)
+                self._substitute(sub_items, before, after, edits)
+            else:
+                edits.append((item.value_start, item.end, self.style.dumps(after, _line_indent(self.text, item.start))))
+
     def _verify(self, text, new_value):
         try:
             reparsed = json.loads(text, object_pairs_hook=_pairs_no_duplicates)

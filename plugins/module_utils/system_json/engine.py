@@ -31,10 +31,15 @@ def _base_label(path: str) -> str:
 
 
 class Plan:
-    """What a task will do to one file. new_bytes is None when nothing is written."""
+    """What a task will do to one file. new_bytes is None when nothing is written.
+
+    diff_before/diff_after: the masked texts of the diff (see difference.diff_texts), made on first use from
+    document (the parsed file) and new_bytes, with the request's masking policy (masking).
+    """
 
     def __init__(self, path, exists, changed, drift, new_bytes=None, before=None, after=None,
-                 diff_before="", diff_after="", skipped=False, original_checksum="absent", base=None):
+                 diff_before=None, diff_after=None, skipped=False, original_checksum="absent", document=None,
+                 masking=None, base=None):
         self.path = path
         self.exists = exists
         self.changed = changed
@@ -42,11 +47,38 @@ class Plan:
         self.new_bytes = new_bytes
         self.before = before
         self.after = after
-        self.diff_before = diff_before
-        self.diff_after = diff_after
+        self._diff_before = diff_before
+        self._diff_after = diff_after
         self.skipped = skipped
         self.original_checksum = original_checksum
         self.base = base  # an override's base file (its value), when known
+        self.document = document
+        self.masking = masking
+
+    def _diff_texts(self):
+        if self._diff_before is None or self._diff_after is None:
+            if self.changed and self.new_bytes is not None:
+                try:
+                    self._diff_before, self._diff_after = diff_texts(self.document, self.new_bytes, self.path,
+                                                                     self.masking)
+                except RecursionError:
+                    # Masking walks the values; a file nested hundreds of levels deep is not shown rather than
+                    # shown unmasked (the merge itself did not need that depth).
+                    note = "(not shown: %s nests values too deeply to mask them safely)\n" % self.path
+                    self._diff_before, self._diff_after = (note if self.exists else ""), note
+            else:
+                self._diff_before, self._diff_after = "", ""
+        return self._diff_before, self._diff_after
+
+    @property
+    def diff_before(self) -> str:
+        """The file's text (masked) before the change; '' for a new file."""
+        return self._diff_texts()[0]
+
+    @property
+    def diff_after(self) -> str:
+        """The text (masked) of the bytes that will be written."""
+        return self._diff_texts()[1]
 
     def merged_view(self) -> dict:
         """What the desktop runs with: the document, or an override merged over its base file."""
@@ -82,16 +114,18 @@ class Plan:
 
 
 def plan(raw, request: Request, path: str, when_missing: str = "fail", newline: str = "\n", *, kind: str = "auto",
-         base=None) -> Plan:
+         base=None, windows: bool = False) -> Plan:
     """What a task does to one file.
 
     raw: the file's bytes, or None when it does not exist.
     kind: 'base', 'override' or 'auto' (system-<ENV>-<REGION>.json is an override, see merge.document_kind).
     base: for an override, the bytes of the system.json it is merged over (None when unknown or absent): the
     desktop's merged view is then checked too.
+    windows: the file is on a Windows desk, so app store folder paths match as Windows matches them
+    (case-insensitively, either separator); POSIX desks match them case-sensitively.
     """
     try:
-        return _plan(raw, request, path, when_missing, newline, document_kind(path, kind), base)
+        return _plan(raw, request, path, when_missing, newline, document_kind(path, kind), base, windows)
     except RecursionError:
         # Parsing, comparing and masking recurse once per level; a file nested hundreds of levels deep
         # (never a real system.json) must end in a clear error, not a traceback.
@@ -100,31 +134,31 @@ def plan(raw, request: Request, path: str, when_missing: str = "fail", newline: 
             "setting needs that. Check the file for corruption; it was left unchanged." % path, kind="parse")
 
 
-def _plan(raw, request, path, when_missing, newline, kind, base_raw):
+def _plan(raw, request, path, when_missing, newline, kind, base_raw, windows):
     if when_missing not in WHEN_MISSING:
         raise SystemJsonError("when_missing must be one of %s, not %r" % (", ".join(WHEN_MISSING), when_missing))
     base = parse_bytes(base_raw, _base_label(path)).value if kind == "override" and base_raw is not None else None
+    masking = request.masking
+    document = None
     if raw is None:
         if when_missing == "skip":
-            return Plan(path, exists=False, changed=False, drift=[], skipped=True)
+            return Plan(path, exists=False, changed=False, drift=[], skipped=True, masking=masking)
         if when_missing == "fail":
             raise SystemJsonError(
                 "%s does not exist. Is io.Connect Desktop installed for this user? Check path, or set "
                 "when_missing=skip to pass over desks without it, or when_missing=create to create the file." % path,
                 kind="missing")
         before = {}
-        after = apply_request(before, request, kind, base)
-        drift = compute_drift(before, after)
+        after = apply_request(before, request, kind, base, windows=windows)
+        drift = compute_drift(before, after, masking)
         new_bytes = render_new(after, Style(newline=newline))
         changed = True
     else:
         document = parse_bytes(raw, path)
         before = document.value
-        after = apply_request(before, request, kind, base)
-        drift = compute_drift(before, after)
+        after = apply_request(before, request, kind, base, windows=windows)
+        drift = compute_drift(before, after, masking)
         changed = bool(drift)
         new_bytes = document.render(after) if changed else None
-    diff_before, diff_after = diff_texts(before, after, drift) if changed else ("", "")
     return Plan(path, exists=raw is not None, changed=changed, drift=drift, new_bytes=new_bytes, before=before,
-                after=after, diff_before=diff_before, diff_after=diff_after, original_checksum=checksum(raw),
-                base=base)
+                after=after, original_checksum=checksum(raw), document=document, masking=masking, base=base)

@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import posixpath
 import re
+from urllib.parse import urlsplit, urlunsplit
 
+from ansible_collections.ioconnect.fleet.plugins.module_utils.common.masking import policy as masking_policy
+from ansible_collections.ioconnect.fleet.plugins.module_utils.common.masking import secret_keys_errors
 from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.errors import SystemJsonError
 from ansible_collections.ioconnect.fleet.plugins.module_utils.common.pointer import format_pointer, parse_pointer
 
@@ -95,43 +98,102 @@ def deep_merge(base, patch):
     return patch
 
 
-def _normalized(value, casefold=False):
-    if not isinstance(value, str):
-        return value
-    value = value.rstrip("/\\")
-    return value.casefold() if casefold else value
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+_DRIVE_ROOT = re.compile(r"^[A-Za-z]:$")
 
 
-def store_identity(store) -> tuple:
-    """How app stores are matched: type plus details.url (REST) or details.path (folders, case-insensitive)."""
+def path_identity(path: str, windows: bool = False) -> str:
+    """How a folder path identifies an app store on the desk's platform.
+
+    Windows: '/' and '\\' are the same separator, case does not matter, a trailing separator does not either
+    (``C:\\Apps\\Config\\`` is ``c:/apps/config``); a drive root keeps its separator (``C:`` alone means the
+    drive's current folder, not its root). POSIX: case matters and only '/' is a separator.
+    """
+    if windows:
+        unified = path.replace("/", "\\")
+        stripped = unified.rstrip("\\")
+        if not stripped or _DRIVE_ROOT.match(stripped):
+            stripped += "\\" if unified != stripped else ""
+        return stripped.casefold()
+    stripped = path.rstrip("/")
+    return stripped if stripped or not path else "/"
+
+
+def url_identity(url: str) -> str:
+    """How a URL identifies an app store: scheme and host case, a default port and a trailing slash do not count.
+
+    ``HTTPS://Apps.Example.com:443/api/`` is ``https://apps.example.com/api``. The path, query and user info keep
+    their case (servers may treat them case-sensitively). A string that is not an absolute URL is only stripped
+    of trailing slashes.
+    """
+    text = url.strip()
+    try:
+        parts = urlsplit(text)
+        host = parts.hostname
+        port = parts.port
+    except ValueError:
+        return text.rstrip("/")
+    scheme = parts.scheme.lower()
+    if not scheme or host is None:
+        return text.rstrip("/")
+    netloc = "[%s]" % host if ":" in host else host
+    if port is not None and _DEFAULT_PORTS.get(scheme) != port:
+        netloc += ":%d" % port
+    if "@" in parts.netloc:
+        netloc = parts.netloc.rsplit("@", 1)[0] + "@" + netloc
+    return urlunsplit((scheme, netloc, parts.path.rstrip("/"), parts.query, parts.fragment))
+
+
+def _identity_field(store):
+    """'url' or 'path': the details key that identifies a store, or None (stores identified by type alone)."""
+    details = store.get("details") if isinstance(store, dict) else None
+    if isinstance(details, dict):
+        for key in ("url", "path"):
+            if isinstance(details.get(key), str):
+                return key
+    return None
+
+
+def store_identity(store, windows: bool = False) -> tuple:
+    """How app stores are matched: type plus details.url (REST, normalised) or details.path (folders, by the
+    desk's platform rules: see path_identity)."""
     if not isinstance(store, dict):
         return ("?", repr(store))
+    key = _identity_field(store)
+    if key == "url":
+        return (store.get("type"), "url", url_identity(store["details"]["url"]))
+    if key == "path":
+        return (store.get("type"), "path", path_identity(store["details"]["path"], windows))
     details = store.get("details")
-    if isinstance(details, dict):
-        if "url" in details:
-            return (store.get("type"), "url", _normalized(details["url"]))
-        if "path" in details:
-            return (store.get("type"), "path", _normalized(details["path"], casefold=True))
+    if isinstance(details, dict) and ("url" in details or "path" in details):
+        # A non-string url or path (refused by validation): matched by its exact value.
+        return (store.get("type"), "raw", repr(details.get("url", details.get("path"))))
     return (store.get("type"),)
 
 
-def apply_app_stores(current, stores: list, mode: str) -> list:
+def apply_app_stores(current, stores: list, mode: str, windows: bool = False) -> list:
     if mode == "replace":
         return list(stores)
     result = list(current)
     if mode == "present":
         for store in stores:
-            identity = store_identity(store)
+            identity = store_identity(store, windows)
             for idx, existing in enumerate(result):
-                if store_identity(existing) == identity:
-                    result[idx] = deep_merge(existing, store)
+                if store_identity(existing, windows) == identity:
+                    merged = deep_merge(existing, store)
+                    key = _identity_field(existing)
+                    if key is not None and key == _identity_field(store):
+                        # The same store spelt another way (C:\\Apps\\ for c:\\apps): the desk's spelling stays, so
+                        # a spelling difference is never drift.
+                        merged["details"] = dict(merged["details"], **{key: existing["details"][key]})
+                    result[idx] = merged
                     break
             else:
                 result.append(store)
         return result
     if mode == "absent":
-        unwanted = {store_identity(store) for store in stores}
-        return [store for store in result if store_identity(store) not in unwanted]
+        unwanted = {store_identity(store, windows) for store in stores}
+        return [store for store in result if store_identity(store, windows) not in unwanted]
     raise SystemJsonError("app_stores_mode must be one of %s, not %r" % (", ".join(APP_STORE_MODES), mode))
 
 
@@ -179,7 +241,7 @@ class Request:
     """What a task asks of a desk's file, already validated for types by the argument spec."""
 
     def __init__(self, server=None, crash_reporter=None, settings=None, app_stores=None,
-                 app_stores_mode="replace", remove=None, crash_reporter_defaults=None):
+                 app_stores_mode="replace", remove=None, crash_reporter_defaults=None, secret_keys=None):
         self.server = server
         self.crash_reporter = crash_reporter
         # None: the vendor's defaults; {} gives a new crashReporter nothing but what the task asks.
@@ -189,6 +251,12 @@ class Request:
         self.app_stores = app_stores
         self.app_stores_mode = app_stores_mode or "replace"
         self.remove = list(remove or [])
+        problems = secret_keys_errors(secret_keys)
+        if problems:
+            raise SystemJsonError("; ".join(problems))
+        self.secret_keys = tuple(secret_keys or ())
+        # The one masking policy, with the firm's own key names: drift, diff and messages mask with it.
+        self.masking = masking_policy(self.secret_keys)
         self._check()
 
     @classmethod
@@ -196,7 +264,7 @@ class Request:
         return cls(server=params.get("server"), crash_reporter=params.get("crash_reporter"),
                    settings=params.get("settings"), app_stores=params.get("app_stores"),
                    app_stores_mode=params.get("app_stores_mode"), remove=params.get("remove"),
-                   crash_reporter_defaults=params.get("crash_reporter_defaults"))
+                   crash_reporter_defaults=params.get("crash_reporter_defaults"), secret_keys=params.get("secret_keys"))
 
     def top_level_patch(self) -> dict:
         """The mapping-merge part of the request, keyed by system.json's top-level keys."""
@@ -235,12 +303,13 @@ class Request:
                         "remove: %s would delete %s, which this task also sets; drop one of the two" % (pointer, target))
 
 
-def apply_request(document: dict, request: Request, kind: str = "base", base=None) -> dict:
+def apply_request(document: dict, request: Request, kind: str = "base", base=None, windows: bool = False) -> dict:
     """The document as the request wants it; document itself is not modified.
 
     kind: 'base' (a whole system.json) or 'override' (a system-<ENV>-<REGION>.json: only differences).
     base: for an override, the value of the system.json it is merged over, when known; the desktop's merged view
     must then still satisfy the rules a merge can break (check_merged).
+    windows: the desk runs Windows, so app store folder paths match case-insensitively (store_identity).
     """
     result = dict(document)
     patch = request.top_level_patch()
@@ -256,7 +325,7 @@ def apply_request(document: dict, request: Request, kind: str = "base", base=Non
                 "/appStores is %s in the file, not an array; io.Connect Desktop expects a list of stores. Fix it by "
                 "hand, or use app_stores_mode=replace to overwrite it." % type(current).__name__)
         if request.app_stores_mode != "absent" or "appStores" in result:
-            result["appStores"] = apply_app_stores(current, request.app_stores, request.app_stores_mode)
+            result["appStores"] = apply_app_stores(current, request.app_stores, request.app_stores_mode, windows)
     for pointer in request.remove:
         tokens = parse_pointer(pointer)
         result, _removed = _remove_copy(result, tokens, tokens)

@@ -15,7 +15,7 @@ import datetime
 import json
 import typing as t
 
-from ansible_collections.ioconnect.fleet.plugins.module_utils.common.masking import pointer_is_secret
+from ansible_collections.ioconnect.fleet.plugins.module_utils.common.masking import DEFAULT_POLICY
 
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report.display import profile_of
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report.fleet import run_trend, run_view
@@ -42,8 +42,8 @@ OPS = ("add", "replace", "remove")
 MAX_TEXT = 2000  # longest message kept; a module traceback is not what a desk-support lead needs
 
 
-def _text(value, limit: int = MAX_TEXT) -> str:
-    text = redact_text(value, limit)
+def _text(value, limit: int = MAX_TEXT, policy=None) -> str:
+    text = redact_text(value, limit, policy)
     return text if len(text) <= limit else text[: limit - 1] + "\N{HORIZONTAL ELLIPSIS}"
 
 
@@ -77,21 +77,22 @@ def iter_task_results(result: t.Mapping, outcome: str | None = None) -> t.Iterat
         yield result
 
 
-def _drift_entries(drift) -> list:
+def _drift_entries(drift, policy=None) -> list:
+    policy = policy or DEFAULT_POLICY
     entries = []
     for entry in drift if isinstance(drift, list) else []:
         if not isinstance(entry, t.Mapping):
             continue
         pointer = entry.get("pointer")
         tokens = _pointer_tokens(pointer) if isinstance(pointer, str) else []
-        secret = pointer_is_secret(tokens)
+        secret = policy.pointer_is_secret(tokens)
         op = entry.get("op") if entry.get("op") in OPS else "replace"
         entries.append({
             "pointer": _text(pointer if isinstance(pointer, str) else "", 1000),
             "op": op,
             # Masked again: a changed secret shows as masked whatever the module sent.
-            "before": redact_value(entry.get("before"), secret and entry.get("before") is not None),
-            "after": redact_value(entry.get("after"), secret and entry.get("after") is not None),
+            "before": redact_value(entry.get("before"), secret and entry.get("before") is not None, policy),
+            "after": redact_value(entry.get("after"), secret and entry.get("after") is not None, policy),
         })
     return entries
 
@@ -110,14 +111,14 @@ def _optional_text(value, limit: int = 500):
     return _text(value, limit) if isinstance(value, str) and value else None
 
 
-def classify_install(result: t.Mapping, task_name: str = "", check_mode=None) -> dict:
+def classify_install(result: t.Mapping, task_name: str = "", check_mode=None, policy=None) -> dict:
     """One file's result (a system_json result or loop item, or an item of desk_system_json's ``files``) -> a
     file record of the report.
 
     ``check_mode``: whether the task ran in check mode. A file that changed outside check mode is ``changed``
     (written, compliant since); in check mode, or when unknown, it is ``drifted``.
     """
-    drift = _drift_entries(result.get("drift"))
+    drift = _drift_entries(result.get("drift"), policy)
     hidden = "censored" in result and "drift" not in result
     would_change = bool(drift) or bool(result.get("changed"))
     if result.get("unreachable"):
@@ -135,7 +136,7 @@ def classify_install(result: t.Mapping, task_name: str = "", check_mode=None) ->
         status = "compliant"
     label = result.get("path") or result.get("_ansible_item_label") or result.get("item") or ""
     if not isinstance(label, str):
-        label = _compact(redact_value(label))
+        label = _compact(redact_value(label, policy=policy))
     path = _text(label, 500)
     profile, root = _optional_text(result.get("profile"), 200), _optional_text(result.get("root"), 500)
     if profile is None and root is None:
@@ -152,7 +153,7 @@ def classify_install(result: t.Mapping, task_name: str = "", check_mode=None) ->
         "changed": bool(result.get("changed")),
         "exists": result.get("exists") if isinstance(result.get("exists"), bool) else None,
         "drift": drift,
-        "msg": _text(result.get("msg") or result.get("skip_reason") or ""),
+        "msg": _text(result.get("msg") or result.get("skip_reason") or "", policy=policy),
         "error_kind": _text(result["error_kind"], 50) if result.get("error_kind") else None,
         "backup_file": _text(result["backup_file"], 500) if result.get("backup_file") else None,
     }
@@ -255,12 +256,13 @@ class DriftCollector:
         desk.scanned_at = desk.scanned_at or utc_now(precise=True)
 
     def add_result(self, name: str, result: t.Mapping, region=None, environment=None, task_name: str = "",
-                   outcome: str | None = None, check_mode=None, scanned_at: str | None = None) -> list:
+                   outcome: str | None = None, check_mode=None, scanned_at: str | None = None, policy=None) -> list:
         """Record one check result: system_json (plain or loop) or desk_system_json. Returns the file records added.
 
         ``outcome``: the callback event the result came with, see ``iter_task_results``. ``check_mode``: whether
         the task ran in check mode (None: unknown; a desk_system_json result says so itself).
         Returns an empty list when the result checked nothing (skipped).
+        ``policy``: the masking.MaskingPolicy to mask with (the task's and the callback's secret_keys).
         """
         desk = self.desk(name, region, environment)
         desk.seen = True
@@ -268,10 +270,10 @@ class DriftCollector:
         checked = False
         for item in iter_task_results(result, outcome):
             if is_desk_result(item) and not item.get("unreachable"):
-                added.extend(self._add_desk_result(desk, item, task_name, check_mode))
+                added.extend(self._add_desk_result(desk, item, task_name, check_mode, policy))
                 checked = True
                 continue
-            record = classify_install(item, task_name, check_mode)
+            record = classify_install(item, task_name, check_mode, policy)
             if record["status"] == "skipped":
                 # A skipped variant (the Windows task on a POSIX desk, a `when` that was false) checked nothing.
                 desk.skipped_checks += 1
@@ -284,16 +286,17 @@ class DriftCollector:
             desk.scanned_at = scanned_at or utc_now(precise=True)
         return added
 
-    def _add_desk_result(self, desk: Desk, result: t.Mapping, task_name: str, check_mode) -> list:
+    def _add_desk_result(self, desk: Desk, result: t.Mapping, task_name: str, check_mode, policy=None) -> list:
         """A desk_system_json result: one file record per item of ``files``; a desk-level failure (discovery, an
         unreadable profile) that no file carries becomes an error of the desk."""
         mode = result.get("check_mode") if isinstance(result.get("check_mode"), bool) else check_mode
-        records = [classify_install(item, task_name, mode) for item in result["files"] if isinstance(item, t.Mapping)]
+        records = [classify_install(item, task_name, mode, policy) for item in result["files"]
+                   if isinstance(item, t.Mapping)]
         records = [r for r in records if r["status"] != "skipped"]
         failed = bool(result.get("failed")) or result.get("status") == "failed"
         if failed and not any(r["status"] == "failed" for r in records):
             msg = result.get("error") or result.get("msg") or "the desk check failed"
-            desk.errors.append({"kind": "failed", "task": _text(task_name, 300), "msg": _text(msg)})
+            desk.errors.append({"kind": "failed", "task": _text(task_name, 300), "msg": _text(msg, policy=policy)})
         if result.get("status") == "not_installed" and not records:
             desk.no_install = True
         return records

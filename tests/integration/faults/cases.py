@@ -210,6 +210,13 @@ def check_deep_kept(_folder, path, result):
     assert json.loads(data)["server"] == SERVER and result["changed"]
 
 
+def check_deep_objects_kept(_folder, path, result):
+    data = open(path, "rb").read()
+    assert b"\"x\":" + nested(499) in data, "the deep value is kept byte for byte"
+    server = json.loads(data)["server"]
+    assert {k: server[k] for k in SERVER} == SERVER and list(server) == ["x"] + list(SERVER) and result["changed"]
+
+
 def nested(depth: int, leaf=b"1") -> bytes:
     return b'{"x":' * depth + leaf + b"}" * depth
 
@@ -264,8 +271,10 @@ CASES = [
     # -- nesting: deep but sane values are kept; absurd depth is a clear error, never a traceback
     Case("deep-300-kept", _doc(b'    "deep": ' + b"[" * 300 + b"]" * 300), expect="new", check=check_deep_kept),
     Case("deep-500", _doc(b'    "deep": ' + b"[" * 500 + b"]" * 500), kinds={"parse"}, msg_has=["too deeply"]),
-    Case("deep-500-objects-in-server", _doc(b'    "server": ' + nested(500)), kinds={"parse"},
-         msg_has=["too deeply"]),
+    # Objects 500 deep inside a key the task merges into: merged, the deep value kept byte for byte (it used to be
+    # refused only because the old diff re-rendered the whole key, which recursed once per level).
+    Case("deep-500-objects-in-server", _doc(b'    "server": ' + nested(500)), expect="new",
+         check=check_deep_objects_kept),
     Case("deep-100000", _doc(b'    "deep": ' + b"[" * 100000 + b"]" * 100000), kinds={"parse"},
          msg_has=["too deeply"]),
     # -- the file system around the file
@@ -294,7 +303,7 @@ CASES = [
 
 # Cases whose file a real run rewrites; check mode must leave every one of them byte-identical.
 CHECK_MODE_IDS = ["plain", "bom-crlf-kept", "mode-and-owner-kept", "symlink-to-file", "missing-file-create",
-                  "deep-300-kept"]
+                  "deep-300-kept", "deep-500-objects-in-server"]
 
 
 def snapshot(path):

@@ -290,3 +290,17 @@ def test_a_bad_setting_on_one_desk_fails_before_any_desk_is_read(windows_desk, o
     assert windows_desk.operations() == []
     validated = on_windows("ioconnect.fleet.desk_system_json", dict(ARGS, validate_only=True))
     assert validated["changed"] is False and windows_desk.operations() == []
+
+
+def test_a_firms_own_secret_keys_are_masked_in_the_desks_result(windows_desk, on_windows):
+    b = builder()
+    doc = b.vendor_document()
+    doc["desk"] = {"sharedKey": "shh-0815-x"}
+    windows_desk.v9("kim", b.render(doc))
+    args = dict(ARGS, app_stores=[{"type": "rest", "details": {"url": "https://apps.example.com/api"}}],
+                topology={"PROD": {"EMEA": {"url": URL}}}, secret_keys=["sharedKey"])
+    result = on_windows("ioconnect.fleet.desk_system_json", args, check_mode=True, diff=True)
+    assert result["status"] == "drifted" and "diff" in result["files"][0]
+    assert "shh-0815-x" not in json.dumps(result)
+    bad = on_windows("ioconnect.fleet.desk_system_json", dict(ARGS, secret_keys=[""]))
+    assert bad["failed"] is True and "secret_keys[0]" in bad["msg"]

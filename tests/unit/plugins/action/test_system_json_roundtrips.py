@@ -324,3 +324,54 @@ def test_jsonschema_runs_once_per_distinct_settings_value(windows_desk, on_windo
     assert len(constructed) == 3, "12 desks, 3 distinct settings values: 3 validations"
     markers = [n for n in os.listdir(local_tmp / "ioconnect-fleet-validated") if not n.startswith(".")]
     assert len(markers) == 3
+
+
+# -- Windows: what the engine's second edition changed, seen at the wire ------------------------------------------
+def test_windows_app_store_identity_follows_windows(windows_desk, on_windows):
+    """c:\\apps\\config on the desk is the store C:\\Apps\\Config\\ asked for: no drift, no write, one read."""
+    content = (b'{\r\n  "region": "EMEA",\r\n  "env": "PROD",\r\n  "gw": {},\r\n  "appStores": [\r\n'
+               b'    {"type": "path", "details": {"path": "c:\\\\apps\\\\config"}},\r\n'
+               b'    {"type": "rest", "details": {"url": "https://apps.example.com/api"}}\r\n  ]\r\n}\r\n')
+    windows_desk.write(WIN_PATH, content)
+    asked = [{"type": "path", "details": {"path": "C:\\Apps\\Config\\"}},
+             {"type": "rest", "details": {"url": "https://Apps.Example.com:443/api/"}}]
+    result = on_windows("ioconnect.fleet.system_json", {"path": WIN_PATH, "app_stores": asked,
+                                                        "app_stores_mode": "present"})
+    assert not result.get("failed"), result
+    assert result["changed"] is False and result["drift"] == []
+    assert windows_desk.modules() == ["slurp"] and windows_desk.read(WIN_PATH) == content
+
+
+def test_windows_diff_is_the_desks_text_and_the_bytes_written(windows_desk, on_windows):
+    windows_desk.write(WIN_PATH, DRIFTED)
+    result = on_windows("ioconnect.fleet.system_json", request(), diff=True)
+    assert result["diff"]["before"] == DRIFTED.decode("utf-8"), "BOM and CRLF included"
+    assert result["diff"]["after"] == windows_desk.read(WIN_PATH).decode("utf-8")
+
+
+def test_windows_masks_with_the_tasks_secret_keys(windows_desk, on_windows):
+    windows_desk.write(WIN_PATH, DRIFTED)
+    result = on_windows("ioconnect.fleet.system_json", dict(request(), secret_keys=["deskPin"],
+                                                            settings={"desk": {"deskPin": "pin-4711-x",
+                                                                               "label": "Desk 7"}}), diff=True)
+    shown = json.dumps(result)
+    assert "pin-4711-x" not in shown and "Desk 7" in shown
+    assert b"pin-4711-x" in windows_desk.read(WIN_PATH), "the desk gets the value"
+
+
+def test_windows_bad_secret_keys_fail_before_the_desk_is_read(windows_desk, on_windows):
+    windows_desk.write(WIN_PATH, DRIFTED)
+    result = on_windows("ioconnect.fleet.system_json", dict(request(), secret_keys=["ok", ""]))
+    assert result["failed"] is True and result["error_kind"] == "request" and "secret_keys[1]" in result["msg"]
+    assert windows_desk.operations() == []
+
+
+@pytest.mark.parametrize("server, fragment", [
+    ({"url": URL, "fetchInterval": -5}, "server.fetchInterval: must be greater than 0"),
+    ({"url": URL, "startRetries": -1}, "server.startRetries: must be at least 0"),
+])
+def test_windows_fleet_rules_fail_before_the_desk_is_read(windows_desk, on_windows, server, fragment):
+    windows_desk.write(WIN_PATH, DRIFTED)
+    result = on_windows("ioconnect.fleet.system_json", request(server=server))
+    assert result["failed"] is True and fragment in result["msg"]
+    assert windows_desk.operations() == []

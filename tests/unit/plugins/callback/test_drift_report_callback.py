@@ -121,6 +121,7 @@ def make_callback(tmp_path, **options):
         "history_window": 10,
         "trend_rounds": 20,
         "history_group": "",
+        "secret_keys": [],
     }
     cb._plugin_options.update(options)
     return cb
@@ -379,3 +380,30 @@ def test_a_report_play_writes_the_fleet_from_the_history(tmp_path):
     report = read_report(tmp_path)
     assert report["history"]["status"] == "read" and statuses(report) == {"a": "drifted"}
     assert report["run"]["summary"]["desks"] == 0 and not report["desks"][0]["in_this_run"]
+def test_secret_keys_of_the_task_and_of_the_callback_are_masked_in_every_format(tmp_path):
+    """A result that slipped through unmasked (a wrapper action, an older module): the report masks the task's own
+    secret_keys and the callback's, besides the built-in rules, in every file it writes."""
+    cb = make_callback(tmp_path, secret_keys=["firmCode"])
+    check = Task(SYSTEM_JSON)
+    check.args = {"path": "/d/system.json", "secret_keys": ["deskPin"]}
+    host = Host("desk-1", "emea", "prod")
+    cb.v2_playbook_on_start(MagicMock(_file_name="drift.yml"))
+    cb.v2_playbook_on_play_start(Play(check))
+    leaked = {"changed": True, "path": "/d/system.json", "exists": True, "msg": "drifted (deskPin=pin-4711-SECRET)",
+              "drift": [
+                  {"pointer": "/x/deskPin", "op": "replace", "before": "pin-4711-SECRET", "after": "pin-4712-SECRET"},
+                  {"pointer": "/x", "op": "add", "before": None,
+                   "after": {"firmCode": "code-0815-SECRET", "note": "Bearer tok-0815-SECRET",
+                             "headers": [{"name": "Authorization", "value": "raw-0815-SECRET"}]}},
+              ]}
+    cb.v2_runner_on_ok(Result(host, check, leaked))
+    cb.v2_playbook_on_stats(Stats())
+    written = sorted(os.listdir(tmp_path / "report"))
+    assert len(written) == 5 and "drift-history.sqlite" in written, written
+    for name in written:
+        data = (tmp_path / "report" / name).read_bytes()
+        assert b"SECRET" not in data, (name, [ln for ln in data.splitlines() if b"SECRET" in ln][:3])
+    drift = read_report(tmp_path)["desks"][0]["drift"]
+    assert drift[0]["before"] == "********" and drift[0]["after"] == "********"
+    assert drift[1]["after"]["firmCode"] == "********"
+    assert drift[1]["after"]["headers"] == [{"name": "Authorization", "value": "********"}]

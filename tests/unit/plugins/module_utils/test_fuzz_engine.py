@@ -11,6 +11,7 @@ Properties:
 - merge is idempotent: planning again on the written bytes changes nothing;
 - unmanaged top-level members keep their bytes; BOM and newline style are kept;
 - secrets never appear in drift, diff or message;
+- the diff is the file's own text, line by line (only masked values differ);
 - no exception other than SystemJsonError ever escapes, whatever the bytes.
 """
 
@@ -21,6 +22,7 @@ import json
 import random
 
 import pytest
+from diff_lines import assert_same_lines
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -40,8 +42,9 @@ scalars = st.one_of(st.none(), st.booleans(), st.integers(-2 ** 63, 2 ** 63),
                     st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=12))
 values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(keys, inner, max_size=4),
                       max_leaves=12)
-STORE_URLS = ["https://apps.example.com/api", "https://apps.example.com/api/", "https://other.example.com/api"]
-STORE_PATHS = ["./config/apps", "./CONFIG/apps/", "C:\\apps"]
+STORE_URLS = ["https://apps.example.com/api", "https://apps.example.com/api/", "https://other.example.com/api",
+              "HTTPS://Apps.Example.com:443/api", "https://apps.example.com/API"]
+STORE_PATHS = ["./config/apps", "./CONFIG/apps/", "./config/apps/", "C:\\apps"]
 stores = st.one_of(
     st.builds(lambda u, extra: dict({"type": "rest", "details": {"url": u}}, **extra), st.sampled_from(STORE_URLS),
               st.dictionaries(st.sampled_from(["isRequired", "auth"]), scalars, max_size=2)),
@@ -122,12 +125,29 @@ requests = st.fixed_dictionaries({}, optional={
 
 
 def _identity(store):
+    """The POSIX rules (plan() without windows=True): URLs without scheme/host case, default port or trailing
+    slash; folder paths case-sensitive, trailing '/' ignored."""
     details = store.get("details") if isinstance(store, dict) else None
     if isinstance(details, dict) and "url" in details:
-        return (store.get("type"), "url", details["url"].rstrip("/\\"))
+        url = details["url"].rstrip("/")
+        scheme, _sep, rest = url.partition("://")
+        host, slash, path = rest.partition("/")
+        host = host.lower()
+        if scheme.lower() == "https" and host.endswith(":443"):
+            host = host[:-4]
+        return (store.get("type"), "url", scheme.lower() + "://" + host + slash + path)
     if isinstance(details, dict) and "path" in details:
-        return (store.get("type"), "path", details["path"].rstrip("/\\").casefold())
+        return (store.get("type"), "path", details["path"].rstrip("/"))
     return (store.get("type"),)
+
+
+def _same_store_merged(existing, store):
+    """A matched store merged with the request, the desk's spelling of its url or path kept."""
+    out = _merge(existing, store)
+    for key in ("url", "path"):
+        if key in existing.get("details", {}) and key in store.get("details", {}):
+            out["details"] = dict(out["details"], **{key: existing["details"][key]})
+    return out
 
 
 def _merge(base, patch):
@@ -179,7 +199,7 @@ def expected_value(doc, req):
             for store in req["app_stores"]:
                 for idx, existing in enumerate(current):
                     if _identity(existing) == _identity(store):
-                        current[idx] = _merge(existing, store)
+                        current[idx] = _same_store_merged(existing, store)
                         break
                 else:
                     current.append(store)
@@ -286,6 +306,18 @@ def test_secrets_never_appear_in_drift_diff_or_message(sample, req):
     shown = json.dumps([result.drift, result.diff_before, result.diff_after, result.msg], ensure_ascii=False)
     for secret in _secret_strings(req):
         assert secret not in shown
+
+
+@FUZZ
+@given(formatted(), requests)
+def test_the_diff_is_the_files_own_text_line_by_line(sample, req):
+    """before is the desk's file and after the written bytes, line for line; only masked values differ."""
+    raw, _doc, _bom, _newline = sample
+    result = _plan_or_request_error(raw, req)
+    if result is None or not result.changed:
+        return
+    assert_same_lines(result.diff_before, raw.decode("utf-8"))
+    assert_same_lines(result.diff_after, result.new_bytes.decode("utf-8"))
 
 
 def _secret_strings(value, secret=False):

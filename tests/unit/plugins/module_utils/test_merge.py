@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
-from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.difference import compute_drift, diff_texts
+from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.difference import compute_drift
 from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.engine import checksum, plan
 from ansible_collections.ioconnect.fleet.plugins.module_utils.common.errors import FleetError
 from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.errors import SystemJsonError
@@ -20,10 +22,13 @@ from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.merge 
     CRASH_REPORTER_DEFAULTS,
     document_kind,
     Request,
+    apply_app_stores,
     apply_request,
     deep_merge,
     json_equal,
+    path_identity,
     store_identity,
+    url_identity,
 )
 from ansible_collections.ioconnect.fleet.plugins.module_utils.common.pointer import format_pointer, parse_pointer
 
@@ -51,18 +56,107 @@ def test_deep_merge_merges_mappings_and_replaces_the_rest():
 
 def test_store_identity():
     assert store_identity({"type": "rest", "details": {"url": "https://a/api/"}}) == ("rest", "url", "https://a/api")
-    assert store_identity({"type": "path", "details": {"path": "C:\\Apps\\"}}) == \
-        store_identity({"type": "path", "details": {"path": "c:\\apps"}})
+    assert store_identity({"type": "path", "details": {"path": "C:\\Apps\\"}}, windows=True) == \
+        store_identity({"type": "path", "details": {"path": "c:\\apps"}}, windows=True)
     assert store_identity({"type": "server"}) == ("server",)
+
+
+@pytest.mark.parametrize("desk, asked", [
+    ("c:\\apps\\config", "C:\\Apps\\Config\\"),
+    ("C:\\Apps\\Config", "c:/apps/config/"),
+    ("%LOCALAPPDATA%\\Apps", "%localappdata%\\apps\\"),
+    ("\\\\FileSrv\\Share\\Apps", "\\\\filesrv\\share\\apps\\"),
+    ("C:\\", "c:/"),
+])
+def test_windows_paths_match_case_insensitively_with_either_trailing_separator(desk, asked):
+    assert path_identity(desk, windows=True) == path_identity(asked, windows=True)
+
+
+@pytest.mark.parametrize("desk, asked", [
+    ("/opt/apps", "/opt/Apps"),  # POSIX file systems are case-sensitive: two folders
+    ("C:\\", "C:"),  # the root of C: is not the current folder of C:
+    ("c:\\apps", "c:\\apps2"),
+])
+def test_windows_and_posix_paths_that_are_other_folders(desk, asked):
+    assert path_identity(desk, windows=True) != path_identity(asked, windows=True) or desk.startswith("/")
+    assert path_identity(desk) != path_identity(asked)
+
+
+def test_posix_paths_are_case_sensitive_and_ignore_only_a_trailing_slash():
+    assert path_identity("/opt/apps/") == path_identity("/opt/apps") == "/opt/apps"
+    assert path_identity("/opt/Apps") != path_identity("/opt/apps")
+    assert path_identity("/") == "/"
+    assert store_identity({"type": "path", "details": {"path": "./CONFIG/apps/"}}) != \
+        store_identity({"type": "path", "details": {"path": "./config/apps"}})
+
+
+@pytest.mark.parametrize("a, b", [
+    ("https://apps.example.com/api", "HTTPS://Apps.Example.COM/api/"),
+    ("https://apps.example.com/api", "https://apps.example.com:443/api"),
+    ("http://apps.example.com/api", "http://APPS.example.com:80/api/"),
+    ("https://apps.example.com", "https://apps.example.com/"),
+    ("http://[::1]:8080/api", "http://[::1]:8080/api/"),
+])
+def test_urls_match_whatever_the_scheme_and_host_case_default_port_and_trailing_slash(a, b):
+    assert url_identity(a) == url_identity(b)
+
+
+@pytest.mark.parametrize("a, b", [
+    ("https://apps.example.com/api", "https://apps.example.com/API"),  # paths are the server's business
+    ("https://apps.example.com/api", "http://apps.example.com/api"),
+    ("https://apps.example.com/api", "https://apps.example.com:8443/api"),
+    ("http://apps.example.com:443/api", "http://apps.example.com/api"),  # 443 is https's default, not http's
+    ("https://apps.example.com/api?x=1", "https://apps.example.com/api?x=2"),
+])
+def test_urls_of_other_stores_do_not_match(a, b):
+    assert url_identity(a) != url_identity(b)
+
+
+def test_present_on_windows_keeps_the_desks_spelling_so_a_spelling_is_never_drift():
+    current = [{"type": "path", "details": {"path": "c:\\apps\\config"}, "isRequired": True},
+               {"type": "rest", "details": {"url": "https://apps.example.com/api"}}]
+    asked = [{"type": "path", "details": {"path": "C:\\Apps\\Config\\"}, "isRequired": True},
+             {"type": "rest", "details": {"url": "HTTPS://APPS.example.com:443/api/"}}]
+    assert apply_app_stores(current, asked, "present", windows=True) == current
+    # A real change to a matched store is merged, and the desk's spelling of its path stays.
+    asked[0]["isRequired"] = False
+    merged = apply_app_stores(current, asked, "present", windows=True)
+    assert merged[0] == {"type": "path", "details": {"path": "c:\\apps\\config"}, "isRequired": False}
+    assert apply_app_stores(current, asked, "absent", windows=True) == []
+
+
+def test_present_on_posix_tells_folders_apart_by_case():
+    current = [{"type": "path", "details": {"path": "/opt/apps"}}]
+    asked = [{"type": "path", "details": {"path": "/opt/Apps/"}}]
+    assert apply_app_stores(current, asked, "present") == current + asked
+    assert apply_app_stores(current, [{"type": "path", "details": {"path": "/opt/apps/"}}], "present") == current
+    assert apply_app_stores(current, asked, "absent") == current
+
+
+def test_plan_learns_the_platform():
+    raw = (b'{\r\n  "region": "EMEA",\r\n  "appStores": [\r\n    {"type": "path", "details": {"path": '
+           b'"c:\\\\apps\\\\config"}}\r\n  ]\r\n}\r\n')
+    request = Request(app_stores=[{"type": "path", "details": {"path": "C:\\Apps\\Config\\"}}],
+                      app_stores_mode="present")
+    on_windows = plan(raw, request, "system.json", windows=True)
+    assert on_windows.changed is False and on_windows.drift == [] and on_windows.new_bytes is None
+    on_posix = plan(raw, request, "system.json")
+    assert on_posix.changed is True and [e["pointer"] for e in on_posix.drift] == ["/appStores"]
+
+
+def test_plan_takes_windows_only_by_keyword():
+    with pytest.raises(TypeError):
+        plan(b"{}", Request(), "system.json", "fail", "\n", True)  # pylint: disable=too-many-function-args
 
 
 STORES = [{"type": "path", "details": {"path": "./config/apps"}, "isRequired": False},
           {"type": "rest", "details": {"url": "https://apps/api", "pollInterval": 60000}}]
 
 
-def stores_after(mode, stores, current=tuple(STORES)):
+def stores_after(mode, stores, current=tuple(STORES), windows=False):
     doc = {"appStores": list(current)} if current is not None else {}
-    return apply_request(doc, Request(app_stores=stores, app_stores_mode=mode)).get("appStores", "missing")
+    return apply_request(doc, Request(app_stores=stores, app_stores_mode=mode), windows=windows).get(
+        "appStores", "missing")
 
 
 def test_app_stores_replace():
@@ -74,8 +168,9 @@ def test_app_stores_replace():
 def test_app_stores_present_merges_in_place_and_appends():
     out = stores_after("present", [{"type": "rest", "details": {"url": "https://apps/api/", "auth": "negotiate"}},
                                    {"type": "server"}])
+    # The matched store keeps the desk's spelling of its URL ("https://apps/api", asked "https://apps/api/").
     assert out == [STORES[0],
-                   {"type": "rest", "details": {"url": "https://apps/api/", "pollInterval": 60000,
+                   {"type": "rest", "details": {"url": "https://apps/api", "pollInterval": 60000,
                                                 "auth": "negotiate"}},
                    {"type": "server"}]
     assert stores_after("present", [{"type": "server"}], current=None) == [{"type": "server"}]
@@ -83,7 +178,11 @@ def test_app_stores_present_merges_in_place_and_appends():
 
 
 def test_app_stores_absent():
-    assert stores_after("absent", [{"type": "path", "details": {"path": "./CONFIG/apps/"}}]) == [STORES[1]]
+    assert stores_after("absent", [{"type": "path", "details": {"path": "./CONFIG/apps/"}}], windows=True) == \
+        [STORES[1]]
+    assert stores_after("absent", [{"type": "path", "details": {"path": "./config/apps/"}}]) == [STORES[1]]
+    assert stores_after("absent", [{"type": "path", "details": {"path": "./CONFIG/apps/"}}]) == STORES, \
+        "POSIX folders differ by case"
     assert stores_after("absent", [{"type": "server"}]) == STORES
     assert stores_after("absent", [{"type": "server"}], current=None) == "missing"
 
@@ -221,7 +320,9 @@ def test_masking_everywhere_values_are_reported():
          "after": MASK_CHANGED},
         {"pointer": "/auth", "op": "add", "before": None, "after": {"password": MASK, "user": "u"}},
     ]
-    texts = "".join(diff_texts(before, after, drift))
+    raw = json.dumps(before, indent=2).encode()
+    result = plan(raw, Request(crash_reporter=after["crashReporter"], settings={"auth": after["auth"]}), "s.json")
+    texts = result.diff_before + result.diff_after
     for secret in ("old-tok", "new-tok", "p4ss", "hunter2"):
         assert secret not in texts
     assert MASK_CHANGED in texts

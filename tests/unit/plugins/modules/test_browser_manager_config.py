@@ -275,3 +275,28 @@ def test_missing_directory_in_check_mode_reports_a_change(capsys, tmp_path):
     assert result["changed"] is True and "does not exist yet" in result["msg"]
     assert PASSWORD not in json.dumps(result) and '"password": "********"' in result["diff"]["after"]
     assert not os.path.exists(os.path.dirname(path))
+
+
+def test_secret_keys_mask_a_firms_own_header_everywhere(capsys, target):
+    firm = "sig-firm-RRR"
+    manager = basic_manager(headers={"X-Desk-Signature": firm, "X-Client": "main-app"})
+    result = run_module(capsys, path=target, manager=manager, secret_keys=["X-Desk-Signature"], _ansible_diff=True)
+    text = json.dumps(result)
+    assert firm not in text and PASSWORD not in text
+    assert result["manager"]["headers"] == {"X-Client": "main-app", "X-Desk-Signature": "********"}
+    assert '"X-Desk-Signature": "********"' in result["diff"]["after"]
+    rotated_manager = basic_manager(headers={"X-Desk-Signature": firm + "2", "X-Client": "main-app"})
+    rotated = run_module(capsys, path=target, manager=rotated_manager, secret_keys=["X-Desk-Signature"],
+                         _ansible_diff=True)
+    assert '"X-Desk-Signature": "******** (changed)"' in rotated["diff"]["after"]
+    assert firm not in json.dumps(rotated)
+    with open(target, encoding="utf-8") as handle:
+        assert json.load(handle)["headers"]["X-Desk-Signature"] == firm + "2"
+    without = run_module(capsys, path=target, manager=manager)
+    assert without["manager"]["headers"]["X-Desk-Signature"] == firm, "the option is what hides it"
+
+
+def test_a_secret_keys_name_that_would_hide_everything_is_refused(capsys, target):
+    result = run_module(capsys, path=target, manager=basic_manager(), secret_keys=["  "])
+    assert result["failed"] is True and "secret_keys[0]" in result["msg"]
+    assert not os.path.exists(target)
