@@ -3,70 +3,65 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Action plugin of ioconnect.fleet.browser_manager_config.
 
-Validates the ``manager`` object with jsonschema on the controller, where jsonschema is a requirement, and
-fails there, before the web server or build host is contacted. Then runs the module, which renders and writes.
+Checks the options against the module's argument spec (module_utils/browser_manager/args.py) and validates the
+``manager`` object with jsonschema on the controller, where jsonschema is a requirement, and fails there, before the
+web server or build host is contacted. Then runs the module, which renders and writes. Failures raise
+AnsibleActionFail with their result, and run() catches them once (plugin_utils/action_base.py).
 """
 
 from __future__ import annotations
 
-from ansible.plugins.action import ActionBase
+from ansible.errors import AnsibleActionFail
+from ansible.module_utils.basic import FILE_COMMON_ARGUMENTS
 
 from ansible_collections.ioconnect.fleet.plugins.module_utils.browser_manager import config as bm
+from ansible_collections.ioconnect.fleet.plugins.module_utils.browser_manager.args import argument_spec
 from ansible_collections.ioconnect.fleet.plugins.module_utils.common.masking import secret_keys_errors
+from ansible_collections.ioconnect.fleet.plugins.plugin_utils.action_base import FleetAction
+from ansible_collections.ioconnect.fleet.plugins.plugin_utils.plain import plain
 
 MODULE = "ioconnect.fleet.browser_manager_config"
 
 
-def _failed(msg: str, kind: str, path, **extra) -> dict:
-    out = {"failed": True, "changed": False, "msg": msg, "error_kind": kind, "path": path}
-    out.update(extra)
-    return out
+def _fail(msg: str, kind: str, path, **extra) -> AnsibleActionFail:
+    result = {"changed": False, "error_kind": kind, "path": path}
+    result.update(extra)
+    return AnsibleActionFail(msg, result=result)
 
 
-def _truthy(value) -> bool:
-    if isinstance(value, str):
-        return value.strip().lower() in ("1", "true", "yes", "on", "y", "t")
-    return bool(value)
+def controller_spec() -> dict:
+    """The module's options as the controller checks them: ``manager`` as one dict (jsonschema checks inside it),
+    and the file attributes (mode, owner, ...) that the module takes as every file module does."""
+    spec = dict(FILE_COMMON_ARGUMENTS)
+    spec.update(argument_spec(manager_options=False))
+    # Optional here, so that a missing manager gets the same kind of message as a wrong one.
+    spec["manager"] = dict(spec["manager"], required=False)
+    return spec
 
 
-class ActionModule(ActionBase):
+class ActionModule(FleetAction):
 
     _supports_check_mode = True
     _supports_async = False
+    VALUE_OPTIONS = ("manager",)
 
-    def run(self, tmp=None, task_vars=None):
-        task_vars = task_vars or {}
-        result = super().run(tmp, task_vars)
-        del tmp
-
-        args = self._task.args
-        path = args.get("path")
-        if "manager" not in args or args.get("manager") is None:
-            result.update(_failed("%s: the manager option is required (url and auth at least)" % path, "schema", path,
-                                  errors=["manager: is required"]))
-            return result
-        bad_names = secret_keys_errors(args.get("secret_keys"))
+    def _run(self, task_vars):
+        _validation, params = self.validate_argument_spec(argument_spec=controller_spec())
+        params = plain(params)
+        path = self._task.args["path"]  # as written: type=path expands ~ here, on the controller
+        if params.get("manager") is None:
+            raise _fail("%s: the manager option is required (url and auth at least)" % path, "schema", path,
+                        errors=["manager: is required"])
+        bad_names = secret_keys_errors(params["secret_keys"])
         if bad_names:
-            result.update(_failed("%s: %s" % (path, "; ".join(bad_names)), "schema", path, errors=bad_names))
-            return result
+            raise _fail("%s: %s" % (path, "; ".join(bad_names)), "schema", path, errors=bad_names)
         try:
-            errors, _warnings = bm.validate(
-                args["manager"], _truthy(args.get("allow_plain_http", False)), use_jsonschema=True
-            )
+            errors, _warnings = bm.validate(params["manager"], params["allow_plain_http"], use_jsonschema=True)
         except bm.JsonschemaMissing:
-            result.update(_failed(
-                "jsonschema is required on the controller to validate the manager configuration: "
-                "pip install -r requirements/runtime.txt (jsonschema>=4.18)", "request", path))
-            return result
+            raise _fail("jsonschema is required on the controller to validate the manager configuration: "
+                        "pip install -r requirements/runtime.txt (jsonschema>=4.18)", "request", path)
         if errors:
             # Deprecation warnings come from the module, so they are shown once and only for valid objects.
-            result.update(_failed(
-                "%s: the manager configuration is invalid, nothing was written: %s" % (path, "; ".join(errors)),
-                "schema", path, errors=errors))
-            return result
-
-        try:
-            result.update(self._execute_module(MODULE, module_args=args, task_vars=task_vars))
-        finally:
-            self._remove_tmp_path(self._connection._shell.tmpdir)
-        return result
+            raise _fail("%s: the manager configuration is invalid, nothing was written: %s" % (path, "; ".join(errors)),
+                        "schema", path, errors=errors)
+        return self._execute_module(MODULE, module_args=self._task.args, task_vars=task_vars)

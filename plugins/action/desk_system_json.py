@@ -18,13 +18,10 @@ import os
 import time
 
 from ansible.errors import AnsibleActionFail
-from ansible.module_utils.common.parameters import remove_values
 from ansible.module_utils.common.text.converters import to_text
-from ansible.plugins.action import ActionBase
 
 from ansible_collections.ioconnect.fleet.plugins.module_utils.common.atomic_write import checksum
 from ansible_collections.ioconnect.fleet.plugins.module_utils.common.errors import FleetError
-from ansible_collections.ioconnect.fleet.plugins.module_utils.common.masking import DEFAULT_POLICY
 from ansible_collections.ioconnect.fleet.plugins.module_utils.common.masking import policy as masking_policy
 from ansible_collections.ioconnect.fleet.plugins.module_utils.common.masking import secret_keys_errors
 from ansible_collections.ioconnect.fleet.plugins.module_utils.desk import discovery, ledger, shortcuts, topology
@@ -41,6 +38,7 @@ from ansible_collections.ioconnect.fleet.plugins.module_utils.desk.plan import (
 )
 from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.merge import Request
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils import preflight, validation
+from ansible_collections.ioconnect.fleet.plugins.plugin_utils.action_base import FleetAction
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.plain import plain
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.windows_desk import (
     COMMON_START_MENU,
@@ -61,35 +59,11 @@ def _fail(desk: str, exc: FleetError, **extra):
                              result=result)
 
 
-class ActionModule(ActionBase):
+class ActionModule(FleetAction):
 
     TRANSFERS_FILES = False
+    VALUE_OPTIONS = VALUE_OPTIONS
     _VALID_ARGS = frozenset(argument_spec())
-
-    def run(self, tmp=None, task_vars=None):
-        task_vars = task_vars or {}
-        result = super().run(tmp, task_vars)
-        del tmp
-        try:
-            result.update(self._run(task_vars))
-        except AnsibleActionFail as exc:
-            result.update(exc.result)
-            result["msg"] = exc.message
-        finally:
-            self._remove_tmp_path(self._connection._shell.tmpdir)
-        # Results made here (messages, the Windows path's drift and diffs) never pass through a module's
-        # no_log_values: the request's secrets, found by the task's masking policy, are scrubbed from them here.
-        # Everything was masked already; this is the safety net.
-        try:
-            masking = masking_policy(self._task.args.get("secret_keys"))
-        except (TypeError, ValueError):
-            masking = DEFAULT_POLICY
-        secrets = set()
-        for option in VALUE_OPTIONS:
-            secrets |= masking.secret_values(self._task.args.get(option))
-        if secrets:
-            result = remove_values(result, secrets)
-        return result
 
     # -- the desk ----------------------------------------------------------------------------------------------
     def _run(self, task_vars):

@@ -22,15 +22,11 @@ import os
 import time
 
 from ansible.errors import AnsibleActionFail
-from ansible.module_utils.common.parameters import remove_values
 from ansible.module_utils.common.text.converters import to_text
-from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
 from ansible_collections.ioconnect.fleet.plugins.module_utils.common.atomic_write import checksum
 from ansible_collections.ioconnect.fleet.plugins.module_utils.common.errors import FleetError
-from ansible_collections.ioconnect.fleet.plugins.module_utils.common.masking import DEFAULT_POLICY
-from ansible_collections.ioconnect.fleet.plugins.module_utils.common.masking import policy as masking_policy
 from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.args import (
     CONTROLLER_ONLY,
     VALUE_OPTIONS,
@@ -39,6 +35,7 @@ from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.args i
 from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.engine import base_path, plan
 from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.merge import Request, document_kind
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils import validation
+from ansible_collections.ioconnect.fleet.plugins.plugin_utils.action_base import FleetAction
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.plain import plain
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.request_schema import TOP_LEVEL_KEYS
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.windows_desk import WindowsDesk
@@ -54,41 +51,12 @@ def _fail(msg: str, kind: str, path: str, **extra) -> AnsibleActionFail:
     return AnsibleActionFail(msg, result=result)
 
 
-class ActionModule(ActionBase):
+class ActionModule(FleetAction):
 
     # No remote temp folder up front: the module needs none with pipelining.
     TRANSFERS_FILES = False
+    VALUE_OPTIONS = VALUE_OPTIONS
     _VALID_ARGS = frozenset(controller_argument_spec())
-
-    def run(self, tmp=None, task_vars=None):
-        task_vars = task_vars or {}
-        result = super().run(tmp, task_vars)
-        del tmp
-        try:
-            result.update(self._run(task_vars))
-        except AnsibleActionFail as exc:
-            result.update(exc.result)
-            result["msg"] = exc.message
-        finally:
-            self._remove_tmp_path(self._connection._shell.tmpdir)
-        # Results made here (a schema error quoting a wrong-typed value, a Windows write error, the Windows path's
-        # drift and diff) never pass through a module's no_log_values: the request's secrets, found by the task's
-        # masking policy, are scrubbed from them here. Everything was masked already; this is the safety net.
-        masking = self._masking()
-        secrets = set()
-        for option in VALUE_OPTIONS:
-            secrets |= masking.secret_values(self._task.args.get(option))
-        if secrets:
-            result = remove_values(result, secrets)
-        return result
-
-    def _masking(self):
-        """The task's masking policy (its secret_keys); the built-in rules when secret_keys is unusable (the
-        argument check reports that)."""
-        try:
-            return masking_policy(self._task.args.get("secret_keys"))
-        except (TypeError, ValueError):
-            return DEFAULT_POLICY
 
     def _run(self, task_vars):
         _validation, args = self.validate_argument_spec(argument_spec=controller_argument_spec())

@@ -374,64 +374,9 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.ioconnect.fleet.plugins.module_utils.browser_manager import config as bm
+from ansible_collections.ioconnect.fleet.plugins.module_utils.browser_manager.args import argument_spec
 from ansible_collections.ioconnect.fleet.plugins.module_utils.common.atomic_write import WriteError, write_file
 from ansible_collections.ioconnect.fleet.plugins.module_utils.common.masking import policy as masking_policy
-
-
-def manager_spec() -> dict:
-    """The argument spec of the manager option; credentials are no_log suboptions."""
-    timer = dict(type="int")
-    return dict(
-        url=dict(type="str", required=True),
-        auth=dict(
-            type="dict",
-            required=True,
-            options=dict(
-                username=dict(type="str"),
-                basic=dict(
-                    type="dict",
-                    options=dict(
-                        username=dict(type="str", required=True),
-                        password=dict(type="str", required=True, no_log=True),
-                    ),
-                ),
-                token=dict(type="dict", no_log=False, options=dict(bearer=dict(type="str", required=True, no_log=True))),
-                includeCredentials=dict(type="bool"),
-            ),
-        ),
-        headers=dict(type="dict"),
-        fetchIntervalMS=timer,
-        tokenRefreshIntervalMS=dict(type="int", no_log=False),
-        requests=dict(
-            type="dict",
-            options=dict(timeout=timer, openSessionTimeout=timer, closeSessionTimeout=timer),
-        ),
-        cache=dict(type="dict", options=dict(enabled=dict(type="bool"), clearOld=dict(type="bool"))),
-        features=dict(
-            type="dict",
-            options=dict(
-                applicationsStore=dict(type="bool"),
-                layoutsStore=dict(type="bool"),
-                preferencesStore=dict(type="bool"),
-            ),
-        ),
-        critical=dict(type="bool"),
-        responseTimeoutMS=timer,
-    )
-
-
-def argument_spec() -> dict:
-    return dict(
-        path=dict(type="path", required=True),
-        format=dict(type="str", choices=list(bm.FORMATS), default="json"),
-        esm_export=dict(type="str", choices=list(bm.ESM_EXPORTS), default="default"),
-        write_defaults=dict(type="bool", default=True),
-        allow_plain_http=dict(type="bool", default=False),
-        backup=dict(type="bool", default=False),
-        manager=dict(type="dict", required=True, options=manager_spec()),
-        # Names of keys, not secrets: no_log=False tells ansible-test's no_log heuristic ("key") so.
-        secret_keys=dict(type="list", elements="str", default=[], no_log=False),
-    )
 
 
 def run(module: AnsibleModule) -> dict:

@@ -15,6 +15,7 @@ import os
 from urllib.parse import urlsplit
 
 from ansible_collections.ioconnect.fleet.plugins.module_utils.common.masking import DEFAULT_POLICY, MASK
+from ansible_collections.ioconnect.fleet.plugins.module_utils.common.pointer import format_pointer
 from ansible_collections.ioconnect.fleet.plugins.module_utils.common.url_policy import has_credentials, plain_http_refused
 
 # jsonschema and referencing are imported on first use: every fork of a run imports this module, and a fork whose
@@ -259,5 +260,5 @@ def load_schema_set(folder: str, root_name: str = "system.json"):
 def document_errors(validator, document: dict, masking=None) -> list:
     """Errors of a merged system.json against a vendor schema, as 'JSON pointer: problem', values masked."""
     def pointer(path):
-        return "".join("/" + str(t).replace("~", "~0").replace("/", "~1") for t in path) or "/"
+        return format_pointer(path) or "/"
     return format_errors(validator.iter_errors(document), prefix=pointer, masking=masking or DEFAULT_POLICY)

@@ -22,10 +22,20 @@ def parse_pointer(pointer: str) -> list:
     for raw in pointer[1:].split("/"):
         if "~" in raw.replace("~0", "").replace("~1", ""):
             raise FleetError("JSON pointer %r has an invalid escape: only ~0 and ~1 are allowed" % pointer)
-        tokens.append(raw.replace("~1", "/").replace("~0", "~"))
+        tokens.append(_unescape(raw))
     return tokens
 
 
 def format_pointer(tokens) -> str:
     """['server', 'url'] -> '/server/url'."""
     return "".join("/" + str(t).replace("~", "~0").replace("/", "~1") for t in tokens)
+
+
+def pointer_tokens(pointer: str) -> list:
+    """The tokens of a pointer read back from a result or a stored report, where it is data, not input: never
+    raises (a malformed escape is kept as written)."""
+    return [_unescape(tok) for tok in str(pointer).split("/")[1:]]
+
+
+def _unescape(token: str) -> str:
+    return token.replace("~1", "/").replace("~0", "~")

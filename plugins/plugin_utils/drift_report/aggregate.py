@@ -16,6 +16,7 @@ import json
 import typing as t
 
 from ansible_collections.ioconnect.fleet.plugins.module_utils.common.masking import DEFAULT_POLICY
+from ansible_collections.ioconnect.fleet.plugins.module_utils.common.pointer import pointer_tokens
 
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report.display import profile_of
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report.fleet import run_trend, run_view
@@ -84,7 +85,7 @@ def _drift_entries(drift, policy=None) -> list:
         if not isinstance(entry, t.Mapping):
             continue
         pointer = entry.get("pointer")
-        tokens = _pointer_tokens(pointer) if isinstance(pointer, str) else []
+        tokens = pointer_tokens(pointer) if isinstance(pointer, str) else []
         secret = policy.pointer_is_secret(tokens)
         op = entry.get("op") if entry.get("op") in OPS else "replace"
         entries.append({
@@ -95,10 +96,6 @@ def _drift_entries(drift, policy=None) -> list:
             "after": redact_value(entry.get("after"), secret and entry.get("after") is not None, policy),
         })
     return entries
-
-
-def _pointer_tokens(pointer: str) -> list:
-    return [tok.replace("~1", "/").replace("~0", "~") for tok in pointer.split("/")[1:]]
 
 
 def is_desk_result(result) -> bool:

@@ -19,6 +19,19 @@ import re
 _PROFILE = re.compile(r"^(?P<root>.*?[\\/](?:users|home)[\\/](?P<name>[^\\/]+))(?=[\\/])", re.IGNORECASE)
 ABSENT = "absent"
 
+# The report's vocabulary, shared by every renderer: what each desk status is called, and the order of the count
+# columns (what a reader looks for first).
+STATUS_TITLES = {
+    "unreachable": "Unreachable",
+    "failed": "Failed",
+    "drifted": "Drifted",
+    "changed": "Changed",
+    "compliant": "Compliant",
+    "not_installed": "No install found",
+    "not_checked": "Not checked",
+}
+COLUMNS = ("drifted", "changed", "compliant", "failed", "unreachable", "not_installed", "not_checked")
+
 
 def profile_of(path: str) -> tuple:
     """(profile, root) read from a per-user path, or (None, None)."""

@@ -17,6 +17,7 @@ import socket
 import typing as t
 
 from ansible_collections.ioconnect.fleet.plugins.module_utils.common.masking import pointer_is_secret
+from ansible_collections.ioconnect.fleet.plugins.module_utils.common.pointer import pointer_tokens
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report.history_backends import (
     NEWER,
     HistoryError,
@@ -262,7 +263,7 @@ def make_batch(run: t.Mapping, desks: t.Iterable[t.Mapping], recorded_at: str) -
             drift = []
             for entry in item.get("drift") or []:
                 pointer = redact_text(entry.get("pointer") or "", 1000)
-                secret = pointer_is_secret([tok.replace("~1", "/").replace("~0", "~") for tok in pointer.split("/")[1:]])
+                secret = pointer_is_secret(pointer_tokens(pointer))
                 drift.append({"pointer": pointer, "op": entry.get("op") or "replace",
                               "before": redact_value(entry.get("before"), secret and entry.get("before") is not None),
                               "after": redact_value(entry.get("after"), secret and entry.get("after") is not None)})

@@ -16,6 +16,8 @@ from markupsafe import Markup
 
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report.aggregate import DESK_STATUSES
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report.display import (
+    COLUMNS,
+    STATUS_TITLES,
     relative_path,
     side_missing,
     value_text,
@@ -23,19 +25,11 @@ from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report.displ
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report.html_assets import CSP, CSS, JS
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report.html_template import TEMPLATE
 
-STATUS_TITLES = {
-    "unreachable": "unreachable",
-    "failed": "failed",
-    "drifted": "drifted",
-    "changed": "changed",
-    "compliant": "compliant",
-    "not_installed": "no install found",
-    "not_checked": "not checked",
-}
-# Column order of the count tables and cards: what a reader looks for first.
-COLUMNS = ("drifted", "changed", "compliant", "failed", "unreachable", "not_installed", "not_checked")
 # Desks needing attention first in the desk table (the JSON keeps region/environment/name order).
 ATTENTION = ("drifted", "failed", "unreachable", "changed", "not_checked", "not_installed", "compliant")
+
+# The page writes statuses in running text ('on a drifted desk'), so in lower case.
+_LOWER_TITLES = {status: title.lower() for status, title in STATUS_TITLES.items()}
 
 _ENV = Environment(loader=DictLoader({"report.html": TEMPLATE}), autoescape=True, undefined=StrictUndefined,
                    trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
@@ -105,7 +99,7 @@ def render_html(report: dict) -> str:
               for kind, title, key in kinds]
     return _ENV.get_template("report.html").render(
         report=report, run=run, history=report.get("history", {}), summary=report["summary"], mode=mode,
-        desks=desks, titles=STATUS_TITLES, columns=COLUMNS, statuses=DESK_STATUSES, card_statuses=COLUMNS,
+        desks=desks, titles=_LOWER_TITLES, columns=COLUMNS, statuses=DESK_STATUSES, card_statuses=COLUMNS,
         regions=sorted({d["region"] for d in report["desks"]}), envs=sorted({d["environment"] for d in report["desks"]}),
         group_tables=[("by-region", "Region", report["by_region"]), ("by-environment", "Environment",
                                                                      report["by_environment"])],

@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report.display import (
+    COLUMNS,
+    STATUS_TITLES,
     relative_path,
     side_missing,
     value_text as _display_value,
@@ -20,17 +22,7 @@ from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report.displ
 
 # Enough to stop emphasis, code spans, links/images, table breaks and strikethrough; '<' and '>' become entities.
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
-STATUS_TITLES = {
-    "unreachable": "Unreachable",
-    "failed": "Failed",
-    "drifted": "Drifted",
-    "changed": "Changed",
-    "compliant": "Compliant",
-    "not_installed": "No install found",
-    "not_checked": "Not checked",
-}
 VALUE_LIMIT = 200
-COLUMNS = ("drifted", "changed", "compliant", "failed", "unreachable", "not_installed", "not_checked")
 
 
 def md(text) -> str:

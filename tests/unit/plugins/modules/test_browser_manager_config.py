@@ -14,6 +14,7 @@ import pytest
 
 from ansible.module_utils import basic
 from ansible_collections.ioconnect.fleet.plugins.module_utils.browser_manager import config as bm
+from ansible_collections.ioconnect.fleet.plugins.module_utils.browser_manager import args as bm_args
 from ansible_collections.ioconnect.fleet.plugins.modules import browser_manager_config as module
 
 PASSWORD = "Pa55-word-ZQX"
@@ -246,7 +247,7 @@ def test_deprecated_keys_warn(capsys, target, monkeypatch):
 
 
 def test_argument_spec_marks_credentials_no_log():
-    auth = module.manager_spec()["auth"]["options"]
+    auth = bm_args.manager_spec()["auth"]["options"]
     assert auth["basic"]["options"]["password"]["no_log"] is True
     assert auth["token"]["options"]["bearer"]["no_log"] is True
 
@@ -255,7 +256,7 @@ def test_documentation_matches_argument_spec():
     import yaml
 
     doc = yaml.safe_load(module.DOCUMENTATION)
-    spec = module.argument_spec()
+    spec = bm_args.argument_spec()
 
     def compare(documented, specced, where):
         assert set(documented) == set(specced), where
