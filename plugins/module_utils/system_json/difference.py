@@ -35,6 +35,9 @@ def compute_drift(before: dict, after: dict, policy=None) -> list:
     policy: the masking.MaskingPolicy of the task (its secret_keys); the built-in rules when None. A value is
     secret under a secret key, or as the value of a header-style pair, on either side.
     """
+    # Not ansible-core's dict_transformations.recursive_diff: it compares with Python's ==, for which true is 1,
+    # so a desk holding "enabled": 1 would not drift from "enabled": true; and it returns two partial dicts, where
+    # the report needs one JSON pointer, one operation and masked values per difference.
     policy = policy or DEFAULT_POLICY
     out = []
 

@@ -89,7 +89,12 @@ def json_equal(a, b) -> bool:
 
 
 def deep_merge(base, patch):
-    """patch over base: mappings merge key by key (new keys appended), anything else is replaced."""
+    """patch over base: mappings merge key by key (new keys appended), anything else is replaced.
+
+    Not ansible-core's ``dict_transformations.dict_merge``: that deep-copies the whole document on every call (a
+    drift scan merges every desk's file, and most of it is never touched), while this one shares the untouched
+    members and never changes either input, which the plan relies on to compare before and after.
+    """
     if isinstance(base, dict) and isinstance(patch, dict):
         merged = dict(base)
         for key, value in patch.items():

@@ -11,10 +11,13 @@ from unittest.mock import MagicMock
 
 import pytest
 
-from ansible_collections.ioconnect.fleet.plugins.callback.drift_report import CallbackModule
+from ansible.errors import AnsibleError
+from ansible.parsing.dataloader import DataLoader
+from ansible.plugins.loader import callback_loader
+from ansible.template import trust_as_template
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "plugin_utils"))
-import drift_fixtures as fx  # noqa: E402
+from ansible_collections.ioconnect.fleet.plugins.callback.drift_report import CallbackModule
+from ansible_collections.ioconnect.fleet.tests.unit.plugins.plugin_utils import drift_fixtures as fx
 
 _ids = itertools.count()
 
@@ -99,31 +102,17 @@ DESK_SYSTEM_JSON = "ioconnect.fleet.desk_system_json"
 
 
 def make_callback(tmp_path, **options):
-    cb = CallbackModule(display=MagicMock(verbosity=0))
-    cb._plugin_options = {
+    """The callback as ansible-core loads it (DOCUMENTATION parsed), configured through set_options(): every
+    option not given here takes its documented default."""
+    cb = callback_loader.get("ioconnect.fleet.drift_report", display=MagicMock(verbosity=0))
+    direct = {
         "output_dir": str(tmp_path / "report"),
         "formats": ["json", "markdown", "html", "junit"],
-        "basename": "drift-report",
-        "region_var": "ioconnect_region",
-        "environment_var": "ioconnect_env",
-        "actions": [DESK_SYSTEM_JSON, SYSTEM_JSON],
-        "write_empty": False,
         "progress": "never",
-        "progress_every": 0,
-        "progress_interval": 10.0,
         "summary_line": "always",
-        "history": True,
-        "history_path": "",
-        "history_dsn": "",
-        "history_timeout": 5.0,
-        "history_retention_days": 0,
-        "history_max_scans": 0,
-        "history_window": 10,
-        "trend_rounds": 20,
-        "history_group": "",
-        "secret_keys": [],
     }
-    cb._plugin_options.update(options)
+    direct.update(options)
+    cb.set_options(direct=direct)
     return cb
 
 
@@ -258,13 +247,23 @@ def test_hundreds_of_desks_and_progress(tmp_path):
 
 
 def test_region_from_templated_var_and_unknown(tmp_path):
+    """Labels written as templates in the inventory (``ioconnect_region: "{{ site_region }}"``) are templated with
+    the host's variables, as ansible-core trusts inventory strings; a desk without labels is 'unknown'."""
     cb = make_callback(tmp_path)
     check = Task(SYSTEM_JSON)
-    cb.v2_playbook_on_play_start(Play(check))
+    play = Play(check)
+    play._loader = DataLoader()
+    cb.v2_playbook_on_play_start(play)
+    templated = Host("templated")
+    templated.vars.update(site_region="apac", site_env="uat",
+                          ioconnect_region=trust_as_template("{{ site_region | upper }}"),
+                          ioconnect_env=trust_as_template("{{ site_env }}"))
+    cb.v2_runner_on_ok(Result(templated, check, fx.compliant()))
     cb.v2_runner_on_ok(Result(Host("nolabels"), check, fx.compliant()))
     cb.v2_playbook_on_stats(Stats())
-    desk = read_report(tmp_path)["desks"][0]
-    assert (desk["region"], desk["environment"]) == ("unknown", "unknown")
+    desks = {d["name"]: d for d in read_report(tmp_path)["desks"]}
+    assert (desks["templated"]["region"], desks["templated"]["environment"]) == ("APAC", "uat")
+    assert (desks["nolabels"]["region"], desks["nolabels"]["environment"]) == ("unknown", "unknown")
 
 
 def test_report_errors_never_break_the_run(tmp_path):
@@ -316,6 +315,17 @@ def test_progress_modes(tmp_path, monkeypatch, mode, tty, expected):
     cb = make_callback(tmp_path, progress=mode)
     monkeypatch.setattr(sys.stderr, "isatty", lambda: tty, raising=False)
     assert cb._progress_enabled() is expected
+
+
+def test_options_are_checked_against_the_documentation(tmp_path):
+    with pytest.raises(AnsibleError, match="progress"):
+        make_callback(tmp_path, progress="sometimes")
+    cb = make_callback(tmp_path)
+    # Defaults come from DOCUMENTATION, typed as documented.
+    assert cb.get_option("basename") == "drift-report"
+    assert cb.get_option("actions") == [DESK_SYSTEM_JSON, SYSTEM_JSON]
+    assert isinstance(cb.get_option("history_timeout"), float)
+    assert make_callback(tmp_path, formats="json,html").get_option("formats") == ["json", "html"]
 
 
 def test_lines_go_to_stderr_only(tmp_path):

@@ -151,12 +151,33 @@ def _same_store_merged(existing, store):
 
 
 def _merge(base, patch):
-    if isinstance(base, dict) and isinstance(patch, dict):
-        out = dict(base)
-        for key, value in patch.items():
-            out[key] = _merge(base[key], value) if key in base else value
-        return out
-    return patch
+    """The request laid over the document, stated leaf by leaf rather than as a recursive merge (so that it is not
+    a copy of merge.py's deep_merge): every leaf of the request (a value that is not a non-empty object) ends up at
+    its path, objects on the way are created or replace whatever non-object stood there, and nothing else moves."""
+    out = base
+    for path, value in _leaves(patch):
+        out = _put(out, path, value)
+    return out
+
+
+def _leaves(value, path=()):
+    if isinstance(value, dict) and value:
+        for key, member in value.items():
+            yield from _leaves(member, path + (key,))
+    else:
+        yield path, value
+
+
+def _put(node, path, value):
+    """node with value at path (copied, never changed in place); an empty object leaves an object alone."""
+    if not path:
+        return node if value == {} and isinstance(value, dict) and isinstance(node, dict) else value
+    out = dict(node) if isinstance(node, dict) else {}
+    out[path[0]] = _put(out.get(path[0]) if path[0] in out else _MISSING, path[1:], value)
+    return out
+
+
+_MISSING = object()
 
 
 def _remove(node, tokens):

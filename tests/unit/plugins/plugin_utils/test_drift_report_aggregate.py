@@ -20,7 +20,7 @@ from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report.summa
     stats_summary,
 )
 
-import drift_fixtures as fx
+from ansible_collections.ioconnect.fleet.tests.unit.plugins.plugin_utils import drift_fixtures as fx
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", ".."))
 SCHEMA = json.load(open(os.path.join(REPO, "docs", "drift-report.schema.json"), encoding="utf-8"))

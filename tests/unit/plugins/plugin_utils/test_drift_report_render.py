@@ -26,7 +26,7 @@ from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report.rende
 )
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report.write import normalize_formats, write_reports
 
-import drift_fixtures as fx
+from ansible_collections.ioconnect.fleet.tests.unit.plugins.plugin_utils import drift_fixtures as fx
 
 EVIL = '<script>alert("x")</script>|`*_[a](http://evil.example/)'
 RENDERERS = [render_json, render_markdown, render_html, render_junit]

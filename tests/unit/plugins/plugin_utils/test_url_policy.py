@@ -1,12 +1,9 @@
 # -*- coding: utf-8 -*-
 """URL policy of io.Manager URLs (plugins/plugin_utils/validation.py): https always; plain http only to loopback
 unless allow_plain_http; credentials inside a URL refused always; other schemes refused by the request schema.
-The last test drives the same rules through a real playbook run."""
+tests/integration/test_url_policy_playbook.py drives the same rules through a real playbook run."""
 
 from __future__ import annotations
-
-import os
-import sys
 
 import pytest
 
@@ -118,36 +115,3 @@ def test_odd_shapes_do_not_crash():
     for request in ({}, {"server": None}, {"crashReporter": {"output": "x"}}, {"appStores": ["x", None, {}]},
                     {"appStores": [{"details": None}]}, {"server": {"url": 42}}):
         assert url_policy_errors(request, False) == []
-
-
-# -- the same rules through a real playbook run ------------------------------------------------------------------
-def test_url_policy_through_a_playbook(tmp_path):
-    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "..", "integration"))
-    from playbook_runner import run_tasks  # pylint: disable=import-outside-toplevel
-
-    desk = tmp_path / "system.json"
-    original = b'{\n    "region": "EMEA",\n    "env": "PROD",\n    "gw": {}\n}\n'
-    desk.write_bytes(original)
-
-    def task(name, url, **extra):
-        return {"name": name, "ioconnect.fleet.system_json": dict(path=str(desk), server={"url": url}, **extra),
-                "ignore_errors": True}
-
-    run = run_tasks([
-        task("plain http elsewhere", "http://iomanager.example.com/api"),
-        task("credentials", "https://admin:pw-url-s3cr3t@iomanager.example.com/api", allow_plain_http=True),
-        task("ftp", "ftp://iomanager.example.com/api", allow_plain_http=True),
-        task("loopback", "http://127.0.0.1:4356/api"),
-        task("allowed", "http://iomanager.example.com/api", allow_plain_http=True),
-        task("https", "https://iomanager.example.com/api"),
-    ], tmp_path, check=True)
-    for name, fragment in (("plain http elsewhere", "allow_plain_http"), ("credentials", "credentials inside"),
-                           ("ftp", "http:// or https://")):
-        result = run.result(name)
-        assert result["failed"] and result["error_kind"] == "request", result
-        assert fragment in result["msg"] and "server.url" in result["msg"], result["msg"]
-    for name in ("loopback", "allowed", "https"):
-        result = run.result(name)
-        assert not result.get("failed") and result["changed"], result
-    assert "pw-url-s3cr3t" not in run.stdout + run.stderr
-    assert desk.read_bytes() == original  # check mode, and refused requests never reach the desk
