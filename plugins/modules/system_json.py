@@ -411,9 +411,8 @@ from ansible.module_utils.common.text.converters import to_native
 from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.args import VALUE_OPTIONS, argument_spec
 from ansible_collections.ioconnect.fleet.plugins.module_utils.common.atomic_write import (
     WriteError,
-    backup_copy,
     checksum,
-    write_file,
+    write_with_backup,
 )
 from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.engine import base_path, plan
 from ansible_collections.ioconnect.fleet.plugins.module_utils.common.errors import FleetError
@@ -476,19 +475,11 @@ def main():
     result = result_plan.result(diff_mode=module._diff)
 
     if result_plan.changed and not module.check_mode:
-        backup_file = None
         try:
-            if raw is not None and params["backup"]:
-                backup_file = backup_copy(module, path, given)
-            write_file(module, path, result_plan.new_bytes, result_plan.original_checksum, label=given)
+            backup_file = write_with_backup(module, path, result_plan.new_bytes, result_plan.original_checksum,
+                                            label=given, backup=raw is not None and params["backup"])
         except WriteError as exc:
-            message = str(exc)
-            if backup_file:
-                try:
-                    os.unlink(backup_file)  # nothing was written, so there is nothing to restore
-                except OSError:
-                    message += "; the backup %s was kept" % backup_file
-            _fail(module, given, message, exc.kind)
+            _fail(module, given, str(exc), exc.kind)
         if backup_file:
             result["backup_file"] = backup_file
     module.exit_json(**result)

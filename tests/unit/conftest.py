@@ -34,6 +34,7 @@ class ActionRunner:
     def __init__(self, connection, task_vars: dict):
         self.connection = connection
         self.task_vars = task_vars
+        self.commands = []
 
     def __call__(self, name: str, args: dict, check_mode: bool = False, diff: bool = False, task_vars=None) -> dict:
         task = Task()
@@ -64,7 +65,17 @@ def on_windows(windows_desk):
 
 @pytest.fixture
 def on_posix():
+    """This machine as a POSIX desk, over ansible.builtin.local with pipelining (as ansible.cfg sets it), every
+    command it runs kept in ``on_posix.commands``: a round trip is one command."""
     connection = connection_loader.get("ansible.builtin.local", PlayContext())
-    connection.set_options(var_options={})
-    return ActionRunner(connection, {"inventory_hostname": "posix-desk-01",
-                                     "ansible_python_interpreter": sys.executable})
+    connection.set_options(var_options={"ansible_pipelining": True})
+    runner = ActionRunner(connection, {"inventory_hostname": "posix-desk-01",
+                                       "ansible_python_interpreter": sys.executable})
+    real = connection.exec_command
+
+    def exec_command(cmd, *args, **kwargs):
+        runner.commands.append(cmd)
+        return real(cmd, *args, **kwargs)
+
+    connection.exec_command = exec_command
+    return runner

@@ -21,6 +21,7 @@ import json
 import re
 from urllib.parse import urlsplit
 
+from ansible_collections.ioconnect.fleet.plugins.module_utils.common.json_type import yaml_type
 from ansible_collections.ioconnect.fleet.plugins.module_utils.common.masking import DEFAULT_POLICY, mask_string
 from ansible_collections.ioconnect.fleet.plugins.module_utils.common.url_policy import is_loopback
 
@@ -172,22 +173,6 @@ def field(path) -> str:
     return ".".join(["manager"] + [str(p) for p in path])
 
 
-def _json_type(value) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, (int, float)):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, (list, tuple)):
-        return "list"
-    if isinstance(value, dict):
-        return "mapping"
-    return type(value).__name__
-
-
 def _schema_at(path) -> dict:
     node = SCHEMA
     for token in path:
@@ -227,7 +212,7 @@ def _describe(error) -> list:
             hint = " (quote it in YAML)"
         if error.validator_value == "integer" and isinstance(instance, str):
             hint = " (write a number, not a quoted string)"
-        return ["%s: must be %s, got %s%s" % (where, expected, _json_type(instance), hint)]
+        return ["%s: must be %s, got %s%s" % (where, expected, yaml_type(instance), hint)]
     if kind == "minLength":
         return ["%s: must be a non-empty string" % where]
     if kind == "minimum" and len(path) == 1 and path[0] in INTERVALS:
@@ -372,7 +357,7 @@ def validate(manager, allow_plain_http: bool = False, use_jsonschema=None):
     None = when importable (the target's case), False = skip the schema (URL policy only).
     """
     if not isinstance(manager, dict):
-        return ["manager: must be a mapping with at least url and auth, got %s" % _json_type(manager)], []
+        return ["manager: must be a mapping with at least url and auth, got %s" % yaml_type(manager)], []
     errors = []
     if use_jsonschema is not False:
         try:

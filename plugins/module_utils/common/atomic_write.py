@@ -4,8 +4,9 @@
 """The collection's one atomic writer for files on a POSIX host, used by every module that writes a file.
 
 A file is replaced by a temporary file written, flushed and fsynced in the same folder, then renamed over it with
-AnsibleModule.atomic_move (which keeps mode, owner and SELinux context). On any failure the original is untouched
-and no temporary file stays. An optional checksum guard refuses to overwrite a file someone else saved meanwhile.
+AnsibleModule.atomic_move (which keeps mode, owner and SELinux context). On the controller, where there is no
+AnsibleModule (the drift report), the rename is os.replace and the file keeps its mode, or gets the umask's for a new
+file. On any failure the original is untouched and no temporary file stays. An optional checksum guard refuses to overwrite a file someone else saved meanwhile.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ class WriteError(Exception):
     """Writing failed; the file is untouched. The message is for the user."""
 
     kind = "io"
+    backup_file = None  # a backup made before the write failed, and kept
 
 
 class WriteConflict(WriteError):
@@ -83,6 +85,7 @@ def write_file(module, path: str, data: bytes, expected: str = None, label: str 
     it meanwhile), WriteConflict is raised and nothing is written. None: no guard.
     create_folder: make a missing parent folder (otherwise a missing folder is a WriteError).
     label: how the file is named in messages (the path the user gave, when path is a resolved link).
+    module: the AnsibleModule on a desk; None on the controller.
     """
     label = label or path
     folder = os.path.dirname(path) or "."
@@ -110,7 +113,10 @@ def write_file(module, path: str, data: bytes, expected: str = None, label: str 
                 raise WriteConflict("%s changed on the desk while it was being merged (checksum %s, expected %s): "
                                     "another process is editing it. Nothing was written; run the task again."
                                     % (label, current, expected))
-        module.atomic_move(tmp, path, unsafe_writes=unsafe_writes)
+        if module is not None:
+            module.atomic_move(tmp, path, unsafe_writes=unsafe_writes)
+        else:
+            _replace(tmp, path)
     except WriteError:
         raise
     # atomic_move raises a bare Exception
@@ -120,3 +126,39 @@ def write_file(module, path: str, data: bytes, expected: str = None, label: str 
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def write_with_backup(module, path: str, data: bytes, expected: str = None, label: str = None,
+                      backup: bool = False) -> str:
+    """write_file, with a backup copy of the file first when backup is true and the file exists. Returns the
+    backup's path (None without one). When the write fails, the backup is removed again (nothing was written, so
+    there is nothing to restore) and WriteError says so; a backup that cannot be removed is named in the message
+    and kept in the error's ``backup_file``."""
+    backup_file = None
+    try:
+        if backup and os.path.lexists(path):
+            backup_file = backup_copy(module, path, label)
+        write_file(module, path, data, expected, label=label)
+    except WriteError as exc:
+        if backup_file:
+            try:
+                os.unlink(backup_file)
+            except OSError:
+                kept = type(exc)("%s; the backup %s was kept" % (exc, backup_file))
+                kept.backup_file = backup_file
+                raise kept from exc
+        raise
+    return backup_file
+
+
+def _replace(tmp: str, path: str) -> None:
+    """os.replace with the mode a plain write would give: the file's own, or the umask's for a new file
+    (mkstemp makes the temporary file 0600)."""
+    try:
+        mode = os.stat(path).st_mode & 0o7777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
+    os.chmod(tmp, mode)
+    os.replace(tmp, path)

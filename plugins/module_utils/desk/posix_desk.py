@@ -14,10 +14,10 @@ import posixpath
 
 from ansible_collections.ioconnect.fleet.plugins.module_utils.common.atomic_write import (
     WriteError,
-    backup_copy,
     checksum,
     file_checksum,
     write_file,
+    write_with_backup,
 )
 from ansible_collections.ioconnect.fleet.plugins.module_utils.common.errors import FleetError
 from ansible_collections.ioconnect.fleet.plugins.module_utils.desk import discovery, ledger
@@ -118,22 +118,13 @@ class PosixDesk:
     def write(self, outcome, backup: bool, expected: str = None) -> None:
         """Write a planned outcome; on failure the outcome fails and the file is left as it was."""
         plan = outcome.plan
-        path = outcome.target.path
-        backup_file = None
         try:
-            if backup and plan.exists:
-                backup_file = backup_copy(self.module, path, outcome.target.shown)
-            write_file(self.module, path, plan.new_bytes, expected or plan.original_checksum,
-                       label=outcome.target.shown)
+            backup_file = write_with_backup(self.module, outcome.target.path, plan.new_bytes,
+                                            expected or plan.original_checksum, label=outcome.target.shown,
+                                            backup=backup and plan.exists)
         except WriteError as exc:
-            message = str(exc)
-            if backup_file:
-                try:
-                    os.unlink(backup_file)  # nothing was written, so there is nothing to restore
-                except OSError:
-                    message += "; the backup %s was kept" % backup_file
-                    outcome.backup_file = backup_file
-            outcome.fail(FleetError(message, kind=exc.kind))
+            outcome.backup_file = exc.backup_file
+            outcome.fail(FleetError(str(exc), kind=exc.kind))
             return
         outcome.backup_file = backup_file
         outcome.written_checksum = checksum(plan.new_bytes)

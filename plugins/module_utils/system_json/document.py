@@ -17,7 +17,8 @@ import json
 import re
 
 from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.errors import SystemJsonError
-from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.merge import json_equal, json_type
+from ansible_collections.ioconnect.fleet.plugins.module_utils.common.json_type import json_type
+from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.merge import json_equal
 
 _WS = re.compile(r"[ \t\n\r]*")
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")

@@ -13,6 +13,7 @@ import posixpath
 import re
 from urllib.parse import urlsplit, urlunsplit
 
+from ansible_collections.ioconnect.fleet.plugins.module_utils.common.json_type import json_type
 from ansible_collections.ioconnect.fleet.plugins.module_utils.common.masking import policy as masking_policy
 from ansible_collections.ioconnect.fleet.plugins.module_utils.common.masking import secret_keys_errors
 from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.errors import SystemJsonError
@@ -50,24 +51,6 @@ def document_kind(path: str, kind: str = "auto") -> str:
         return kind
     name = posixpath.basename(str(path).replace("\\", "/"))
     return "override" if _OVERRIDE_NAME.match(name) else "base"
-
-
-def json_type(value) -> str:
-    """The JSON type of a value: what makes two values comparable (a str subclass, such as a templated Ansible
-    string, is a string)."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, (int, float)):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, dict):
-        return "object"
-    if isinstance(value, (list, tuple)):
-        return "array"
-    return type(value).__name__
 
 
 def json_equal(a, b) -> bool:

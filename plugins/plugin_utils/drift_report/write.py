@@ -6,8 +6,8 @@
 from __future__ import annotations
 
 import os
-import tempfile
 
+from ansible_collections.ioconnect.fleet.plugins.module_utils.common.atomic_write import write_file
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report.render_html import render_html
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report.render_json import render_json
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report.render_junit import render_junit
@@ -47,21 +47,8 @@ def write_reports(report: dict, directory: str, formats, basename: str = "drift-
     for name in normalize_formats(formats):
         suffix, render = FORMATS[name]
         path = os.path.join(directory, basename + suffix)
-        _atomic_write(path, render(report))
+        write_file(None, path, render(report).encode("utf-8"))
         written[name] = path
     return written
 
 
-def _atomic_write(path: str, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=".drift-report-", dir=os.path.dirname(path))
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise

@@ -234,23 +234,10 @@ def posix_desk(tmp_path):
     return users, v9 / "config" / "system.json", glue / "system.json", elsewhere
 
 
-def counted(on_posix):
-    calls = []
-    real = on_posix.connection.exec_command
-
-    def exec_command(cmd, *args, **kwargs):
-        calls.append(cmd)
-        return real(cmd, *args, **kwargs)
-
-    on_posix.connection.exec_command = exec_command
-    on_posix.connection.set_options(var_options={"ansible_pipelining": True})
-    return calls
-
-
 @pytest.mark.parametrize("check_mode", [True, False], ids=["check", "apply"])
 def test_posix_desk_is_one_round_trip_and_follows_links(on_posix, tmp_path, check_mode):
     users, v9, glue, elsewhere = posix_desk(tmp_path)
-    calls = counted(on_posix)
+    calls = on_posix.commands
     state = tmp_path / "state"
     result = on_posix("ioconnect.fleet.desk_system_json",
                       dict(ARGS, profile_root=str(users), state_dir=str(state)), check_mode=check_mode)

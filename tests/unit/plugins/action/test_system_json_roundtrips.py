@@ -246,24 +246,11 @@ def posix_file(tmp_path):
     return path
 
 
-def counted(on_posix):
-    calls = []
-    real = on_posix.connection.exec_command
-
-    def exec_command(cmd, *args, **kwargs):
-        calls.append(cmd)
-        return real(cmd, *args, **kwargs)
-
-    on_posix.connection.exec_command = exec_command
-    on_posix.connection.set_options(var_options={"ansible_pipelining": True})
-    return calls
-
-
 @pytest.mark.parametrize("check_mode", [True, False], ids=["check", "apply"])
 @pytest.mark.parametrize("content", [DRIFTED, COMPLIANT], ids=["drifted", "compliant"])
 def test_posix_is_one_round_trip(on_posix, posix_file, content, check_mode):
     posix_file.write_bytes(content)
-    calls = counted(on_posix)
+    calls = on_posix.commands
     result = on_posix("ioconnect.fleet.system_json", request(str(posix_file), backup=True), check_mode=check_mode)
     assert not result.get("failed"), result
     assert len(calls) == 1, calls
@@ -279,7 +266,7 @@ def vendor_like_schemas(folder):
 
 def test_posix_validate_with_is_read_then_guarded_write(on_posix, posix_file, tmp_path):
     posix_file.write_bytes(DRIFTED)
-    calls = counted(on_posix)
+    calls = on_posix.commands
     result = on_posix("ioconnect.fleet.system_json",
                       request(str(posix_file), validate_with=vendor_like_schemas(tmp_path / "schemas")))
     assert result["changed"] is True and len(calls) == 2
@@ -289,7 +276,7 @@ def test_posix_validate_with_is_read_then_guarded_write(on_posix, posix_file, tm
 @pytest.mark.parametrize("check_mode, content", [(True, DRIFTED), (False, COMPLIANT)], ids=["check", "compliant"])
 def test_posix_validate_with_reads_once_when_nothing_is_written(on_posix, posix_file, tmp_path, check_mode, content):
     posix_file.write_bytes(content)
-    calls = counted(on_posix)
+    calls = on_posix.commands
     on_posix("ioconnect.fleet.system_json", request(str(posix_file), validate_with=vendor_like_schemas(
         tmp_path / "schemas")), check_mode=check_mode)
     assert len(calls) == 1 and posix_file.read_bytes() == content

@@ -3,7 +3,20 @@
 
 from __future__ import annotations
 
+import json
+import os
 import random
+
+import jsonschema
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", ".."))
+REPORT_SCHEMA = json.load(open(os.path.join(REPO, "docs", "drift-report.schema.json"), encoding="utf-8"))
+
+
+def validate(report):
+    """The report against its published schema (docs/drift-report.schema.json), formats checked."""
+    jsonschema.Draft202012Validator(REPORT_SCHEMA, format_checker=jsonschema.FormatChecker()).validate(
+        json.loads(json.dumps(report)))
 
 SECRETS = ("hunter2-PASSWORD", "tok-3f9a8b7c6d", "sekret-client", "AKIAXYZ-apikey", "bearer-abc123def", "urlpass99")
 

@@ -4,9 +4,7 @@
 from __future__ import annotations
 
 import json
-import os
 
-import jsonschema
 import pytest
 
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report.aggregate import (
@@ -22,13 +20,7 @@ from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report.summa
 
 from ansible_collections.ioconnect.fleet.tests.unit.plugins.plugin_utils import drift_fixtures as fx
 
-REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", ".."))
-SCHEMA = json.load(open(os.path.join(REPO, "docs", "drift-report.schema.json"), encoding="utf-8"))
-
-
-def validate(report):
-    jsonschema.Draft202012Validator(SCHEMA, format_checker=jsonschema.FormatChecker()).validate(
-        json.loads(json.dumps(report)))
+validate = fx.validate
 
 
 def desk_of(report, name):

@@ -4,11 +4,6 @@ the filter's summary and every format; and what the report shows of paths, profi
 
 from __future__ import annotations
 
-import json
-import os
-
-import jsonschema
-
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report.aggregate import DriftCollector
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report.display import (
     profile_of,
@@ -26,13 +21,7 @@ from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report.summa
 
 from ansible_collections.ioconnect.fleet.tests.unit.plugins.plugin_utils import drift_fixtures as fx
 
-REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", ".."))
-SCHEMA = json.load(open(os.path.join(REPO, "docs", "drift-report.schema.json"), encoding="utf-8"))
-
-
-def validate(report):
-    jsonschema.Draft202012Validator(SCHEMA, format_checker=jsonschema.FormatChecker()).validate(
-        json.loads(json.dumps(report)))
+validate = fx.validate
 
 
 def fleet():

@@ -7,6 +7,7 @@ import base64
 import hashlib
 import json
 import os
+import stat
 import re
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
@@ -24,6 +25,7 @@ from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report.rende
     code,
     render_markdown,
 )
+from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report import write as write_module
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report.write import normalize_formats, write_reports
 
 from ansible_collections.ioconnect.fleet.tests.unit.plugins.plugin_utils import drift_fixtures as fx
@@ -194,6 +196,31 @@ def test_write_reports(tmp_path, report):
     with pytest.raises(ValueError, match="unknown drift report format"):
         normalize_formats(["pdf"])
     assert normalize_formats(["JSON", "json", ""]) == ["json"]
+
+
+def test_report_files_are_replaced_whole_and_keep_their_mode(tmp_path, report, monkeypatch):
+    out = tmp_path / "out"
+    old_umask = os.umask(0o027)
+    try:
+        write_reports(report, str(out), "json")
+    finally:
+        os.umask(old_umask)
+    target = out / "drift-report.json"
+    assert stat.S_IMODE(target.stat().st_mode) == 0o640, "a new report gets the umask's mode, not mkstemp's 0600"
+    target.chmod(0o644)
+    before = target.read_bytes()
+
+    def broken(_report):
+        raise RuntimeError("renderer crashed")
+    monkeypatch.setitem(write_module.FORMATS, "json", (".json", broken))
+    with pytest.raises(RuntimeError):
+        write_reports(report, str(out), "json")
+    assert target.read_bytes() == before and os.listdir(out) == ["drift-report.json"]
+    monkeypatch.undo()
+    write_reports(dict(report, summary=dict(report["summary"], desks=99)), str(out), "json")
+    assert stat.S_IMODE(target.stat().st_mode) == 0o644, "a rewritten report keeps its mode"
+    assert json.loads(target.read_text(encoding="utf-8"))["summary"]["desks"] == 99
+    assert os.listdir(out) == ["drift-report.json"], "no temporary file stays"
 
 
 class Clock:
