@@ -31,7 +31,7 @@ TEST_COLLECTIONS := $(DEV_COLLECTIONS):$(CURDIR)/tests/windesk
 export PATH := $(BIN):$(PATH)
 
 # The gates `make test` runs, in order: quick static checks first, the slow ones last.
-GATES := changelog-lint lint docs-lint unit integration molecule sanity build-install ee docs
+GATES := changelog-lint lint docs-lint unit integration molecule sanity build-install galaxy-importer ee docs
 
 .PHONY: help venv deps demo bench test $(GATES) changelog-release dev-collections clean
 
@@ -90,6 +90,9 @@ sanity: $(STAMP) ## ansible-test sanity on a git snapshot of the work tree (offl
 
 build-install: $(STAMP) ## Build the artifact, install it into a fresh path, run tests/tools/smoke.yml with it
 	tests/tools/build-install.sh $(GATES_TMP)/build-install
+
+galaxy-importer: $(STAMP) ## galaxy-importer (the check Galaxy runs on upload) on the artifact, from a venv of its own
+	tests/tools/galaxy-importer.sh $(GATES_TMP)/galaxy-importer $(BUILD)/galaxy-importer-venv
 
 ee: $(STAMP) ## ansible-builder create: prove execution-environment.yml is valid
 	tests/tools/ee.sh $(GATES_TMP)/ee

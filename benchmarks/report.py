@@ -165,8 +165,8 @@ def markdown(results: dict) -> str:
                   "%d desks, io.Connect Desktop 9 in %d profiles each; counts, not times):" % (
                       windows["desks"], windows["profiles_per_desk"]), "",
                   "| run | module executions | which | other operations |", "|---|---:|---|---:|"]
-        for key, label in (("drift_drifted", "drift.yml, drifted desks"), ("configure_drifted",
-                                                                            "configure.yml, drifted desks"),
+        for key, label in (("drift_drifted", "drift.yml, drifted desks"),
+                           ("configure_drifted", "configure.yml, drifted desks"),
                            ("configure_compliant", "configure.yml, compliant desks"),
                            ("drift_compliant", "drift.yml, compliant desks")):
             item = windows.get(key)

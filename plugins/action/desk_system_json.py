@@ -137,8 +137,8 @@ class ActionModule(FleetAction):
         if not params["profile_root"]:
             raise FleetError(
                 "%s: %s is not set. On POSIX (simulated) desks it is the folder holding the user profiles, e.g. "
-                "/srv/desks/%s/Users (docs/simulated-desks.md). No desk was touched." % (desk, names("profile_root"),
-                                                                                       desk))
+                "/srv/desks/%s/Users (docs/simulated-desks.md). No desk was touched."
+                % (desk, names("profile_root"), desk))
         bad = [p for p in [params["profile_root"]] + params["install_roots"] if not p.startswith("/")]
         if bad:
             looks_windows = [p for p in bad if ntpath.splitdrive(p)[0] or "\\" in p]

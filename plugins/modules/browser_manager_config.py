@@ -30,6 +30,9 @@ description:
     it are not secret from users of the app; Ansible only keeps them out of logs."
 extends_documentation_fragment:
   - ansible.builtin.files
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.flow
+  - ansible.builtin.action_common_attributes.files
 options:
   path:
     description:
@@ -225,22 +228,28 @@ options:
             there.
         type: int
 attributes:
+  action:
+    support: full
+    details: An action plugin validates O(manager) on the controller, then runs this module on the target.
+  async:
+    support: none
+  bypass_host_loop:
+    support: none
   check_mode:
     support: full
-    description: Reports whether the file would change and shows the masked diff; writes nothing.
+    details: Reports whether the file would change and shows the masked diff; writes nothing.
   diff_mode:
     support: full
-    description: Shows the masked previous and new file text.
+    details: Shows the masked previous and new file text.
   platform:
     support: full
     platforms: posix
-    description: Web servers and build hosts with Python. The controller needs C(jsonschema).
-  action:
-    support: full
-    description: An action plugin validates O(manager) on the controller, then runs this module on the target.
+    details: Web servers and build hosts with Python. The controller needs C(jsonschema).
   safe_file_operations:
     support: full
-    description: Written through a temporary file and an atomic rename.
+    details: Written through a temporary file and an atomic rename.
+  vault:
+    support: none
 notes:
   - The action plugin of the same name validates O(manager) with C(jsonschema) on the controller and fails there,
     before the target is contacted. The module validates again when C(jsonschema) is importable on the target.

@@ -264,7 +264,7 @@ options:
   secret_keys:
     description:
       - Key names that hold secrets in this firm's files, besides the built-in ones (for example V(sharedKey)), as
-        O(ioconnect.fleet.system_json#module:secret_keys): their values are masked in drift, diffs and messages, and
+        O(ioconnect.fleet.system_json#module:secret_keys). Their values are masked in drift, diffs and messages, and
         by the P(ioconnect.fleet.drift_report#callback) callback. The role passes C(desktop_secret_keys).
     type: list
     elements: str

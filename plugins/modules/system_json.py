@@ -202,26 +202,38 @@ options:
       - Optimistic locking for a read-merge-write across several tasks, for example with a checksum from
         M(ansible.builtin.stat). The action plugin sets it itself when O(validate_with) is used on POSIX desks.
     type: str
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.flow
+  - ansible.builtin.action_common_attributes.files
 attributes:
   action:
     support: full
-    description: An action plugin validates the request on the controller and handles Windows desks.
+    details: An action plugin validates the request on the controller and handles Windows desks.
+  async:
+    support: none
+  bypass_host_loop:
+    support: none
   check_mode:
     support: full
-    description: Never writes; reports RV(ignore:changed) and RV(drift) exactly as a real run would.
+    details: Never writes; reports RV(ignore:changed) and RV(drift) exactly as a real run would.
   diff_mode:
     support: full
-    description:
+    details:
       - The diff is the file's own text before and the text of the bytes that will be written after (byte order
         mark and CRLF included), with secret values masked in place, so every line of a hunk other than a masked
         value is a line of the file.
   platform:
     support: full
     platforms: [posix, windows]
-    description: POSIX desks run the module; Windows desks are read and written through C(ansible.windows).
+    details: POSIX desks run the module; Windows desks are read and written through C(ansible.windows).
   safe_file_operations:
     support: full
-    description: POSIX writes go through a temporary file in the same folder and an atomic rename.
+    details:
+      - POSIX writes go through a temporary file in the same folder and an atomic rename.
+      - Windows writes go to a temporary file beside the target, then replace it in one step.
+  vault:
+    support: none
 requirements:
   - jsonschema and referencing on the controller (for request validation and O(validate_with)).
   - Python on POSIX desks; nothing on Windows desks.

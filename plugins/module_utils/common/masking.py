@@ -20,6 +20,16 @@ browser_manager_config module all mask with a ``MaskingPolicy``. The rules:
 A secret shows as MASK; a secret whose value changes shows MASK_CHANGED on the new side, so a rotated password is
 never a silent no-change.
 
+For callers::
+
+    masking = policy(["deskPin"])        # a MaskingPolicy; policy(None) is the built-in rules; ValueError for bad names
+    masking.mask_value(value)             # a JSON value, secrets -> MASK (keep_shape=True: per leaf, for texts)
+    masking.mask_change(before, after)    # (before, after) masked, a changed secret -> MASK_CHANGED in after
+    masking.mask_text(text)               # free text
+    masking.secret_values(value)          # the secret strings, for a module's no_log_values
+
+``Request(secret_keys=[...])`` carries its policy as ``request.masking``; ``plan()`` masks drift and diff with it.
+
 Pure Python, no Ansible imports: used by the module on the desk and by controller-side plugins.
 """
 

@@ -78,8 +78,8 @@ def resolve(desk: str, options: dict, names: Names) -> list:
             "the overrides layout).%s" % (desk, names("env"), names("region"), names("pairs"), untouched))
     layout = options.get("layout") or "base"
     if layout not in LAYOUTS:
-        raise FleetError("%s: %s must be one of %s, not %r.%s" % (desk, names("layout"), ", ".join(LAYOUTS), layout,
-                                                                   untouched))
+        raise FleetError("%s: %s must be one of %s, not %r.%s"
+                         % (desk, names("layout"), ", ".join(LAYOUTS), layout, untouched))
     if layout == "base" and len(pairs) != 1:
         raise FleetError(
             "%s: %s=base puts one environment/region in system.json, but %s lists %d. Use %s=overrides for desks "
@@ -92,8 +92,8 @@ def resolve(desk: str, options: dict, names: Names) -> list:
             % (desk, names("topology"), untouched))
     settings = options.get("server_settings") or {}
     if not isinstance(settings, dict):
-        raise FleetError("%s: %s must be a mapping of server settings.%s" % (desk, names("server_settings"),
-                                                                               untouched))
+        raise FleetError("%s: %s must be a mapping of server settings.%s"
+                         % (desk, names("server_settings"), untouched))
     out = []
     for env, region in pairs:
         regions = topology.get(env)

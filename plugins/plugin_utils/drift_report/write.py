@@ -50,5 +50,3 @@ def write_reports(report: dict, directory: str, formats, basename: str = "drift-
         write_file(None, path, render(report).encode("utf-8"))
         written[name] = path
     return written
-
-

@@ -230,8 +230,8 @@ def test_windows_invalid_settings_contact_no_desk(windows_desk, on_windows):
 
 def test_windows_secrets_never_reach_results(windows_desk, on_windows):
     windows_desk.write(WIN_PATH, DRIFTED)
-    crash = {"output": {"type": "backtrace", "backTraceConfig": {"token": "s3cr3t-t0ken",
-                                                                  "url": "https://bt.example.com"}}}
+    crash = {"output": {"type": "backtrace",
+                        "backTraceConfig": {"token": "s3cr3t-t0ken", "url": "https://bt.example.com"}}}
     result = on_windows("ioconnect.fleet.system_json", request(crash_reporter=crash), diff=True)
     assert result["changed"] is True
     assert "s3cr3t-t0ken" not in json.dumps(result)

@@ -390,6 +390,8 @@ def test_a_report_play_writes_the_fleet_from_the_history(tmp_path):
     report = read_report(tmp_path)
     assert report["history"]["status"] == "read" and statuses(report) == {"a": "drifted"}
     assert report["run"]["summary"]["desks"] == 0 and not report["desks"][0]["in_this_run"]
+
+
 def test_secret_keys_of_the_task_and_of_the_callback_are_masked_in_every_format(tmp_path):
     """A result that slipped through unmasked (a wrapper action, an older module): the report masks the task's own
     secret_keys and the callback's, besides the built-in rules, in every file it writes."""

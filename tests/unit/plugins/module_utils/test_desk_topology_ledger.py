@@ -98,9 +98,9 @@ def record(path, before, after, existed=True, backup="b"):
 
 
 def test_rollback_restores_only_what_still_holds_what_the_run_wrote():
-    entry = {"run": "r1", "_name": "r1.json", "files": [record("a", "a0", "a1"), record("b", "b0", "b1"),
-                                                       record("c", "absent", "c1", existed=False),
-                                                       record("d", "d0", "d1")]}
+    entry = {"run": "r1", "_name": "r1.json",
+             "files": [record("a", "a0", "a1"), record("b", "b0", "b1"), record("c", "absent", "c1", existed=False),
+                       record("d", "d0", "d1")]}
     steps = ledger.plan_rollback([entry], {"a": "a1", "b": "EDITED", "c": "c1", "d": "d0"})
     assert [(s.path, s.action) for s in steps] == [("a", "restore"), ("b", "fail"), ("c", "delete"), ("d", "none")]
     assert "edited after the run" in steps[1].problem and "b" in steps[1].problem

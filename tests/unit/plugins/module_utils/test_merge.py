@@ -271,9 +271,8 @@ def test_override_files_are_told_apart_by_their_name(path, kind):
 
 def test_an_override_file_holds_only_differences():
     # Created from nothing: no required keys, no vendor defaults, no server.url rule.
-    override = apply_request({}, Request(server={"enabled": True}, crash_reporter={"output": {"type": "server",
-                                                                                             "serverUrl": "u"}}),
-                             kind="override")
+    request = Request(server={"enabled": True}, crash_reporter={"output": {"type": "server", "serverUrl": "u"}})
+    override = apply_request({}, request, kind="override")
     assert override == {"server": {"enabled": True}, "crashReporter": {"output": {"type": "server", "serverUrl": "u"}}}
     # With its base known, the desktop's merged view must hold: the base gives server.url ...
     base = {"server": {"url": "https://m/api"}, "crashReporter": dict(CRASH, output={"type": "local"})}

@@ -18,6 +18,7 @@ def validate(report):
     jsonschema.Draft202012Validator(REPORT_SCHEMA, format_checker=jsonschema.FormatChecker()).validate(
         json.loads(json.dumps(report)))
 
+
 SECRETS = ("hunter2-PASSWORD", "tok-3f9a8b7c6d", "sekret-client", "AKIAXYZ-apikey", "bearer-abc123def", "urlpass99")
 
 

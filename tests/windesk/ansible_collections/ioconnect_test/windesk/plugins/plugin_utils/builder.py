@@ -126,7 +126,7 @@ class Desk:
             for name in names:
                 host = os.path.join(base, name)
                 rel = os.path.relpath(host, fs)
-                drive, _, rest = rel.partition(os.sep)
+                drive, _sep, rest = rel.partition(os.sep)
                 try:
                     with open(host, "rb") as handle:
                         out["%s:\\%s" % (drive, rest.replace(os.sep, "\\"))] = handle.read()

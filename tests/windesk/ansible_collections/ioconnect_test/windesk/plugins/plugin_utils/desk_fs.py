@@ -123,7 +123,7 @@ class DeskFS:
     def windows(self, host_path: str) -> str:
         """The Windows path of a host path inside the desk."""
         rel = os.path.relpath(host_path, self.fs)
-        drive, _, rest = rel.partition(os.sep)
+        drive, _sep, rest = rel.partition(os.sep)
         return "%s:\\%s" % (drive, rest.replace(os.sep, "\\")) if rest else "%s:\\" % drive
 
     def actual(self, path: str) -> str:

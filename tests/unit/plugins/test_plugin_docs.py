@@ -1,0 +1,77 @@
+# -*- coding: utf-8 -*-
+"""Every plugin's documentation as ansible-doc reads it (fragments merged), and each module's options exactly as
+its argument spec takes them: an option missing from the docs, a documented one the module refuses, or a type that
+differs fails here, before ansible-test sanity."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+import yaml
+
+from ansible.plugins.loader import fragment_loader
+from ansible.utils.plugin_docs import get_docstring
+
+from ansible_collections.ioconnect.fleet.plugins.module_utils.browser_manager import args as browser_args
+from ansible_collections.ioconnect.fleet.plugins.module_utils.desk import args as desk_args
+from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json import args as system_json_args
+
+PLUGINS = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", "plugins"))
+FILE_OPTIONS = {"mode", "owner", "group", "seuser", "serole", "setype", "selevel", "unsafe_writes", "attributes"}
+
+MODULES = {
+    "system_json": system_json_args.argument_spec,
+    "desk_system_json": desk_args.argument_spec,
+    "browser_manager_config": browser_args.argument_spec,
+}
+OTHERS = [("callback", "drift_report"), ("filter", "drift_summary")]
+
+
+def docs(kind, name):
+    doc, examples, returns, _metadata = get_docstring(os.path.join(PLUGINS, kind, name + ".py"), fragment_loader,
+                                                      collection_name="ioconnect.fleet", plugin_type=kind)
+    return doc, examples, returns
+
+
+def compare(documented, specced, where):
+    assert set(documented) == set(specced), "%s: documented %s, spec %s" % (
+        where, sorted(set(documented) - set(specced)), sorted(set(specced) - set(documented)))
+    for name, entry in specced.items():
+        shown = documented[name]
+        assert shown.get("type", "str") == entry.get("type", "str"), (where, name)
+        assert shown.get("required", False) == entry.get("required", False), (where, name)
+        if "default" in entry and entry["default"] is not None:
+            assert shown.get("default") == entry["default"], (where, name)
+        if "choices" in entry:
+            assert list(shown.get("choices")) == list(entry["choices"]), (where, name)
+        if entry.get("elements"):
+            assert shown.get("elements") == entry["elements"], (where, name)
+        if "options" in entry:
+            compare(shown.get("suboptions") or {}, entry["options"], "%s.%s" % (where, name))
+
+
+@pytest.mark.parametrize("name", sorted(MODULES))
+def test_module_docs_match_the_argument_spec(name):
+    doc, examples, returns = docs("modules", name)
+    options = {k: v for k, v in doc["options"].items() if k not in FILE_OPTIONS}
+    compare(options, MODULES[name](), name)
+    assert doc["short_description"] and doc["description"] and doc["version_added"]
+    assert doc["author"]
+    # Fragments merged: the common attributes come with ansible-core's own descriptions.
+    for attribute in ("check_mode", "diff_mode", "platform", "action"):
+        assert doc["attributes"][attribute]["support"] in ("full", "partial", "none", "N/A"), attribute
+        assert doc["attributes"][attribute]["description"], attribute
+    tasks = yaml.safe_load(examples)
+    assert isinstance(tasks, list) and tasks
+    assert any("ioconnect.fleet." + name in task for task in tasks), "no example uses the module by its FQCN"
+    assert returns and all("description" in entry and "returned" in entry for entry in returns.values())
+
+
+@pytest.mark.parametrize("kind, name", OTHERS)
+def test_other_plugins_are_documented(kind, name):
+    doc, examples, returns = docs(kind, name)
+    assert doc["short_description"] and doc["description"]
+    assert examples.strip()
+    if kind == "filter":
+        assert returns
