@@ -32,7 +32,7 @@ description:
   - O(state=rolled_back) undoes the last O(rollback_runs) runs recorded in the ledger. A file is restored only while
     it still holds what the run wrote; a file edited since fails with its path, what changed and what to do, and the
     other files go on.
-  - Use M(ioconnect.fleet.system_json) to edit one file in your own playbooks; the role M(ioconnect.fleet.desktop)
+  - Use M(ioconnect.fleet.system_json) to edit one file in your own playbooks; the role P(ioconnect.fleet.desktop#role)
     wraps this module.
 options:
   state:

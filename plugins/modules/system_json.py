@@ -205,7 +205,8 @@ options:
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
-  - ansible.builtin.action_common_attributes.files
+  # Unqualified, as ansible-core writes it: the FQCN form resolves to the ansible.builtin.files fragment.
+  - action_common_attributes.files
 attributes:
   action:
     support: full

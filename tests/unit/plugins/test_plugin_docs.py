@@ -19,6 +19,8 @@ from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json import
 
 PLUGINS = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", "plugins"))
 FILE_OPTIONS = {"mode", "owner", "group", "seuser", "serole", "setype", "selevel", "unsafe_writes", "attributes"}
+# Modules made with add_file_common_args=True take the file options (ansible.builtin.files) as well.
+FILE_MODULES = {"browser_manager_config"}
 
 MODULES = {
     "system_json": system_json_args.argument_spec,
@@ -54,14 +56,17 @@ def compare(documented, specced, where):
 @pytest.mark.parametrize("name", sorted(MODULES))
 def test_module_docs_match_the_argument_spec(name):
     doc, examples, returns = docs("modules", name)
-    options = {k: v for k, v in doc["options"].items() if k not in FILE_OPTIONS}
+    options = {k: v for k, v in doc["options"].items() if name not in FILE_MODULES or k not in FILE_OPTIONS}
+    if name in FILE_MODULES:
+        assert FILE_OPTIONS <= set(doc["options"]), "the files fragment is missing"
     compare(options, MODULES[name](), name)
     assert doc["short_description"] and doc["description"] and doc["version_added"]
     assert doc["author"]
     # Fragments merged: the common attributes come with ansible-core's own descriptions.
-    for attribute in ("check_mode", "diff_mode", "platform", "action"):
-        assert doc["attributes"][attribute]["support"] in ("full", "partial", "none", "N/A"), attribute
-        assert doc["attributes"][attribute]["description"], attribute
+    assert {"check_mode", "diff_mode", "platform", "action", "async"} <= set(doc["attributes"])
+    for attribute, entry in doc["attributes"].items():
+        assert entry["support"] in ("full", "partial", "none", "N/A"), attribute
+        assert entry.get("description"), "%s: no fragment describes it" % attribute
     tasks = yaml.safe_load(examples)
     assert isinstance(tasks, list) and tasks
     assert any("ioconnect.fleet." + name in task for task in tasks), "no example uses the module by its FQCN"
