@@ -39,8 +39,9 @@ help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
 
 $(STAMP): requirements/dev.txt requirements/constraints.txt
+	@echo "building the virtualenv $(VENV) from requirements/dev.txt (pinned by requirements/constraints.txt): pip names each package as it goes"
 	[ -x $(VENV)/bin/python ] || $(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements/dev.txt -c requirements/constraints.txt
+	$(VENV)/bin/python -m pip install --disable-pip-version-check --progress-bar off -r requirements/dev.txt -c requirements/constraints.txt
 	touch $@
 
 venv: $(STAMP) ## Build the virtualenv (once; again only when requirements change)
