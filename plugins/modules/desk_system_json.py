@@ -35,6 +35,19 @@ description:
   - Use M(ioconnect.fleet.system_json) to edit one file in your own playbooks; the role P(ioconnect.fleet.desktop#role)
     wraps this module.
 options:
+  options_from_vars:
+    description:
+      - "A variable name prefix: every option the task does not set is taken from the variable of that prefix and
+        the option's name, when the desk has it (V(desktop_) reads O(topology) from C(desktop_topology), O(env)
+        from C(desktop_env), and so on). Options set in the task win."
+      - The action plugin templates those variables itself, once per desk, so a task that takes its thirty options
+        from the inventory costs a worker a fraction of what thirty templated arguments would. A variable that is
+        null, or an empty string for an option without a default, leaves the option unset.
+      - Messages name the variables (C(desktop_server_settings)) rather than the options. The
+        P(ioconnect.fleet.desktop#role) role sets V(desktop_).
+      - Never read from variables - O(plan_only), O(expected_checksums) and the desk's name.
+    type: str
+    version_added: 0.2.0
   state:
     description:
       - V(configured) points the installs at io.Manager. V(rolled_back) undoes the last O(rollback_runs) runs of the
@@ -333,6 +346,11 @@ EXAMPLES = r"""
     pairs:
       - {env: PROD, region: EMEA}
       - {env: UAT, region: EMEA}
+
+- name: Every option from the inventory's fleet_* variables (fleet_topology, fleet_env, ...), as the desktop role does
+  ioconnect.fleet.desk_system_json:
+    options_from_vars: fleet_
+    backup: false  # set here: wins over fleet_backup
 
 - name: Undo the last configure run on the desk
   ioconnect.fleet.desk_system_json:

@@ -13,7 +13,10 @@ SKIP_PROFILES = ["All Users", "Default", "Default User", "Public", "defaultuser0
 
 # Options only the controller acts on: the action plugin drops them before the module runs on a desk.
 CONTROLLER_ONLY = ("validate_only", "validate_with", "allow_plain_http", "preflight", "preflight_timeout",
-                   "preflight_validate_certs")
+                   "preflight_validate_certs", "options_from_vars")
+
+# Options never taken from variables by options_from_vars: the desk's name, and what the action plugin sets itself.
+NOT_FROM_VARS = ("desk", "options_from_vars", "plan_only", "expected_checksums")
 
 # Options whose values may hold secrets under secret-like keys (masked in every output).
 VALUE_OPTIONS = ("topology", "server_settings", "app_stores", "crash_reporter_defaults")
@@ -21,6 +24,7 @@ VALUE_OPTIONS = ("topology", "server_settings", "app_stores", "crash_reporter_de
 
 def argument_spec() -> dict:
     return dict(
+        options_from_vars=dict(type="str"),
         state=dict(type="str", default="configured", choices=list(STATES)),
         validate_only=dict(type="bool", default=False),
         desk=dict(type="str", default=""),

@@ -21,14 +21,15 @@ _HTTP_URL = re.compile(r"^https?://[^/\s]+")
 
 
 class Names:
-    """How the desk's settings are called in messages: role variables (desktop_topology) when the task comes from
-    the ioconnect.fleet.desktop role, the plugin's option names (topology) otherwise."""
+    """How the desk's settings are called in messages: the variables they come from (desktop_topology, with the
+    task's options_from_vars, as the ioconnect.fleet.desktop role does), the plugin's option names (topology)
+    otherwise."""
 
-    def __init__(self, role: bool):
-        self.role = role
+    def __init__(self, role: bool = False, prefix: str = ""):
+        self.prefix = prefix or ("desktop_" if role else "")
 
     def __call__(self, option: str) -> str:
-        return "desktop_" + option if self.role else option
+        return self.prefix + option
 
 
 class Instance:

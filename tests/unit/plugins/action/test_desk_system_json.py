@@ -291,3 +291,49 @@ def test_a_firms_own_secret_keys_are_masked_in_the_desks_result(windows_desk, on
     assert "shh-0815-x" not in json.dumps(result)
     bad = on_windows("ioconnect.fleet.desk_system_json", dict(ARGS, secret_keys=[""]))
     assert bad["failed"] is True and "secret_keys[0]" in bad["msg"]
+
+
+# -- options_from_vars (the desktop role's way of passing its variables) ---------------------------------------------
+def test_options_come_from_the_prefixed_variables_templated_once(windows_desk, on_windows):
+    from ansible.template import trust_as_template
+
+    b = builder()
+    kim = windows_desk.v9("kim", b.render(b.vendor_document()))
+    fleet_vars = {"fleet_topology": TOPOLOGY, "site_env": "UAT",
+                  "fleet_env": trust_as_template("{{ site_env }}"), "fleet_region": "EMEA",
+                  "fleet_preflight": False, "fleet_app_stores": None, "fleet_validate_with": "",
+                  "fleet_backup": True, "fleet_plan_only": True, "unrelated_env": "PROD"}
+    result = on_windows("ioconnect.fleet.desk_system_json", {"options_from_vars": "fleet_", "backup": False},
+                        task_vars=fleet_vars, check_mode=True)
+    assert not result.get("failed"), result
+    assert result["env_region"] == ["UAT-EMEA"], "fleet_env was templated with the desk's variables"
+    assert [f["path"] for f in result["files"]] == [kim]
+    drift = {d["pointer"]: d["after"] for d in result["files"][0]["drift"]}
+    assert drift["/server/url"] == "https://iomanager-uat.example.com/api"
+    # null and "" (for an option without a default) leave the option unset; plan_only is never read from a variable.
+    assert "merged" not in result["files"][0]
+
+
+def test_a_task_option_wins_over_its_variable(windows_desk, on_windows):
+    b = builder()
+    windows_desk.v9("kim", b.render(b.vendor_document()))
+    fleet_vars = {"fleet_topology": TOPOLOGY, "fleet_env": "UAT", "fleet_region": "EMEA", "fleet_preflight": False}
+    result = on_windows("ioconnect.fleet.desk_system_json", {"options_from_vars": "fleet_", "env": "PROD"},
+                        task_vars=fleet_vars, check_mode=True)
+    assert result["env_region"] == ["PROD-EMEA"], result
+
+
+def test_a_wrong_variable_is_named_by_its_variable(windows_desk, on_windows):
+    fleet_vars = {"fleet_topology": TOPOLOGY, "fleet_env": "PROD", "fleet_region": "EMEA",
+                  "fleet_install_search_depth": "deep"}
+    result = on_windows("ioconnect.fleet.desk_system_json", {"options_from_vars": "fleet_"}, task_vars=fleet_vars)
+    assert result.get("failed") and result["error_kind"] == "request", result
+    assert "fleet_install_search_depth" in result["msg"] and "No desk was touched" in result["msg"]
+    assert windows_desk.modules() == [], "nothing ran on the desk"
+
+
+def test_messages_name_the_variables(windows_desk, on_windows):
+    fleet_vars = {"fleet_topology": TOPOLOGY, "fleet_env": "PROD", "fleet_region": "MARS"}
+    result = on_windows("ioconnect.fleet.desk_system_json", {"options_from_vars": "fleet_"}, task_vars=fleet_vars)
+    assert result.get("failed"), result
+    assert "fleet_topology" in result["msg"] or "fleet_region" in result["msg"], result["msg"]
