@@ -419,12 +419,13 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.parameters import sanitize_keys
-from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.args import VALUE_OPTIONS, argument_spec
 from ansible_collections.ioconnect.fleet.plugins.module_utils.common.atomic_write import (
+    ReadError,
     WriteError,
     checksum,
+    read_file,
     write_with_backup,
 )
 from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.engine import base_path, plan
@@ -437,20 +438,11 @@ def _fail(module, path, message, kind, **extra):
 
 
 def _read(module, given, path):
-    """The file's bytes, or None when it does not exist."""
-    link = given  # path is already resolved: a dangling link is seen on the given name
-    if os.path.islink(link) and not os.path.exists(link):
-        _fail(module, given, "%s is a symbolic link to %s, which does not exist; fix or remove the link"
-              % (given, os.readlink(link)), "io")
-    if os.path.isdir(path):
-        _fail(module, given, "%s is a directory, not a file; check path (it should name system.json)" % given, "io")
+    """The file's bytes, or None when it does not exist (path: given, resolved)."""
     try:
-        with open(path, "rb") as handle:
-            return handle.read()
-    except FileNotFoundError:
-        return None
-    except OSError as exc:
-        _fail(module, given, "cannot read %s: %s" % (given, to_native(exc.strerror or exc)), "io")
+        return read_file(path, given, hint="; check path (it should name system.json)")
+    except ReadError as exc:
+        _fail(module, given, str(exc), "io")  # the documented kind for every read failure
 
 
 def main():

@@ -25,6 +25,14 @@ class WriteError(Exception):
     backup_file = None  # a backup made before the write failed, and kept
 
 
+class ReadError(Exception):
+    """A file cannot be read (a dangling link, a folder, no permission). The message is for the user."""
+
+    def __init__(self, message: str, kind: str = "io"):
+        super().__init__(message)
+        self.kind = kind
+
+
 class WriteConflict(WriteError):
     """The file changed since it was read; nothing was written."""
 
@@ -75,6 +83,28 @@ def backup_copy(module, path: str, label: str = None) -> str:
             os.unlink(dest)  # a truncated copy would pass for a good backup
         raise WriteError("cannot back up %s before writing (%s): %s; nothing was written" % (label, dest, os_reason(exc)))
     return dest
+
+
+def read_file(path: str, given: str = None, hint: str = "") -> bytes:
+    """The bytes of a file about to be merged and written back; None when it does not exist.
+
+    given: the path as the user or the discovery named it, when path is that path resolved (a dangling link is seen
+    on the given name, and messages name it). hint: appended to the message for a folder.
+    """
+    given = given or path
+    if os.path.islink(given) and not os.path.exists(given):
+        raise ReadError("%s is a symbolic link to %s, which does not exist; fix or remove the link"
+                        % (given, os.readlink(given)))
+    if os.path.isdir(path):
+        raise ReadError("%s is a directory, not a file%s" % (given, hint))
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise ReadError("cannot read %s: %s" % (given, os_reason(exc)),
+                        kind="access" if isinstance(exc, PermissionError) else "io")
 
 
 def write_file(module, path: str, data: bytes, expected: str = None, label: str = None, unsafe_writes: bool = False,

@@ -13,9 +13,11 @@ import os
 import posixpath
 
 from ansible_collections.ioconnect.fleet.plugins.module_utils.common.atomic_write import (
+    ReadError,
     WriteError,
     checksum,
     file_checksum,
+    read_file,
     write_file,
     write_with_backup,
 )
@@ -101,19 +103,10 @@ class PosixDesk:
     # -- files -----------------------------------------------------------------------------------------------
     def read(self, path: str):
         """The file's bytes, None when it does not exist; FleetError when it cannot be read."""
-        if os.path.islink(path) and not os.path.exists(path):
-            raise FleetError("%s is a symbolic link to %s, which does not exist; fix or remove the link"
-                             % (path, os.readlink(path)), kind="io")
-        if os.path.isdir(path):
-            raise FleetError("%s is a directory, not a file" % path, kind="io")
         try:
-            with open(path, "rb") as handle:
-                return handle.read()
-        except FileNotFoundError:
-            return None
-        except OSError as exc:
-            raise FleetError("cannot read %s: %s" % (path, _reason(exc)), kind="access" if isinstance(
-                exc, PermissionError) else "io")
+            return read_file(path)
+        except ReadError as exc:
+            raise FleetError(str(exc), kind=exc.kind)
 
     def write(self, outcome, backup: bool, expected: str = None) -> None:
         """Write a planned outcome; on failure the outcome fails and the file is left as it was."""
