@@ -25,7 +25,7 @@ from ansible_collections.ioconnect.fleet.plugins.module_utils.common.atomic_writ
 from ansible_collections.ioconnect.fleet.plugins.module_utils.common.errors import FleetError
 from ansible_collections.ioconnect.fleet.plugins.module_utils.common.masking import policy as masking_policy
 from ansible_collections.ioconnect.fleet.plugins.module_utils.common.masking import secret_keys_errors
-from ansible_collections.ioconnect.fleet.plugins.module_utils.desk import discovery, ledger, shortcuts, topology
+from ansible_collections.ioconnect.fleet.plugins.module_utils.desk import discovery, ledger, path_names, shortcuts, topology
 from ansible_collections.ioconnect.fleet.plugins.module_utils.desk.args import (
     CONTROLLER_ONLY,
     NOT_FROM_VARS,
@@ -165,6 +165,7 @@ class ActionModule(FleetAction):
 
     # -- checks on the controller ------------------------------------------------------------------------------
     def _check_platform_options(self, desk, params, windows, names):
+        path_names.check_options(desk, params, names)
         if params["profiles"] == "named" and not params["users"]:
             raise FleetError("%s: %s=named needs %s, the profile names to look at. No desk was touched."
                              % (desk, names("profiles"), names("users")))

@@ -14,7 +14,8 @@ author:
   - ioconnect.fleet maintainers (@ioconnect)
 description:
   - One task per desk. Finds every io.Connect Desktop 9.x, 10.x and Glue42 Enterprise install of the desk, in every
-    profile (or the named ones, or those of the logged-on users), follows links and handles each file once; works
+    profile (or the named ones, or those of the logged-on users), follows the links it may follow and handles each
+    file once; works
     out from O(topology) which io.Manager instance each environment/region pair of the desk uses; merges the
     settings into each C(system.json) (layout V(base)) or each pair's C(system-<ENV>-<REGION>.json) (layout
     V(overrides)) with the same engine as M(ioconnect.fleet.system_json); writes, unless in check mode; records what
@@ -32,6 +33,16 @@ description:
   - O(state=rolled_back) undoes the last O(rollback_runs) runs recorded in the ledger. A file is restored only while
     it still holds what the run wrote; a file edited since fails with its path, what changed and what to do, and the
     other files go on.
+  - "It runs as an administrator in folders users own. On POSIX desks a profile's work (search, read, write, backup,
+    restore, delete) is done as the profile's owner, so files it creates there are the owner's. A link (a symbolic
+    link; on Windows also a junction or mount point) is followed only when an administrator owns it (root,
+    Administrators, SYSTEM, TrustedInstaller) or when it points inside the same profile; any other link is refused
+    with RV(files[].error_kind=unsafe_link) naming the link, its owner and its target: the file fails alone, or the
+    profile when the link is a folder of the search. Backups and temporary files are created exclusively under
+    unpredictable names. The state folder (O(state_dir)) must be one only root can change."
+  - Environment and region names must be letters, digits, C(-) and C(_) (they become part of file names), and
+    profile names and O(shortcut_folder_name) one folder's name; checked on the controller before the desk is
+    contacted.
   - Use M(ioconnect.fleet.system_json) to edit one file in your own playbooks; the role P(ioconnect.fleet.desktop#role)
     wraps this module.
 options:
@@ -449,7 +460,8 @@ files:
       description: Whether this file failed.
       type: bool
     error_kind:
-      description: On failure, the class of problem (as M(ioconnect.fleet.system_json)'s).
+      description: On failure, the class of problem (as M(ioconnect.fleet.system_json)'s); V(unsafe_link) for a
+        link, hard link or special file the collection does not follow or read.
       type: str
     msg:
       description: What happened to the file, or why it failed.
@@ -527,7 +539,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.ioconnect.fleet.plugins.module_utils.common.errors import FleetError
 from ansible_collections.ioconnect.fleet.plugins.module_utils.common.masking import policy as masking_policy
-from ansible_collections.ioconnect.fleet.plugins.module_utils.desk import discovery, ledger, shortcuts, topology
+from ansible_collections.ioconnect.fleet.plugins.module_utils.desk import discovery, ledger, links, path_names, shortcuts, topology
 from ansible_collections.ioconnect.fleet.plugins.module_utils.desk.args import VALUE_OPTIONS, argument_spec
 from ansible_collections.ioconnect.fleet.plugins.module_utils.desk.plan import (
     desk_result,
@@ -542,26 +554,42 @@ def configure(module, desk: PosixDesk, params: dict) -> dict:
     looking = module.check_mode or params["plan_only"]
     name = params["desk"]
     instances = topology.resolve(name, params, topology.Names(role=False))
+    path_names.check_options(name, params, topology.Names(role=False))
     profiles = desk.profiles(params)
+    # Problems that stop every write on the desk, and profiles that fail alone (a link the rule refuses).
     failures = ["profile %s (%s) cannot be read by the connecting account: %s. Add it to skip_profiles, or let the "
                 "account read it; nothing was written on this desk." % (p.name, p.path, p.reason)
-                for p in profiles if not p.readable]
+                for p in profiles if not p.readable and not p.error_kind]
+    alone = {p.name: "profile %s: %s; nothing was read or written in it" % (p.name, p.reason)
+             for p in profiles if p.error_kind}
     root = params["profile_root"].rstrip("/") or "/"
     common_start_menu = posixpath.join(posixpath.dirname(root), *discovery.COMMON_START_MENU)
     roots = discovery.search_roots(posixpath, profiles, params["install_roots"], common_start_menu)
     entries, problems = desk.find(roots, discovery.search_depth(params["install_search_depth"]))
-    failures += ["%s; nothing was written on this desk" % problem for problem in problems]
+    for profile, problem in problems:
+        if problem.kind == links.ERROR_KIND:
+            alone.setdefault(profile, "profile %s: %s; nothing was written in it" % (profile, problem))
+        else:
+            failures.append("%s; nothing was written on this desk" % problem)
     installs = discovery.classify(posixpath, entries, roots, params["install_search_depth"])
-    outcomes = plan_targets(targets(posixpath, installs, instances, params["layout"]), params, desk.read)
+    desk_targets = targets(posixpath, installs, instances, params["layout"])
+    desk.prefetch([t.path for t in desk_targets] + [t.install.target for t in desk_targets if t.kind == "override"])
+    outcomes = plan_targets(desk_targets, params, desk.read)
 
     written_shortcuts, entry_path = [], None
     if not looking and not failures:
+        try:
+            desk.check_state_dir(ledger.state_dir(False, params["state_dir"]))
+        except FleetError as exc:
+            failures.append(str(exc))
+    if not looking and not failures:
         expected = params["expected_checksums"] or {}
         for outcome in outcomes:
-            if outcome.changed:
+            if outcome.changed and outcome.target.install.profile not in alone:
                 desk.write(outcome, params["backup"], expected.get(outcome.target.path))
         if params["layout"] == "overrides" and params["shortcuts"]:
-            for shortcut in shortcuts.shortcuts(posixpath, installs, instances, params["shortcut_folder_name"]):
+            safe = [i for i in installs if i.profile not in alone]
+            for shortcut in shortcuts.shortcuts(posixpath, safe, instances, params["shortcut_folder_name"]):
                 try:
                     if desk.write_shortcut(shortcut):
                         written_shortcuts.append(shortcut.path + ".json")
@@ -574,8 +602,10 @@ def configure(module, desk: PosixDesk, params: dict) -> dict:
                 entry_path = desk.write_entry(ledger.state_dir(False, params["state_dir"]), entry)
             except FleetError as exc:
                 failures.append(str(exc))
-    result = desk_result(name, params["layout"], instances, profiles, installs, outcomes, looking, failures,
-                         written_shortcuts, entry_path, diff_mode=module._diff)
+    result = desk_result(name, params["layout"], instances, profiles, installs, outcomes, looking,
+                         failures + list(alone.values()), written_shortcuts, entry_path, diff_mode=module._diff)
+    if alone:
+        result["error_kind"] = links.ERROR_KIND
     if params["plan_only"]:
         for item, outcome in zip(result["files"], outcomes):
             if outcome.changed:

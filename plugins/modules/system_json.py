@@ -52,7 +52,10 @@ options:
       - "Per environment and region: C(system-<ENV>-<REGION>.json) beside C(system.json), selected with
         C(configOverrides) on the command line."
       - On Windows, environment variables such as C(%LOCALAPPDATA%) are expanded for the connecting user.
-        On POSIX, C(~) and C($VARS) are expanded on the desk. Symbolic links are followed and their target is edited.
+        On POSIX, C(~) and C($VARS) are expanded on the desk. A symbolic link (on its path or at the file) is
+        followed and its target edited only when root owns it or it points inside the folder tree of the account
+        that owns the file's folder; any other link fails with RV(error_kind=unsafe_link). Inside a folder an
+        account other than root owns, the file is read and written as that account.
     type: path
     required: true
   server:
@@ -370,7 +373,8 @@ msg:
 error_kind:
   description:
     - On failure, the class of problem, for playbooks that branch on it.
-    - V(parse), V(root), V(encoding), V(duplicate), V(request), V(conflict), V(io), V(missing) or V(schema).
+    - V(parse), V(root), V(encoding), V(duplicate), V(request), V(conflict), V(io), V(missing), V(schema) or
+      V(unsafe_link) (a link, hard link or special file the module does not follow or read).
   returned: failed
   type: str
   sample: parse
@@ -415,19 +419,13 @@ diff:
     after_header: /opt/io-connect/config/system.json (after)
 """
 
-import os
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.parameters import sanitize_keys
 
 from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.args import VALUE_OPTIONS, argument_spec
-from ansible_collections.ioconnect.fleet.plugins.module_utils.common.atomic_write import (
-    ReadError,
-    WriteError,
-    checksum,
-    read_file,
-    write_with_backup,
-)
+from ansible_collections.ioconnect.fleet.plugins.module_utils.common.atomic_write import checksum
+from ansible_collections.ioconnect.fleet.plugins.module_utils.desk.posix_desk import read_one, replace_one
 from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.engine import base_path, plan
 from ansible_collections.ioconnect.fleet.plugins.module_utils.common.errors import FleetError
 from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.merge import Request, document_kind
@@ -437,12 +435,15 @@ def _fail(module, path, message, kind, **extra):
     module.fail_json(msg=message, path=path, error_kind=kind, changed=False, **extra)
 
 
-def _read(module, given, path):
-    """The file's bytes, or None when it does not exist (path: given, resolved)."""
+def _read(module, given):
+    """(the path with the links the rule allows resolved, the file's bytes or None when it does not exist), read as
+    the owner of the folder it is in (desk/posix_desk.py)."""
     try:
-        return read_file(path, given, hint="; check path (it should name system.json)")
-    except ReadError as exc:
-        _fail(module, given, str(exc), "io")  # the documented kind for every read failure
+        return read_one(given)
+    except FleetError as exc:
+        hint = "; check path (it should name system.json)" if str(exc).endswith("not a file") else ""
+        # io is the documented kind for every read failure; unsafe_link for a link the rule refuses
+        _fail(module, given, str(exc) + hint, exc.kind if exc.kind == "unsafe_link" else "io")
 
 
 def main():
@@ -460,8 +461,7 @@ def main():
         params[option] = sanitize_keys(params[option], module.no_log_values)
 
     given = params["path"]
-    path = os.path.realpath(given)
-    raw = _read(module, given, path)
+    path, raw = _read(module, given)
 
     expected = params["expected_checksum"]
     if expected is not None and checksum(raw) != expected:
@@ -471,7 +471,7 @@ def main():
     base = None
     if document_kind(given, params["kind"]) == "override":
         # The desktop merges an override over the system.json beside it: its rules hold for that merged view.
-        base = _read(module, base_path(given), os.path.realpath(base_path(given)))
+        base = _read(module, base_path(given))[1]
     try:
         result_plan = plan(raw, request, given, params["when_missing"], kind=params["kind"], base=base)
     except FleetError as exc:
@@ -481,9 +481,9 @@ def main():
 
     if result_plan.changed and not module.check_mode:
         try:
-            backup_file = write_with_backup(module, path, result_plan.new_bytes, result_plan.original_checksum,
-                                            label=given, backup=raw is not None and params["backup"])
-        except WriteError as exc:
+            backup_file = replace_one(path, result_plan.new_bytes, result_plan.original_checksum, given,
+                                      raw is not None and params["backup"])
+        except FleetError as exc:
             _fail(module, given, str(exc), exc.kind)
         if backup_file:
             result["backup_file"] = backup_file

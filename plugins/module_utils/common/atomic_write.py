@@ -1,7 +1,9 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) ioconnect.fleet contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The collection's one atomic writer for files on a POSIX host, used by every module that writes a file.
+"""The collection's atomic writer for files outside users' folders on a POSIX host: the rollback ledger (root's state
+folder), io.Connect Browser configuration files, the controller's reports. Files in a user's profile are written by
+desk/safe_fs.py instead, as the profile's owner and without following links.
 
 A file is replaced by a temporary file written, flushed and fsynced in the same folder, then renamed over it with
 AnsibleModule.atomic_move (which keeps mode, owner and SELinux context). On the controller, where there is no
@@ -13,24 +15,13 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 import tempfile
-import time
 
 
 class WriteError(Exception):
     """Writing failed; the file is untouched. The message is for the user."""
 
     kind = "io"
-    backup_file = None  # a backup made before the write failed, and kept
-
-
-class ReadError(Exception):
-    """A file cannot be read (a dangling link, a folder, no permission). The message is for the user."""
-
-    def __init__(self, message: str, kind: str = "io"):
-        super().__init__(message)
-        self.kind = kind
 
 
 class WriteConflict(WriteError):
@@ -60,51 +51,6 @@ def os_reason(exc) -> str:
             return str(exc.strerror)
         exc = exc.__cause__ or exc.__context__
     return "unknown error"
-
-
-def backup_copy(module, path: str, label: str = None) -> str:
-    """A timestamped copy of path, named as AnsibleModule.backup_local names it, never left half-written.
-
-    Not preserved_copy: it also copies chattr attributes, so a backup of an immutable file became immutable and
-    could not be removed when the write then failed."""
-    label = label or path
-    dest = "%s.%s.%s" % (path, os.getpid(), time.strftime("%Y-%m-%d@%H:%M:%S~"))
-    try:
-        shutil.copy2(path, dest)
-        if module.selinux_enabled():
-            module.set_context_if_different(dest, module.selinux_context(path), False)
-        info = os.stat(path)
-        try:
-            os.chown(dest, info.st_uid, info.st_gid)
-        except PermissionError:
-            pass  # not root: the copy stays ours, as with backup_local
-    except (OSError, shutil.Error) as exc:
-        if os.path.lexists(dest):
-            os.unlink(dest)  # a truncated copy would pass for a good backup
-        raise WriteError("cannot back up %s before writing (%s): %s; nothing was written" % (label, dest, os_reason(exc)))
-    return dest
-
-
-def read_file(path: str, given: str = None, hint: str = "") -> bytes:
-    """The bytes of a file about to be merged and written back; None when it does not exist.
-
-    given: the path as the user or the discovery named it, when path is that path resolved (a dangling link is seen
-    on the given name, and messages name it). hint: appended to the message for a folder.
-    """
-    given = given or path
-    if os.path.islink(given) and not os.path.exists(given):
-        raise ReadError("%s is a symbolic link to %s, which does not exist; fix or remove the link"
-                        % (given, os.readlink(given)))
-    if os.path.isdir(path):
-        raise ReadError("%s is a directory, not a file%s" % (given, hint))
-    try:
-        with open(path, "rb") as handle:
-            return handle.read()
-    except FileNotFoundError:
-        return None
-    except OSError as exc:
-        raise ReadError("cannot read %s: %s" % (given, os_reason(exc)),
-                        kind="access" if isinstance(exc, PermissionError) else "io")
 
 
 def write_file(module, path: str, data: bytes, expected: str = None, label: str = None, unsafe_writes: bool = False,
@@ -156,29 +102,6 @@ def write_file(module, path: str, data: bytes, expected: str = None, label: str 
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
-
-
-def write_with_backup(module, path: str, data: bytes, expected: str = None, label: str = None,
-                      backup: bool = False) -> str:
-    """write_file, with a backup copy of the file first when backup is true and the file exists. Returns the
-    backup's path (None without one). When the write fails, the backup is removed again (nothing was written, so
-    there is nothing to restore) and WriteError says so; a backup that cannot be removed is named in the message
-    and kept in the error's ``backup_file``."""
-    backup_file = None
-    try:
-        if backup and os.path.lexists(path):
-            backup_file = backup_copy(module, path, label)
-        write_file(module, path, data, expected, label=label)
-    except WriteError as exc:
-        if backup_file:
-            try:
-                os.unlink(backup_file)
-            except OSError:
-                kept = type(exc)("%s; the backup %s was kept" % (exc, backup_file))
-                kept.backup_file = backup_file
-                raise kept from exc
-        raise
-    return backup_file
 
 
 def _replace(tmp: str, path: str) -> None:

@@ -59,9 +59,13 @@ class Profile:
         self.start_menu = flavour.join(self.path, *START_MENU)
         self.readable = readable
         self.reason = reason
+        self.error_kind = ""  # unsafe_link: the profile folder is a link the rule refuses
 
     def as_dict(self) -> dict:
-        return {"name": self.name, "path": self.path, "readable": self.readable, "reason": self.reason}
+        out = {"name": self.name, "path": self.path, "readable": self.readable, "reason": self.reason}
+        if self.error_kind:
+            out["error_kind"] = self.error_kind
+        return out
 
 
 class SearchRoot:

@@ -4,29 +4,137 @@
 """Reading and writing a POSIX desk, from inside the desk module: the whole desk in one round trip.
 
 A POSIX desk is laid out as a Windows desk is (docs/simulated-desks.md): a folder of profiles, each with
-AppData/Local, and extra install folders. Links are followed; each file is handled once.
+AppData/Local, and extra install folders. The module runs as root there, in folders its users own, so:
+
+- every path belongs to a zone (zone_of): the first folder on its way down from / that an account other than root
+  owns (a user's profile), or root's own folders;
+- a zone's work (walk, read, write, back up, restore, delete) runs as the zone's owner (as_owner.py), through
+  safe_fs.ZoneFiles, which follows only the links the rule of links.py allows;
+- the ledger (the state folder) is root's and must be in folders only root can change.
 """
 
 from __future__ import annotations
 
 import os
 import posixpath
+import stat
 
-from ansible_collections.ioconnect.fleet.plugins.module_utils.common.atomic_write import (
-    ReadError,
-    WriteError,
-    checksum,
-    file_checksum,
-    read_file,
-    write_file,
-    write_with_backup,
-)
+from ansible_collections.ioconnect.fleet.plugins.module_utils.common.atomic_write import WriteError, write_file
 from ansible_collections.ioconnect.fleet.plugins.module_utils.common.errors import FleetError
-from ansible_collections.ioconnect.fleet.plugins.module_utils.desk import discovery, ledger
+from ansible_collections.ioconnect.fleet.plugins.module_utils.desk import as_owner, discovery, ledger, links
+from ansible_collections.ioconnect.fleet.plugins.module_utils.desk.safe_fs import Zone, ZoneFiles, owner_name, sha1
 
 
 def _reason(exc: OSError) -> str:
     return exc.strerror or str(exc)
+
+
+ROOT_ZONE = Zone("", 0, 0, "root's folders")
+
+
+def zone_of(path: str, _hops: int = 0) -> Zone:
+    """The zone of path: the first folder on its way down from / owned by an account other than root (links owned
+    by root followed, as an administrator planted them), or root's folders. Looked at as the module's account, with
+    lstat: nothing is opened."""
+    parts = [p for p in posixpath.normpath(path).split("/") if p]
+    current = "/"
+    for index, part in enumerate(parts):
+        candidate = posixpath.join(current, part)
+        try:
+            info = os.lstat(candidate)
+        except OSError:
+            break  # what does not exist (yet) belongs to the zone above it
+        if stat.S_ISLNK(info.st_mode) and info.st_uid == 0 and _hops < safe_limit():
+            target = links.absolute_target(posixpath, candidate, os.readlink(candidate))
+            return zone_of(posixpath.join(target, *parts[index + 1:]), _hops + 1)
+        if not stat.S_ISDIR(info.st_mode) and not stat.S_ISLNK(info.st_mode):
+            break  # a file belongs to the zone of its folder, whoever owns it
+        if info.st_uid != 0:
+            if stat.S_ISLNK(info.st_mode):
+                break  # a user's link in root's folder: the rule refuses it when the work meets it
+            return Zone(candidate, info.st_uid, info.st_gid, "%s (%s's)" % (candidate, owner_name(info.st_uid)))
+        current = candidate
+    return ROOT_ZONE
+
+
+def safe_limit() -> int:
+    return 40
+
+
+# -- the work a zone's owner does (run in a child with the owner's identity) ----------------------------------
+def _walk(zone: dict, tops, depth: int) -> dict:
+    files = ZoneFiles(Zone.from_dict(zone))
+    seen, entries, problems = set(), [], []
+    for top in tops:
+        found, trouble = files.walk(top, depth, discovery.wanted, seen)
+        entries.extend(found)
+        problems.extend({"top": top, "msg": str(p), "kind": p.kind} for p in trouble)
+    return {"entries": entries, "problems": problems}
+
+
+def _list(_zone: dict, path: str) -> str:
+    """'' when the folder can be listed, 'missing', or why it cannot."""
+    try:
+        os.listdir(path)
+    except FileNotFoundError:
+        return "missing"
+    except OSError as exc:
+        return _reason(exc)
+    return ""
+
+
+def _read_all(zone: dict, paths) -> dict:
+    files = ZoneFiles(Zone.from_dict(zone))
+    out = {}
+    for path in paths:
+        try:
+            out[path] = {"raw": as_owner.encode_bytes(files.read(path))}
+        except FleetError as exc:
+            out[path] = {"error": str(exc), "kind": exc.kind}
+    return out
+
+
+def _checksums(zone: dict, paths) -> dict:
+    files = ZoneFiles(Zone.from_dict(zone))
+    out = {}
+    for path in paths:
+        try:
+            out[path] = sha1(files.read(path))
+        except FleetError as exc:
+            out[path] = "unreadable: %s" % exc
+    return out
+
+
+def _replace(zone: dict, path: str, data: str, expected, shown: str, backup: bool, create_folder: bool) -> dict:
+    return ZoneFiles(Zone.from_dict(zone)).replace(path, as_owner.decode_bytes(data), expected, shown, backup,
+                                                   create_folder)
+
+
+def _write_if_different(zone: dict, path: str, data: str) -> bool:
+    files = ZoneFiles(Zone.from_dict(zone))
+    raw = as_owner.decode_bytes(data)
+    have = files.read(path)
+    if have == raw:
+        return False
+    files.replace(path, raw, sha1(have), create_folder=True)
+    return True
+
+
+def _restore(zone: dict, path: str, backup_file: str, backup_sha1, expected: str, shown: str) -> None:
+    files = ZoneFiles(Zone.from_dict(zone))
+    raw = files.verified_backup(backup_file, backup_sha1)
+    if raw is None:
+        raise FleetError("%s was not rolled back: its backup %s is gone. Put the settings back with a configure run."
+                         % (shown, backup_file), kind="missing")
+    files.replace(path, raw, expected, shown)
+
+
+def _remove(zone: dict, path: str, expected, shown: str) -> bool:
+    files = ZoneFiles(Zone.from_dict(zone))
+    if files.read(path) is None:
+        return False
+    files.remove(path, expected, shown)
+    return True
 
 
 class PosixDesk:
@@ -34,6 +142,10 @@ class PosixDesk:
 
     def __init__(self, module):
         self.module = module
+        self._read = {}  # path -> {"raw": base64 | None} or {"error", "kind"}: what prefetch read
+
+    def _as_owner(self, zone: Zone, work, *args):
+        return as_owner.run(zone.uid, zone.gid, zone.label, work, zone.as_dict(), *args)
 
     # -- discovery -------------------------------------------------------------------------------------------
     def profiles(self, params) -> list:
@@ -55,13 +167,33 @@ class PosixDesk:
             names = [params["current_user"]]
         found = discovery.profiles(self.flavour, root, names, params["skip_profiles"] if mode == "all" else ())
         for profile in found:
-            try:
-                os.listdir(profile.path)
-            except FileNotFoundError:
-                profile.reason = "no such profile folder"
-            except OSError as exc:
-                profile.readable, profile.reason = False, _reason(exc)
+            self._check_profile(profile)
         return found
+
+    def _check_profile(self, profile) -> None:
+        """A profile folder that is a link is followed only as the rule says (the folder holding the profiles is
+        the zone it sits in); one that cannot be listed is reported."""
+        try:
+            info = os.lstat(profile.path)
+        except FileNotFoundError:
+            profile.reason = "no such profile folder"
+            return
+        except OSError as exc:
+            profile.readable, profile.reason = False, _reason(exc)
+            return
+        if stat.S_ISLNK(info.st_mode):
+            holder = zone_of(posixpath.dirname(profile.path))
+            target = links.absolute_target(posixpath, profile.path, os.readlink(profile.path))
+            if info.st_uid != 0 and not (holder.uid == info.st_uid and links.inside(posixpath, target, holder.top)):
+                profile.readable = False
+                profile.reason = links.refusal(profile.path, owner_name(info.st_uid), target, holder.top or "/")
+                profile.error_kind = links.ERROR_KIND
+                return
+        answer = self._as_owner(zone_of(profile.path), _list, profile.path)
+        if answer == "missing":
+            profile.reason = "no such profile folder"
+        elif answer:
+            profile.readable, profile.reason = False, answer
 
     def _logged_on(self) -> list:
         """The users with a session on the desk (who), as profile names."""
@@ -72,70 +204,99 @@ class PosixDesk:
 
     def find(self, roots, depth: int):
         """(entries, problems): every file below the roots whose name a search wants, at most depth levels down,
-        links followed (each real folder walked once); problems name the folders that could not be listed."""
-        entries, problems, seen = [], [], set()
+        each real folder walked once, each zone walked by its owner. problems: (profile, FleetError) for folders
+        that could not be listed or links the rule refuses."""
+        by_zone = {}
         for root in roots:
-            if not os.path.isdir(root.path):
+            zone = zone_of(root.path)
+            by_zone.setdefault((zone.top, zone.uid, zone.gid), (zone, []))[1].append(root)
+        entries, problems = [], []
+        for zone, zone_roots in by_zone.values():
+            try:
+                found = self._as_owner(zone, _walk, [r.path for r in zone_roots], depth)
+            except FleetError as exc:
+                problems.extend((r.profile, exc) for r in zone_roots)
                 continue
-            base = root.path.rstrip("/").count("/")
-
-            def onerror(exc, root=root):
-                if not isinstance(exc, FileNotFoundError):
-                    problems.append("%s cannot be listed: %s" % (exc.filename or root.path, _reason(exc)))
-
-            for folder, dirs, files in os.walk(root.path, onerror=onerror, followlinks=True):
-                real = os.path.realpath(folder)
-                if real in seen:
-                    dirs[:] = []
-                    continue
-                seen.add(real)
-                level = folder.rstrip("/").count("/") - base
-                if level + 1 >= depth:
-                    dirs[:] = []
-                for name in files:
-                    if discovery.wanted(name):
-                        path = os.path.join(folder, name)
-                        target = os.path.realpath(path)
-                        if os.path.isfile(target):
-                            entries.append(discovery.Entry(path, target))
+            entries.extend(discovery.Entry(path, target) for path, target in found["entries"])
+            profile_of = {r.path: r.profile for r in zone_roots}
+            problems.extend((profile_of.get(p["top"]), FleetError(p["msg"], kind=p["kind"]))
+                            for p in found["problems"])
         return entries, problems
 
     # -- files -----------------------------------------------------------------------------------------------
+    def prefetch(self, paths) -> None:
+        """Read every path, each zone's files by its owner in one go; read() then answers from memory."""
+        by_zone = {}
+        for path in dict.fromkeys(paths):
+            if path in self._read:
+                continue
+            zone = zone_of(path)
+            by_zone.setdefault((zone.top, zone.uid, zone.gid), (zone, []))[1].append(path)
+        for zone, zone_paths in by_zone.values():
+            try:
+                self._read.update(self._as_owner(zone, _read_all, zone_paths))
+            except FleetError as exc:
+                self._read.update({p: {"error": str(exc), "kind": exc.kind} for p in zone_paths})
+
     def read(self, path: str):
-        """The file's bytes, None when it does not exist; FleetError when it cannot be read."""
-        try:
-            return read_file(path)
-        except ReadError as exc:
-            raise FleetError(str(exc), kind=exc.kind)
+        """The file's bytes, None when it does not exist; FleetError when it cannot (or may not) be read."""
+        if path not in self._read:
+            self.prefetch([path])
+        answer = self._read[path]
+        if "error" in answer:
+            raise FleetError(answer["error"], kind=answer["kind"])
+        return as_owner.decode_bytes(answer["raw"])
 
     def write(self, outcome, backup: bool, expected: str = None) -> None:
-        """Write a planned outcome; on failure the outcome fails and the file is left as it was."""
+        """Write a planned outcome as the file's owner; on failure the outcome fails and the file is left as it
+        was."""
         plan = outcome.plan
+        path = outcome.target.path
         try:
-            backup_file = write_with_backup(self.module, outcome.target.path, plan.new_bytes,
-                                            expected or plan.original_checksum, label=outcome.target.shown,
-                                            backup=backup and plan.exists)
-        except WriteError as exc:
-            outcome.backup_file = exc.backup_file
-            outcome.fail(FleetError(str(exc), kind=exc.kind))
+            done = self._as_owner(zone_of(path), _replace, path, as_owner.encode_bytes(plan.new_bytes),
+                                  expected or plan.original_checksum, outcome.target.shown, backup and plan.exists,
+                                  False)
+        except FleetError as exc:
+            outcome.fail(exc)
             return
-        outcome.backup_file = backup_file
-        outcome.written_checksum = checksum(plan.new_bytes)
+        outcome.backup_file = done["backup_file"]
+        outcome.written_checksum = sha1(plan.new_bytes)
 
     def write_shortcut(self, shortcut) -> bool:
         """The POSIX stand-in for a .lnk: <path>.json holding what the shortcut would. True when written."""
         path = shortcut.path + ".json"
-        data = shortcut.descriptor()
         try:
-            if self.read(path) == data:
-                return False
-            write_file(self.module, path, data, create_folder=True)
-        except (FleetError, WriteError) as exc:
-            raise FleetError("cannot write the shortcut %s: %s" % (path, exc), kind="io")
-        return True
+            return self._as_owner(zone_of(path), _write_if_different, path,
+                                  as_owner.encode_bytes(shortcut.descriptor()))
+        except FleetError as exc:
+            raise FleetError("cannot write the shortcut %s: %s" % (path, exc), kind=exc.kind)
 
-    # -- ledger ----------------------------------------------------------------------------------------------
+    # -- ledger (root's) -------------------------------------------------------------------------------------
+    def check_state_dir(self, folder: str) -> None:
+        """The ledger says what rollback restores and deletes: when root keeps it, only root may change the
+        folders it is in (as OpenSSH's StrictModes asks of authorized_keys)."""
+        if os.geteuid() != 0:
+            return
+        zone = zone_of(folder)
+        if zone.uid != 0:
+            raise FleetError("the state folder %s (state_dir) is inside %s, which %s can change: the rollback "
+                             "ledger must be in folders only root can change. Set state_dir to one, for example "
+                             "%s." % (folder, zone.top, owner_name(zone.uid), ledger.POSIX_STATE_DIR),
+                             kind="unsafe_link")
+        current = "/"
+        for part in [p for p in posixpath.normpath(folder).split("/") if p]:
+            current = posixpath.join(current, part)
+            try:
+                info = os.stat(current)
+            except OSError:
+                break
+            if info.st_mode & 0o002 and not info.st_mode & stat.S_ISVTX:
+                raise FleetError("the state folder %s (state_dir) is inside %s, which every account can write: the "
+                                 "rollback ledger must be in folders only root can change" % (folder, current),
+                                 kind="unsafe_link")
+
     def write_entry(self, folder: str, entry: dict) -> str:
+        self.check_state_dir(folder)
         path = os.path.join(ledger.runs_dir(self.flavour, folder), ledger.entry_name(entry["run"]))
         try:
             write_file(self.module, path, ledger.dumps(entry), create_folder=True)
@@ -145,6 +306,7 @@ class PosixDesk:
         return path
 
     def entries(self, folder: str, count: int) -> list:
+        self.check_state_dir(folder)
         runs = ledger.runs_dir(self.flavour, folder)
         try:
             names = os.listdir(runs)
@@ -154,7 +316,12 @@ class PosixDesk:
             raise FleetError("the rollback ledger %s cannot be read: %s" % (runs, _reason(exc)), kind="access")
         out = []
         for name in ledger.latest(names, count):
-            raw = self.read(os.path.join(runs, name))
+            path = os.path.join(runs, name)
+            try:
+                with open(path, "rb") as handle:
+                    raw = handle.read()
+            except OSError as exc:
+                raise FleetError("the ledger entry %s cannot be read: %s" % (path, _reason(exc)), kind="access")
             entry = ledger.loads(name, raw or b"")
             if entry is None:
                 raise FleetError("the ledger entry %s is not one ioconnect.fleet wrote (damaged?); move it out of %s "
@@ -162,12 +329,21 @@ class PosixDesk:
             out.append(entry)
         return out
 
+    def _checksums(self, paths) -> dict:
+        by_zone, out = {}, {}
+        for path in dict.fromkeys(paths):
+            zone = zone_of(path)
+            by_zone.setdefault((zone.top, zone.uid, zone.gid), (zone, []))[1].append(path)
+        for zone, zone_paths in by_zone.values():
+            try:
+                out.update(self._as_owner(zone, _checksums, zone_paths))
+            except FleetError as exc:
+                out.update({p: "unreadable: %s" % exc for p in zone_paths})
+        return out
+
     def rollback(self, folder: str, count: int, check_mode: bool) -> dict:
         entries = self.entries(folder, count)
-        current = {}
-        for entry in entries:
-            for record in entry["files"]:
-                current.setdefault(record["path"], file_checksum(record["path"]))
+        current = self._checksums([record["path"] for entry in entries for record in entry["files"]])
         steps = ledger.plan_rollback(entries, current)
         results = []
         for step in steps:
@@ -175,34 +351,43 @@ class PosixDesk:
             if step.action in ("restore", "delete") and not check_mode:
                 problem = self._undo(step)
                 if problem:
-                    step.action, step.problem = "fail", problem
+                    step.action, step.problem = "fail", str(problem)
                     result = step.as_result()
+                    result["error_kind"] = problem.kind
             results.append(result)
         removed = []
         for entry in entries:
             for shortcut in entry["shortcuts"]:
-                if os.path.lexists(shortcut):
+                try:
+                    zone = zone_of(shortcut)
+                    gone = self._as_owner(zone, _remove, shortcut, None, shortcut) if not check_mode else \
+                        self._as_owner(zone, _read_all, [shortcut])[shortcut].get("raw") is not None
+                except FleetError as exc:
+                    results.append({"path": shortcut, "target": shortcut, "action": "fail", "failed": True,
+                                    "msg": "the shortcut %s was not removed: %s" % (shortcut, exc),
+                                    "error_kind": exc.kind, "backup_file": None, "profile": None,
+                                    "product": None})
+                    continue
+                if gone:
                     removed.append(shortcut)
-                    if not check_mode:
-                        os.unlink(shortcut)
             if not check_mode:
                 self._settle(folder, entry, steps)
         return {"entries": entries, "files": results, "shortcuts_removed": removed}
 
     def _undo(self, step):
+        """None when done, else a FleetError saying why the file was left as it was."""
+        zone = zone_of(step.path)
         try:
             if step.action == "delete":
-                if file_checksum(step.path) != step.expected:
-                    return "%s changed while rolling back; it was left alone" % step.shown
-                os.unlink(step.path)
+                self._as_owner(zone, _remove, step.path, step.expected, step.shown)
                 return None
-            backup = self.read(step.backup_file)
-            if backup is None:
-                return ("%s was not rolled back: its backup %s is gone. Put the settings back with a configure run."
-                        % (step.shown, step.backup_file))
-            write_file(self.module, step.path, backup, step.expected, label=step.shown)
-        except (FleetError, WriteError, OSError) as exc:
-            return "%s was not rolled back: %s" % (step.shown, exc)
+            self._as_owner(zone, _restore, step.path, step.backup_file, step.record.get("sha1_before"),
+                           step.expected, step.shown)
+        except FleetError as exc:
+            message = str(exc)
+            if not message.startswith(step.shown):
+                message = "%s was not rolled back: %s" % (step.shown, message)
+            return FleetError(message, kind=exc.kind)
         return None
 
     def _settle(self, folder, entry, steps) -> None:
@@ -218,3 +403,25 @@ class PosixDesk:
         except (OSError, WriteError) as exc:
             raise FleetError("rolled back, but the ledger entry %s could not be updated: %s; delete it by hand"
                              % (path, exc), kind="io")
+
+
+# -- one file, for ioconnect.fleet.system_json on a POSIX host ---------------------------------------------------
+def _resolve_and_read(zone: dict, path: str) -> dict:
+    files = ZoneFiles(Zone.from_dict(zone))
+    raw = files.read(path)  # a dangling link is an error here, not a missing file
+    return {"path": files.resolve(path), "raw": as_owner.encode_bytes(raw)}
+
+
+def read_one(path: str) -> tuple:
+    """(path with the links the rule allows resolved, bytes or None), read as the owner of path's zone."""
+    zone = zone_of(path)
+    answer = as_owner.run(zone.uid, zone.gid, zone.label, _resolve_and_read, zone.as_dict(), path)
+    return answer["path"], as_owner.decode_bytes(answer["raw"])
+
+
+def replace_one(path: str, data: bytes, expected: str, shown: str, backup: bool) -> str:
+    """Replace the (resolved) file at path as the owner of its zone; the backup's path or None."""
+    zone = zone_of(path)
+    done = as_owner.run(zone.uid, zone.gid, zone.label, _replace, zone.as_dict(), path, as_owner.encode_bytes(data),
+                        expected, shown, backup, False)
+    return done["backup_file"]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 
 from ansible_collections.ioconnect.fleet.plugins.module_utils.common.errors import FleetError
+from ansible_collections.ioconnect.fleet.plugins.module_utils.desk import path_names
 from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.merge import deep_merge
 
 LAYOUTS = ("base", "overrides")
@@ -77,6 +78,12 @@ def resolve(desk: str, options: dict, names: Names) -> list:
             "%s: no environment/region for this desk. Put the desk in an environment group whose group_vars set "
             "ioconnect_env and a region group whose group_vars set ioconnect_region (or set %s and %s, or %s for "
             "the overrides layout).%s" % (desk, names("env"), names("region"), names("pairs"), untouched))
+    for env, region in pairs:
+        for value, option in ((env, "env"), (region, "region")):
+            problem = path_names.pair_name_problem(value)
+            if problem:
+                raise FleetError("%s: %s: %s.%s" % (desk, names(option) if not options.get("pairs") else
+                                                    "%s[].%s" % (names("pairs"), option), problem, untouched))
     layout = options.get("layout") or "base"
     if layout not in LAYOUTS:
         raise FleetError("%s: %s must be one of %s, not %r.%s"
