@@ -18,7 +18,6 @@ import stat
 import subprocess
 import tempfile
 import threading
-import time
 
 import pytest
 
@@ -422,7 +421,7 @@ while time.time() < end and not os.path.exists(sys.argv[6]):
                              os.path.join(desk.outside, "config"), flag],
                             user=desk.account.pw_uid, group=desk.account.pw_gid, extra_groups=[])
     try:
-        for _ in range(3):
+        for _round in range(3):
             run = desk.run(tmp_path)
             assert SECRET not in printed(run)
             assert desk.root_files_outside() == before
@@ -468,14 +467,11 @@ def test_system_json_refuses_a_users_link_and_writes_as_the_owner(desk, tmp_path
     link = os.path.join(desk.config, "linked.json")
     as_user(desk.account, "ln", "-s", desk.secret, link)
     before = desk.root_files_outside()
-    tasks = [{"name": "desk", "ioconnect.fleet.system_json": {"path": link, "server": {"enabled": True,
-                                                                                      "url": "https://x.example/api"},
-                                                               "backup": True},
+    server = {"enabled": True, "url": "https://x.example/api"}
+    tasks = [{"name": "desk", "ioconnect.fleet.system_json": {"path": link, "server": server, "backup": True},
               "ignore_errors": True},
-             {"name": "own", "ioconnect.fleet.system_json": {"path": desk.system_json,
-                                                              "server": {"enabled": True,
-                                                                         "url": "https://x.example/api"},
-                                                              "backup": True},
+             {"name": "own",
+              "ioconnect.fleet.system_json": {"path": desk.system_json, "server": server, "backup": True},
               "ignore_errors": True}]
     run = run_tasks(tasks, tmp_path, args=["-v"], diff=True)
     assert run.result("desk")["error_kind"] == "unsafe_link"

@@ -368,8 +368,8 @@ class ZoneFiles:
             mode = 0o666 & ~umask
         backup_name = None
         if backup and old is not None:
-            backup_name = self._exclusive(parent, "%s.%s.%s~" % (name, time.strftime("%Y-%m-%d@%H:%M:%S"),
-                                                                  secrets.token_hex(6)), old, mode, info, shown)
+            unpredictable = "%s.%s.%s~" % (name, time.strftime("%Y-%m-%d@%H:%M:%S"), secrets.token_hex(6))
+            backup_name = self._exclusive(parent, unpredictable, old, mode, info, shown)
         tmp = None
         try:
             tmp = self._exclusive(parent, ".%s.%s.tmp" % (name, secrets.token_hex(8)), data, mode, info, shown)
