@@ -32,6 +32,7 @@ def desk_document(size: int, style: str) -> dict:
                              "companyName": "Interop Inc", "productName": "io.Connect Desktop",
                              "output": {"type": "local"}},
            "windows": {}}
+
     def window(n):
         return {"title": "Application %d %s" % (n, SENTINEL), "width": 800 + n % 97, "flags": ["resizable", "movable"]}
 

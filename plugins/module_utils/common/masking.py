@@ -12,10 +12,17 @@ browser_manager_config module all mask with a ``MaskingPolicy``. The rules:
 - header-style pairs: the ``value`` of a ``{name: Authorization, value: ...}`` mapping (also ``key``/``header``
   instead of ``name``) whose name is secret by the rule above; header maps (``{Authorization: ...}``) are
   covered by the key-name rule;
-- URL user info: ``scheme://user:password@host`` shows ``scheme://********@host`` in any string;
+- URL user info: ``scheme://user:password@host`` shows ``scheme://********@host`` in any string (to the last ``@``
+  before the path, so a raw ``@`` in a password is hidden with it); Oracle's ``jdbc:oracle:thin:user/password@``;
 - free-text shapes inside any string: ``Bearer xxx`` / ``Basic xxx`` / ``Token xxx`` / ``Negotiate xxx``,
   ``secretKey=value`` and ``secretKey: value`` pairs, ``Cookie: ...`` style header lines, and
   ``"name": "Authorization", "value": "..."`` written as text.
+
+A value in text is hidden whole, wherever it ends: quoted (``password = 'two words'`` with libpq's ``\\'`` and
+``\\\\`` escapes, JSON's ``"..."``, doubled quotes), in ODBC braces (``Pwd={a;b}}c}``), bare with ``;``, ``&``, ``,``
+or ``@`` inside (``password=pa;ss host=db``: only a following ``key=`` ends it), or in an ADO.NET/ODBC ``;`` list
+(``Server=db;Password=two words;Database=x``). Every rule marks spans of the original text, so no rule sees another's
+mask and overlapping finds are joined.
 
 A secret shows as MASK; a secret whose value changes shows MASK_CHANGED on the new side, so a rotated password is
 never a silent no-change.
@@ -26,6 +33,7 @@ For callers::
     masking.mask_value(value)             # a JSON value, secrets -> MASK (keep_shape=True: per leaf, for texts)
     masking.mask_change(before, after)    # (before, after) masked, a changed secret -> MASK_CHANGED in after
     masking.mask_text(text)               # free text
+    masking.secret_spans(text)            # [(start, end)] of what mask_text hides
     masking.secret_values(value)          # the secret strings, for a module's no_log_values
 
 ``Request(secret_keys=[...])`` carries its policy as ``request.masking``; ``plan()`` masks drift and diff with it.

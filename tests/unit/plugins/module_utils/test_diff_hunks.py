@@ -117,8 +117,8 @@ def test_a_long_line_is_cut_around_each_change_and_stays_masked():
 
 
 def test_secrets_in_context_lines_are_masked_too():
-    doc = {"region": "EMEA", "env": "PROD", "gw": {}, "server": {"enabled": False, "url": "http://old/api",
-                                                             "token": "tok-SECRET-context"}}
+    server = {"enabled": False, "url": "http://old/api", "token": "tok-SECRET-context"}
+    doc = {"region": "EMEA", "env": "PROD", "gw": {}, "server": server}
     raw = _text(doc, "2-space")
     result = plan(raw.encode(), Request(server={"enabled": True, "url": "https://new.example.com/api"}), PATH)
     prepared = result.result(diff_mode=True)["diff"]["prepared"]
