@@ -106,6 +106,8 @@ def test_the_diff_is_hunks_of_the_files_lines(how):
     if how != "compact":
         assert "Büro" not in prepared, "an unchanged key far from the changes is not shown"
         assert len(lines_of(prepared)) < len(lines_of(raw.decode("utf-8"))) + len(lines_of(result.diff_after))
+
+
 def test_an_unchanged_secret_is_masked_but_not_shown_as_changed_and_a_changed_one_is():
     _raw, result = _plan("2-space")
     before, after = result.diff_before, result.diff_after
