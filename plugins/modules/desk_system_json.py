@@ -313,7 +313,10 @@ attributes:
     details: A drift scan. Nothing is written, no ledger entry, no shortcut; RV(files[].drift) is what a run would change.
   diff_mode:
     support: full
-    details: Each changed file has a diff of the changed top-level keys, with secrets masked.
+    details:
+      - Each changed file has a diff as M(ioconnect.fleet.system_json) makes it (unified hunks of the file's text
+        around what changed, with the file's line numbers, secrets masked), in RV(diff) and in RV(files[].diff).
+        Its size follows the change, not the file.
   platform:
     support: full
     platforms: [posix, windows]
@@ -470,7 +473,8 @@ files:
       description: The document the desktop would run with, with O(plan_only) only.
       type: dict
     diff:
-      description: With C(--diff), the file's before and after texts of the changed keys, masked.
+      description: With C(--diff), the file's diff as M(ioconnect.fleet.system_json) returns it (C(prepared),
+        C(before_header), C(after_header)), masked.
       type: dict
 installs:
   description: One item per install found.
@@ -522,6 +526,13 @@ rolled_back:
   returned: state=rolled_back
   type: list
   elements: str
+diff:
+  description:
+    - With C(--diff), one diff per changed file (the list form ansible-core's callbacks print), each as
+      M(ioconnect.fleet.system_json) returns it; the same as RV(files[].diff).
+  returned: diff mode, when a file changed or would change
+  type: list
+  elements: dict
 error:
   description: The failure messages, joined (empty when none).
   returned: always

@@ -38,8 +38,11 @@ description:
     at the end of the name), the value of header-style pairs (C({name: Authorization, value: ...}), also with
     C(key) or C(header) for C(name)) and header maps whose header carries credentials (C(Authorization),
     C(Proxy-Authorization), C(Cookie), C(Set-Cookie), C(X-Api-Key), C(X-Auth-Token), ...), credentials inside URLs
-    (C(https://user:password@host)), and credentials in free text (C(Bearer ...), C(Basic ...), C(password=...),
-    C(Cookie: ...)). Add a firm's own key names with O(secret_keys)."
+    (C(https://user:password@host), to the last C(@) before the path), and credentials in free text
+    (C(Bearer ...), C(Basic ...), C(password=...), C(Cookie: ...), connection strings). A value is hidden whole,
+    wherever it ends: quoted (C(password = 'two words') with C(\\') escapes, C(\"...\"), ODBC braces
+    C(Pwd={a;b})), with C(;), C(&), C(,) or a raw C(@) inside, or in a C(;) list
+    (C(Server=db;Password=two words;...)). Add a firm's own key names with O(secret_keys)."
 options:
   path:
     description:
@@ -224,9 +227,11 @@ attributes:
   diff_mode:
     support: full
     details:
-      - The diff is the file's own text before and the text of the bytes that will be written after (byte order
-        mark and CRLF included), with secret values masked in place, so every line of a hunk other than a masked
-        value is a line of the file.
+      - The diff is unified hunks of the file's own text around what changed, 3 lines of context, with the file's
+        line numbers (byte order mark and CRLF included), secret values masked in place, so every line of a hunk
+        other than a masked value is a line of the file. It grows with the change, not with the file (a 50 MB file
+        changed in one key shows that key's lines); a line longer than 400 characters (a minified file) is cut
+        around its changes.
   platform:
     support: full
     platforms: [posix, windows]
@@ -380,9 +385,11 @@ error_kind:
   sample: parse
 diff:
   description:
-    - The file's text before and after the change, for C(--diff). C(before) is the desk's file as it is (empty for
-      a file that does not exist yet), C(after) the bytes that will be written, both decoded from UTF-8 with their
-      byte order mark, newlines and indentation as they are.
+    - What changed in the file, for C(--diff), as ansible-core's callbacks print it (C(prepared)), as unified hunks of
+      the file's text before (the desk's file as it is, empty for a file that does not exist yet) and after (the
+      bytes that will be written), decoded from UTF-8 with their byte order mark, newlines and indentation as they
+      are, 3 lines of context, the file's line numbers. Its size follows the change, not the file; a line longer
+      than 400 characters is cut around its changes (an ellipsis marks what is left out).
     - Secrets (see the masking rules above and O(secret_keys)) are masked in place, only inside their own value
       (C("********")), so every other line is verbatim the file's. A secret whose value changes shows
       C("******** (changed)") after.
@@ -390,12 +397,10 @@ diff:
   returned: changed and diff mode
   type: dict
   contains:
-    before:
-      description: The file's text, masked; empty when it did not exist.
+    prepared:
+      description: The unified diff, headers (C(--- <file> (before)), C(+++ <file> (after))) and hunks.
       type: str
-    after:
-      description: The text of the bytes written (check mode, that would be written), masked.
-      type: str
+      sample: "--- /home/kim/system.json (before)\n+++ /home/kim/system.json (after)\n@@ -9,2 +9,2 @@\n..."
     before_header:
       description: The file, with C((before)), or C((absent)) when it did not exist.
       type: str

@@ -53,9 +53,16 @@ FILE_SHARED = "old-0e1f2a-SECRET-fileshared"
 BROWSER_PASSWORD = "bpw-3b4c5d-SECRET-basic"
 BROWSER_HEADER = "bhdr-6e7f8a-SECRET-auth"
 BROWSER_FIRM = "bfirm-9b0c1d-SECRET-sig"
+# The drift history's PostgreSQL DSN (unreachable: 127.0.0.1 port 1): a quoted password with a space, ;, &, a raw @
+# and an escaped quote, whose every word must be hidden in the warning, the log and the reports.
+DSN_FIRST = "dsn-6c5b4a-SECRET-first"
+DSN_SECOND = "dsn-3f2e1d-SECRET-second"
+HISTORY_DSN = ("host=127.0.0.1 port=1 dbname=drift user=fleet password = '%s %s;&@x\\'q' connect_timeout=1"
+               % (DSN_FIRST, DSN_SECOND))
 SECRETS = [TOKEN, FILE_TOKEN, PASSWORD, API_KEY, CLIENT_SECRET, URL_PASSWORD, TYPED_SECRET, SCHEMA_SECRET, SHARED_KEY,
            DESK_PIN, HEADER_BEARER, HEADER_API_KEY, PROXY_AUTH, MAP_API_KEY, MAP_COOKIE, PROXY_PASSWORD, FREE_BEARER,
-           FREE_PAIR, KEY_SHAPE, TYPED_PAIR, FILE_HEADER, FILE_SHARED, BROWSER_PASSWORD, BROWSER_HEADER, BROWSER_FIRM]
+           FREE_PAIR, KEY_SHAPE, TYPED_PAIR, FILE_HEADER, FILE_SHARED, BROWSER_PASSWORD, BROWSER_HEADER, BROWSER_FIRM,
+           DSN_FIRST, DSN_SECOND]
 
 URL = "https://iomanager.example.com/api"
 
@@ -195,6 +202,8 @@ def _run(tmp_path, label, extra_args, stdout_callback):
         ANSIBLE_CALLBACKS_ENABLED="ioconnect.fleet.drift_report",
         IOCONNECT_DRIFT_REPORT_DIR=str(reports),
         IOCONNECT_DRIFT_REPORT_FORMATS="json,markdown,html,junit",
+        IOCONNECT_DRIFT_REPORT_HISTORY_DSN=HISTORY_DSN,
+        IOCONNECT_DRIFT_REPORT_HISTORY_TIMEOUT="2",
         ANSIBLE_LOG_PATH=str(log),
         ANSIBLE_LOCAL_TEMP=str(local_tmp),
         ANSIBLE_REMOTE_TEMP=str(remote_tmp),
@@ -276,3 +285,4 @@ def test_the_secrets_did_reach_the_desk_and_urls_with_credentials_were_refused(s
     assert "******** (changed)" in proc.stdout, "a changed secret looks changed"
     assert "apiToken=********" in shown, "the warning names the key, masked"
     assert "must be a string, not" in proc.stdout, "the wrong-typed values were refused"
+    assert "password = '********' connect_timeout=1" in shown, "the history's DSN is shown, masked whole"

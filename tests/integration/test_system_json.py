@@ -129,7 +129,7 @@ def test_check_mode_never_writes_and_names_the_drifted_pointers(desk, tmp_path):
         "/appStores", "/auth"}
     assert desk.read_bytes() == DESK_FILE
     assert "hunter2-secret" not in run.stdout + run.stderr
-    assert '"password": "********"' in result["diff"]["after"]
+    assert '"password": "********"' in result["diff"]["prepared"]
 
 
 def test_app_store_modes(desk, tmp_path):
@@ -327,9 +327,41 @@ def _same_lines(shown, real):
             assert re.fullmatch(_JSON_SCALAR.join(re.escape(p) for p in parts), file_line, re.DOTALL), (line, file_line)
 
 
+def _hunks_are_file_lines(prepared, before, after):
+    """Every line of the diff's hunks is the file's line at its number (before for context and -, after for +),
+    masked values aside; a line cut around its change ("…") shows pieces of it."""
+    old, new = before.split("\n"), after.split("\n")
+    lines = prepared.split("\n")
+    assert lines[0].startswith("--- ") and lines[1].startswith("+++ ")
+    hunks, pos = 0, 2
+    while pos < len(lines) and lines[pos]:
+        header = re.fullmatch(r"@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@", lines[pos])
+        assert header, lines[pos]
+        hunks += 1
+        b_pos, a_pos = int(header.group(1)) - 1, int(header.group(3)) - 1
+        pos += 1
+        while pos < len(lines) and lines[pos] and not lines[pos].startswith("@@ "):
+            mark, line = lines[pos][0], lines[pos][1:]
+            pos += 1
+            if mark == "\\":
+                continue
+            for side, number in ((old, b_pos), (new, a_pos)):
+                if (mark in " -" and side is old) or (mark in " +" and side is new):
+                    real = side[number]
+                    for piece in line.split("\N{HORIZONTAL ELLIPSIS}"):
+                        parts = _MASKED.split(piece)
+                        assert re.search(_JSON_SCALAR.join(re.escape(p) for p in parts), real), (line, real)
+                    if "\N{HORIZONTAL ELLIPSIS}" not in line:
+                        _same_lines(line + "\n", real + "\n")
+            b_pos += mark in " -"
+            a_pos += mark in " +"
+    return hunks
+
+
 def test_the_diff_is_the_written_file_line_by_line(tmp_path):
-    """Through a real ansible-playbook --diff run: before is the desk's file as it was, after the file as written,
-    line for line, in 2-space, 4-space, tab, CRLF+BOM and compact files; no secret shows."""
+    """Through a real ansible-playbook --diff run: the diff's hunks are lines of the desk's file as it was (context,
+    removed) and of the file as written (added), at their numbers, in 2-space, 4-space, tab, CRLF+BOM and compact
+    files; no secret shows."""
     tasks, desks = [], {}
     for name, render in DIFF_FORMATS.items():
         path = tmp_path / ("%s.json" % name)
@@ -344,8 +376,7 @@ def test_the_diff_is_the_written_file_line_by_line(tmp_path):
         result = run.result(name)
         assert result["changed"] is True, result
         diff = result["diff"]
-        _same_lines(diff["before"], original.decode("utf-8"))
-        _same_lines(diff["after"], path.read_bytes().decode("utf-8"))
-        assert '"******** (changed)"' in diff["after"] and diff["after"].count("pin-") == 0
+        assert _hunks_are_file_lines(diff["prepared"], original.decode("utf-8"), path.read_bytes().decode("utf-8"))
+        assert '"******** (changed)"' in diff["prepared"] and diff["prepared"].count("pin-") == 0
         assert diff["before_header"] == "%s (before)" % path
     assert "DIFF-SECRET" not in run.stdout + run.stderr

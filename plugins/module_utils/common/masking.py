@@ -12,10 +12,17 @@ browser_manager_config module all mask with a ``MaskingPolicy``. The rules:
 - header-style pairs: the ``value`` of a ``{name: Authorization, value: ...}`` mapping (also ``key``/``header``
   instead of ``name``) whose name is secret by the rule above; header maps (``{Authorization: ...}``) are
   covered by the key-name rule;
-- URL user info: ``scheme://user:password@host`` shows ``scheme://********@host`` in any string;
+- URL user info: ``scheme://user:password@host`` shows ``scheme://********@host`` in any string (to the last ``@``
+  before the path, so a raw ``@`` in a password is hidden with it); Oracle's ``jdbc:oracle:thin:user/password@``;
 - free-text shapes inside any string: ``Bearer xxx`` / ``Basic xxx`` / ``Token xxx`` / ``Negotiate xxx``,
   ``secretKey=value`` and ``secretKey: value`` pairs, ``Cookie: ...`` style header lines, and
   ``"name": "Authorization", "value": "..."`` written as text.
+
+A value in text is hidden whole, wherever it ends: quoted (``password = 'two words'`` with libpq's ``\\'`` and
+``\\\\`` escapes, JSON's ``"..."``, doubled quotes), in ODBC braces (``Pwd={a;b}}c}``), bare with ``;``, ``&``, ``,``
+or ``@`` inside (``password=pa;ss host=db``: only a following ``key=`` ends it), or in an ADO.NET/ODBC ``;`` list
+(``Server=db;Password=two words;Database=x``). Every rule marks spans of the original text, so no rule sees another's
+mask and overlapping finds are joined.
 
 A secret shows as MASK; a secret whose value changes shows MASK_CHANGED on the new side, so a rotated password is
 never a silent no-change.
@@ -26,6 +33,7 @@ For callers::
     masking.mask_value(value)             # a JSON value, secrets -> MASK (keep_shape=True: per leaf, for texts)
     masking.mask_change(before, after)    # (before, after) masked, a changed secret -> MASK_CHANGED in after
     masking.mask_text(text)               # free text
+    masking.secret_spans(text)            # [(start, end)] of what mask_text hides
     masking.secret_values(value)          # the secret strings, for a module's no_log_values
 
 ``Request(secret_keys=[...])`` carries its policy as ``request.masking``; ``plan()`` masks drift and diff with it.
@@ -97,30 +105,82 @@ PAIR_VALUE_KEYS = ("value", "values")
 
 _NORMALISE = re.compile(r"[-_. ]")
 
-# scheme://user:password@host -> the userinfo part is a credential wherever it appears.
-# The look-behind makes a scheme start only where a run of scheme characters starts, so the scan stays linear
-# on long strings without "://".
-_URL_USERINFO = re.compile(r"(?<![A-Za-z0-9+.-])(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<userinfo>[^/@\s]+)@")
+# scheme://user:password@host -> the userinfo part is a credential wherever it appears. It runs to the last '@'
+# before the path (as urllib splits it), so a raw '@' inside a password is hidden with the rest of it. The
+# look-behind makes a scheme start only where a run of scheme characters starts, so the scan stays linear on long
+# strings without "://".
+_URL_USERINFO = re.compile(r"(?<![A-Za-z0-9+.-])(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<userinfo>[^/\s\"<>]+)@")
+# Oracle's JDBC thin form, jdbc:oracle:thin:user/password@host: the password.
+_ORACLE_THIN = re.compile(r"\bjdbc:oracle:[A-Za-z0-9]+:[^/@\s\"'<>]*/(?P<password>[^\s\"'<>]+)@", re.IGNORECASE)
 # "Authorization: Bearer abc" style credentials inside free text (messages, labels, header values).
 _SCHEME_CREDENTIAL = re.compile(r"\b(?P<scheme>Bearer|Basic|Negotiate|Token)\s+(?P<cred>[A-Za-z0-9._~+/=-]{6,})",
                                 re.IGNORECASE)
-# key=value / key: value pairs inside free text, e.g. "password=hunter2" in an error message. Matched as a
+# key=value / key: value pairs inside free text, e.g. "password=hunter2" in an error message or a DSN. Matched as a
 # look-ahead at every word start, so a harmless pair ("note: password=x") cannot swallow a secret one; the key
 # starts at a word start (the look-behind), which keeps the scan linear on long words. Whether the key names a
-# secret is the policy's is_secret_key.
-_PAIR = re.compile(r"(?<![A-Za-z0-9_.-])(?=(?P<key>[A-Za-z0-9_.-]+)(?P<sep>[\"']?\s*[:=]\s*[\"']?)"
-                   r"(?P<value>[^\s\"',;&}]+))")
-# A credential header written as a line ("Cookie: a=1; sid=2"): its whole value, to the end of line or quote.
-_HEADER_LINE = re.compile(r"(?<![A-Za-z0-9_.-])(?P<key>%s)(?P<sep>[\"']?\s*:\s*[\"']?)(?P<value>[^\r\n\"'{}]+)"
+# secret is the policy's is_secret_key; where its value ends is _value_end's (quoted, braced, or bare).
+_PAIR = re.compile(r"(?<![A-Za-z0-9_.-])(?=(?P<key>[A-Za-z0-9_.-]+)(?P<sep>[\"']?\s*[:=][ \t]*))")
+# A credential header written as a line ("Cookie: a=1; sid=2"): its whole value, to the end of the line, or of the
+# quoted string the line is written in.
+_HEADER_LINE = re.compile(r"(?<![A-Za-z0-9_.-])(?P<key>%s)(?P<sep>[\"']?[ \t]*:[ \t]*)"
                           % "|".join(re.sub(r"-", "[-_ ]?", name) for name in SECRET_HEADER_NAMES), re.IGNORECASE)
 # A header-style pair written as text: "name": "Authorization", "value": "abc" (JSON, Python repr or YAML flow).
 _PAIR_TEXT = re.compile(r"(?<![A-Za-z0-9_])(?P<head>[\"']?(?:name|key|header|headerName)[\"']?\s*[:=]\s*[\"']?"
-                        r"(?P<header>[A-Za-z0-9_.-]+)[\"']?\s*[,;]\s*[\"']?values?[\"']?\s*[:=]\s*[\"']?)"
-                        r"(?P<value>[^\"'\r\n,}]*)")
+                        r"(?P<header>[A-Za-z0-9_.-]+)[\"']?\s*[,;]\s*[\"']?values?[\"']?[ \t]*[:=][ \t]*)")
+
+# Quoted values: libpq and shells escape with a backslash (\' and \\), JSON with a backslash, ODBC and SQL double
+# the quote (''). A value whose closing quote is missing runs to the end of the line: a secret is never cut short.
+_QUOTED = {
+    '"': re.compile(r'"(?P<inner>(?:[^"\\\r\n]|\\[^\r\n]?|"")*)(?:"|(?=[\r\n])|\Z)'),
+    "'": re.compile(r"'(?P<inner>(?:[^'\\\r\n]|\\[^\r\n]?|'')*)(?:'|(?=[\r\n])|\Z)"),
+    # ODBC: Pwd={a;b}}c}, a closing brace doubled inside.
+    "{": re.compile(r"\{(?P<inner>(?:[^}\r\n]|\}\})*)(?:\}|(?=[\r\n])|\Z)"),
+    "[": re.compile(r"\[(?P<inner>[^\]\r\n]*)(?:\]|(?=[\r\n])|\Z)"),
+}
+# A bare value is one word (to whitespace or a quote); inside it ;&,})] end the value unless what follows them,
+# up to the next such character, is not itself a pair (password=pa;ss host=db is one password, libpq's way;
+# password=x;user=y are two pairs).
+_WORD = re.compile(r"[^\s\"']*")
+_WORD_SEPARATORS = re.compile(r"[;&,})\]]")
+# ADO.NET/ODBC lists (Server=x;Password=two words;Database=y): a bare value runs to the ';' when the pair is one of
+# such a list: the key follows a ';' or the ';' is followed by the next key=.
+_LIST_STRETCH = re.compile(r"[^;\r\n\"'=]*")
+_LIST_NEXT = re.compile(r";[ \t]*(?:[A-Za-z][A-Za-z0-9_ .-]*=|$)")
+_HEADER_END = re.compile(r"[^\r\n{}]*")
 
 _SCHEME_WORDS = ("bearer", "basic", "negotiate", "token")
+_SCHEME_PREFIX = re.compile(r"(?:Bearer|Basic|Negotiate|Token)[ \t]+(?=\S)", re.IGNORECASE)
 # What the scheme rule leaves ("Bearer ********"): nothing more to hide.
 _ALREADY_MASKED = re.compile(r"(?:(?:Bearer|Basic|Negotiate|Token)\s+)?%s" % re.escape(MASK), re.IGNORECASE)
+
+
+def _value_end(text: str, pos: int, key_start: int) -> tuple:
+    """(start, end) of the secret value that starts at pos, after its key (at key_start) and separator: inside its
+    quotes or braces when it has them, else the bare value (_WORD, _WORD_SEPARATORS, _LIST_STRETCH)."""
+    if pos >= len(text):
+        return pos, pos
+    quoted = _QUOTED.get(text[pos])
+    if quoted is not None:
+        match = quoted.match(text, pos)
+        return match.start("inner"), match.end("inner")
+    word_end = _WORD.match(text, pos).end()
+    end = word_end
+    found = _WORD_SEPARATORS.search(text, pos, word_end)
+    while found is not None:
+        end = found.start()
+        following = _WORD_SEPARATORS.search(text, end + 1, word_end)
+        stop = following.start() if following else word_end
+        if stop == end + 1 or "=" in text[end + 1:stop]:
+            break
+        end = stop
+        found = following
+    if end == word_end and word_end < len(text) and text[word_end] in " \t":
+        stretch = _LIST_STRETCH.match(text, pos).end()
+        in_list = (stretch == len(text) or text[stretch] != "=") and (
+            text[:key_start].rstrip(" \t").endswith(";") or _LIST_NEXT.match(text, stretch) is not None)
+        if in_list and stretch > word_end:
+            end = pos + len(text[pos:stretch].rstrip())
+    return pos, end
 
 
 def normalise_key(key) -> str:
@@ -215,59 +275,90 @@ class MaskingPolicy:
         return {f for f in found if f}
 
     def _mask_text(self, text, found):
-        """mask_text; when found is a set, every hidden piece is added to it (one implementation for both)."""
-        def hide(prefix, secret):
+        """mask_text; when found is a set, every hidden piece is added to it (one implementation for both).
+
+        Every rule marks spans of the original text; overlapping spans are joined and each becomes MASK, so a
+        rule never sees another's output and a value is hidden whole, wherever it ends."""
+        spans = self.secret_spans(text, found)
+        if not spans:
+            return text
+        pieces, pos = [], 0
+        for start, end in spans:
+            pieces.append(text[pos:start])
+            pieces.append(MASK)
+            pos = end
             if found is not None:
-                found.add(secret)
-            return prefix + MASK
+                found.add(text[start:end])
+        pieces.append(text[pos:])
+        return "".join(pieces)
 
-        out = text
+    def secret_spans(self, text: str, found=None) -> list:
+        """[(start, end)] of the credentials mask_text hides in text, joined where they overlap, in order (for
+        callers that must tell whether a piece of a text is secret). found (a set or None) also gets the password
+        part of URL user info."""
+        joined = []
+        for start, end in sorted(self._secret_spans(text, found)):
+            if joined and start <= joined[-1][1]:
+                joined[-1] = (joined[-1][0], max(joined[-1][1], end))
+            else:
+                joined.append((start, end))
+        return joined
+
+    def _secret_spans(self, text, found):
+        spans = []
+
+        def add(start, end):
+            value = text[start:end]
+            if end > start and value.strip() and not _ALREADY_MASKED.match(value):
+                spans.append((start, end))
+
         lower = text.lower()
-        if "://" in out:
-            def userinfo(m):
-                if found is not None and ":" in m.group("userinfo"):
-                    found.add(m.group("userinfo").split(":", 1)[1])
-                return hide(m.group("scheme"), m.group("userinfo")) + "@"
-            out = _URL_USERINFO.sub(userinfo, out)
+        if "://" in text:
+            for match in _URL_USERINFO.finditer(text):
+                add(match.start("userinfo"), match.end("userinfo"))
+                if found is not None and ":" in match.group("userinfo"):
+                    found.add(match.group("userinfo").split(":", 1)[1])
+        if "jdbc:oracle:" in lower:
+            for match in _ORACLE_THIN.finditer(text):
+                add(match.start("password"), match.end("password"))
         if any(word in lower for word in _SCHEME_WORDS):
-            out = _SCHEME_CREDENTIAL.sub(lambda m: hide(m.group("scheme") + " ", m.group("cred")), out)
-
-        def pair_text(m):
-            value = m.group("value").strip()
-            if not self.is_secret_header(m.group("header")) or not value or value.startswith(MASK):
-                return m.group(0)
-            return hide(m.group("head"), value)
+            for match in _SCHEME_CREDENTIAL.finditer(text):
+                add(match.start("cred"), match.end("cred"))
         if "value" in lower:
-            out = _PAIR_TEXT.sub(pair_text, out)
-        if ":" in out:
-            def header_line(m):
-                value = m.group("value")
-                if not value.strip() or _ALREADY_MASKED.match(value.strip()):
-                    return m.group(0)
-                return hide(m.group("key") + m.group("sep"), value.strip()) + value[len(value.rstrip()):]
-            out = _HEADER_LINE.sub(header_line, out)
-        if ":" in out or "=" in out:
-            pieces, pos = [], 0
-            for start, end, value in self._secret_pairs(out):
-                pieces.append(out[pos:start])
-                pieces.append(hide("", value))
-                pos = end
-            if pieces:
-                pieces.append(out[pos:])
-                out = "".join(pieces)
-        return out
+            for match in _PAIR_TEXT.finditer(text):
+                if self.is_secret_header(match.group("header")):
+                    add(*_value_end(text, match.end(), match.start()))
+        if ":" in text:
+            for match in _HEADER_LINE.finditer(text):
+                start, end = self._header_value(text, match)
+                scheme = _SCHEME_PREFIX.match(text, start, end)
+                add(scheme.end() if scheme else start, end)
+        if ":" in text or "=" in text:
+            end = 0
+            for match in _PAIR.finditer(text):
+                if match.start() < end or not self.is_secret_key(match.group("key")):
+                    continue
+                start = match.end("sep")
+                scheme = _SCHEME_PREFIX.match(text, start)
+                start, end = _value_end(text, scheme.end() if scheme else start, match.start())
+                add(start, end)
+        return spans
 
-    def _secret_pairs(self, text):
-        """(value start, value end, value) of every key=value / key: value pair whose key is secret."""
-        end = 0
-        for match in _PAIR.finditer(text):
-            if match.start() < end or not self.is_secret_key(match.group("key")):
-                continue
-            value = match.group("value")
-            if value.startswith(MASK) or _ALREADY_MASKED.match(text, match.start("value")):
-                continue
-            end = match.end("value")
-            yield match.start("value"), end, value
+    @staticmethod
+    def _header_value(text, match):
+        """(start, end) of a credential header line's value: inside its quotes when quoted, to the end of the quoted
+        string the line is written in ("Authorization: Digest a=\\"b\\"" as JSON text), else to the end of line."""
+        pos = match.end()
+        if pos < len(text) and text[pos] in "\"'":
+            quoted = _QUOTED[text[pos]].match(text, pos)
+            return quoted.start("inner"), quoted.end("inner")
+        before = text[match.start() - 1] if match.start() else ""
+        if before in ("\"", "'"):
+            quoted = _QUOTED[before].match(text, match.start() - 1)
+            end = quoted.end("inner")
+        else:
+            end = _HEADER_END.match(text, pos).end()
+        return pos, pos + len(text[pos:end].rstrip())
 
     # -- values -------------------------------------------------------------------------------------------------
     def mask_value(self, value, secret: bool = False, keep_shape: bool = False):

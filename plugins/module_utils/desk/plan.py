@@ -157,6 +157,11 @@ def desk_result(desk: str, layout: str, instances, profiles, installs, outcomes,
     }
     if ledger:
         result["ledger"] = ledger
+    if diff_mode:
+        # One diff per changed file, at the top level where --diff shows it (ansible-core's list form).
+        diffs = [f["diff"] for f in files if f.get("diff")]
+        if diffs:
+            result["diff"] = diffs
     return result
 
 

@@ -10,6 +10,7 @@ from ansible_collections.ioconnect.fleet.plugins.module_utils.common.atomic_writ
 from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.difference import compute_drift, diff_texts
 from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.errors import SystemJsonError
 from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.document import Style, parse_bytes, render_new
+from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.hunks import unified
 from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.merge import (
     Request,
     apply_request,
@@ -33,8 +34,9 @@ def _base_label(path: str) -> str:
 class Plan:
     """What a task will do to one file. new_bytes is None when nothing is written.
 
-    diff_before/diff_after: the masked texts of the diff (see difference.diff_texts), made on first use from
-    document (the parsed file) and new_bytes, with the request's masking policy (masking).
+    diff_before/diff_after: the whole file's text before and after, masked (see difference.diff_texts), made on
+    first use from document (the parsed file) and new_bytes, with the request's masking policy (masking); diff()
+    shows only their hunks.
     """
 
     def __init__(self, path, exists, changed, drift, new_bytes=None, before=None, after=None,
@@ -49,6 +51,7 @@ class Plan:
         self.after = after
         self._diff_before = diff_before
         self._diff_after = diff_after
+        self._diff_note = None
         self.skipped = skipped
         self.original_checksum = original_checksum
         self.base = base  # an override's base file (its value), when known
@@ -66,6 +69,7 @@ class Plan:
                     # shown unmasked (the merge itself did not need that depth).
                     note = "(not shown: %s nests values too deeply to mask them safely)\n" % self.path
                     self._diff_before, self._diff_after = (note if self.exists else ""), note
+                    self._diff_note = note
             else:
                 self._diff_before, self._diff_after = "", ""
         return self._diff_before, self._diff_after
@@ -97,11 +101,15 @@ class Plan:
             + (", ..." if len(self.drift) > 8 else ""))
 
     def diff(self) -> dict:
+        """The task's diff: the hunks of the masked texts around what changed (hunks.unified), as ansible-core's
+        ``prepared`` diff, so what is shown and returned stays proportional to the change, not to the file."""
+        before_header = "%s (before)" % self.path if self.exists else "%s (absent)" % self.path
+        after_header = "%s (after)" % self.path
         return {
-            "before": self.diff_before,
-            "after": self.diff_after,
-            "before_header": "%s (before)" % self.path if self.exists else "%s (absent)" % self.path,
-            "after_header": "%s (after)" % self.path,
+            "before_header": before_header,
+            "after_header": after_header,
+            "prepared": (unified(self.diff_before, self.diff_after, before_header, after_header)
+                         or self._diff_note or ""),
         }
 
     def result(self, diff_mode: bool = False) -> dict:

@@ -12,9 +12,10 @@ lock), waiting up to the timeout for the other, so two runs that finish together
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 
-from ansible_collections.ioconnect.fleet.plugins.module_utils.common.masking import mask_string
+from ansible_collections.ioconnect.fleet.plugins.module_utils.common.masking import DEFAULT_POLICY, MASK
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report.redact import redact_text
 
 # Problems a history can have; each has its advice in history.py.
@@ -161,7 +162,7 @@ class PostgreSQLBackend:
     def translate(self, exc: BaseException) -> HistoryError:
         if isinstance(exc, HistoryError):
             return exc
-        text = redact_text(str(exc).strip().replace(self.dsn, self.location), 1000) if self.dsn else str(exc)
+        text = mask_dsn_message(str(exc).strip(), self.dsn) if self.dsn else str(exc)
         errors = getattr(self._psycopg, "errors", None)
         if errors is not None:
             if isinstance(exc, (errors.LockNotAvailable, errors.QueryCanceled, errors.DeadlockDetected)):
@@ -178,6 +179,54 @@ class PostgreSQLBackend:
         return HistoryError(FAILED, text)
 
 
+# libpq's next keyword in a keyword/value DSN: " sslmode=" or " user =".
+_DSN_NEXT_KEYWORD = re.compile(r"\s+[A-Za-z_]+\s*=")
+# A piece of a DSN that libpq quotes in its messages: missing "=" after "words", failed to resolve host 'ss@db'.
+_QUOTED_PIECE = re.compile(r"\"([^\"]+)\"|'([^']+)'")
+
+
+def _dsn_secret_spans(dsn: str) -> list:
+    """[(start, end)] of the secrets of a DSN: the masking policy's, and a password typed with spaces but without
+    quotes (invalid for libpq, which then quotes the rest in its error) to the next keyword, or in a URL to the next
+    parameter."""
+    spans = DEFAULT_POLICY.secret_spans(dsn)
+    out = []
+    for start, end in spans:
+        if end < len(dsn) and dsn[end] in " \t":
+            following = dsn.find("&", end) if "://" in dsn else -1
+            if "://" not in dsn:
+                keyword = _DSN_NEXT_KEYWORD.search(dsn, end)
+                following = keyword.start() if keyword else -1
+            end = following if following != -1 else len(dsn.rstrip())
+        out.append((start, end))
+    return out
+
+
 def mask_dsn(dsn: str) -> str:
-    """A DSN fit for messages: ``postgresql://user:pw@host/db`` and ``password=pw`` both masked."""
-    return redact_text(mask_string(dsn), 1000)
+    """A DSN fit for messages: ``postgresql://user:pw@host/db``, ``password=pw`` and ``password = 'two words'``
+    masked whole."""
+    pieces, pos = [], 0
+    for start, end in _dsn_secret_spans(dsn):
+        pieces.extend((dsn[pos:start], MASK))
+        pos = end
+    pieces.append(dsn[pos:])
+    return redact_text("".join(pieces), 1000)
+
+
+def mask_dsn_message(message: str, dsn: str) -> str:
+    """A driver's message about dsn, fit for the report: the DSN masked where it appears whole, and every quoted
+    piece of it that overlaps one of its secrets (libpq's 'missing "=" after "words"', 'failed to resolve host
+    "ss@db"' for a raw '@' in a URL's password) masked."""
+    spans = _dsn_secret_spans(dsn)
+
+    def piece(match):
+        text = match.group(1) or match.group(2)
+        at = dsn.find(text)
+        while at != -1:
+            if any(at < end and start < at + len(text) for start, end in spans):
+                return match.group(0)[0] + MASK + match.group(0)[-1]
+            at = dsn.find(text, at + 1)
+        return match.group(0)
+
+    message = message.replace(dsn, mask_dsn(dsn)) if dsn else message
+    return redact_text(_QUOTED_PIECE.sub(piece, message), 1000)

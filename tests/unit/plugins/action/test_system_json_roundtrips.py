@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import difflib
 import json
 import os
 import re
@@ -120,7 +121,7 @@ def test_windows_write_is_slurp_and_one_commit(windows_desk, on_windows, backup)
         assert windows_desk.read(result["backup_file"]) == DRIFTED
     else:
         assert "backup_file" not in result
-    assert result["changed"] is True and result["diff"]["before"] != result["diff"]["after"]
+    assert result["changed"] is True and "\n@@ -" in result["diff"]["prepared"]
 
 
 def test_windows_second_apply_is_one_slurp(windows_desk, on_windows):
@@ -332,8 +333,12 @@ def test_windows_app_store_identity_follows_windows(windows_desk, on_windows):
 def test_windows_diff_is_the_desks_text_and_the_bytes_written(windows_desk, on_windows):
     windows_desk.write(WIN_PATH, DRIFTED)
     result = on_windows("ioconnect.fleet.system_json", request(), diff=True)
-    assert result["diff"]["before"] == DRIFTED.decode("utf-8"), "BOM and CRLF included"
-    assert result["diff"]["after"] == windows_desk.read(WIN_PATH).decode("utf-8")
+    before, after = DRIFTED.decode("utf-8"), windows_desk.read(WIN_PATH).decode("utf-8")
+    assert before.startswith("\ufeff{\r\n") and "\r\n" in after, "BOM and CRLF included"
+    diff = result["diff"]
+    # What diff -u shows for the desk's text and the bytes written (the file is small and holds no secret).
+    assert diff["prepared"] == "".join(difflib.unified_diff(before.splitlines(True), after.splitlines(True),
+                                                            diff["before_header"], diff["after_header"]))
 
 
 def test_windows_masks_with_the_tasks_secret_keys(windows_desk, on_windows):

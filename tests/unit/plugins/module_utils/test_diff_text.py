@@ -1,19 +1,18 @@
 # -*- coding: utf-8 -*-
 """The diff is the file's own text: before is the desk's file, after the bytes written, secrets masked in place.
 
-Each case compares the diff line by line with the file: the same number of lines, every line identical except
-where a secret's value is masked, and there only the value differs. Also through unified_diff, as ansible-core's
-callbacks show it: hunk numbers and hunk lines are the file's.
+Each case compares the masked texts line by line with the file: the same number of lines, every line identical
+except where a secret's value is masked, and there only the value differs. The diff a task returns is unified hunks
+of those texts: hunk numbers and hunk lines are the file's.
 """
 
 from __future__ import annotations
 
 import codecs
-import difflib
 import json
 
 import pytest
-from diff_lines import assert_same_lines
+from diff_lines import assert_hunks_are_file_lines, assert_same_lines, lines_of, parse_unified
 
 from ansible_collections.ioconnect.fleet.plugins.module_utils.common.masking import MASK, MASK_CHANGED
 from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.engine import plan
@@ -73,18 +72,19 @@ def _plan(how):
 
 @pytest.mark.parametrize("how", FORMATS)
 def test_the_diff_is_the_files_own_text_line_by_line(how):
+    """The texts the hunks are cut from: the whole file, before and after, masked in place."""
     raw, result = _plan(how)
-    diff = result.result(diff_mode=True)["diff"]
     before_file = raw.decode("utf-8")
     after_file = result.new_bytes.decode("utf-8")
-    masked_before = assert_same_lines(diff["before"], before_file)
-    masked_after = assert_same_lines(diff["after"], after_file)
+    masked_before = assert_same_lines(result.diff_before, before_file)
+    masked_after = assert_same_lines(result.diff_after, after_file)
     assert masked_before >= 1 and masked_after >= 1
     if how == "crlf-bom":
-        assert diff["before"].startswith("\ufeff{\r\n") and diff["after"].startswith("\ufeff{\r\n")
+        assert result.diff_before.startswith("\ufeff{\r\n") and result.diff_after.startswith("\ufeff{\r\n")
         assert after_file.startswith("\ufeff") and "\n" not in after_file.replace("\r\n", "")
     if how == "compact":
-        assert "\n" not in diff["after"].rstrip("\n")
+        assert "\n" not in result.diff_after.rstrip("\n")
+    diff = result.result(diff_mode=True)["diff"]
     shown = json.dumps(diff, ensure_ascii=False) + json.dumps(diff)
     for secret in ALL_SECRETS:
         assert secret not in shown, secret
@@ -92,25 +92,20 @@ def test_the_diff_is_the_files_own_text_line_by_line(how):
 
 
 @pytest.mark.parametrize("how", FORMATS)
-def test_unified_diff_hunks_are_lines_of_the_file(how):
-    """What the default callback prints: unified_diff of before and after. Hunk numbers are the file's lines,
-    context and removed lines are the desk's file, added lines are the written bytes (masked values aside)."""
+def test_the_diff_is_hunks_of_the_files_lines(how):
+    """What --diff prints: unified hunks whose numbers are the file's lines, context and removed lines the desk's
+    file, added lines the written bytes (masked values aside), and nothing else of the file."""
     raw, result = _plan(how)
     diff = result.result(diff_mode=True)["diff"]
-    before_lines = raw.decode("utf-8").splitlines(True)
-    after_lines = result.new_bytes.decode("utf-8").splitlines(True)
-    shown_before, shown_after = diff["before"].splitlines(True), diff["after"].splitlines(True)
-    hunks = 0
-    for group in difflib.SequenceMatcher(None, shown_before, shown_after).get_grouped_opcodes(3):
-        hunks += 1
-        for tag, i1, i2, j1, j2 in group:
-            for i in range(i1, i2):
-                assert_same_lines(shown_before[i], before_lines[i])
-            for j in range(j1, j2):
-                assert_same_lines(shown_after[j], after_lines[j])
-    assert hunks >= 1
-    text = "".join(difflib.unified_diff(shown_before, shown_after))
-    assert "https://iomanager.example.com/api" in text and "http://old:4356/api" in text
+    assert set(diff) == {"before_header", "after_header", "prepared"}
+    prepared = diff["prepared"]
+    assert prepared.startswith("--- %s (before)\n+++ %s (after)\n@@ " % (PATH, PATH))
+    assert assert_hunks_are_file_lines(prepared, raw.decode("utf-8"), result.new_bytes.decode("utf-8")) >= 1
+    assert "https://iomanager.example.com/api" in prepared and "http://old:4356/api" in prepared
+    assert MASK_CHANGED in prepared
+    if how != "compact":
+        assert "Büro" not in prepared, "an unchanged key far from the changes is not shown"
+        assert len(lines_of(prepared)) < len(lines_of(raw.decode("utf-8"))) + len(lines_of(result.diff_after))
 
 
 def test_an_unchanged_secret_is_masked_but_not_shown_as_changed_and_a_changed_one_is():
@@ -128,11 +123,15 @@ def test_a_new_file_diff_is_empty_before_and_the_written_bytes_after():
     request = {k: v for k, v in REQUEST.items() if k != "crash_reporter"}
     result = plan(None, Request(**request), PATH, when_missing="create")
     diff = result.result(diff_mode=True)["diff"]
-    assert diff["before"] == "" and diff["before_header"] == PATH + " (absent)"
-    assert_same_lines(diff["after"], result.new_bytes.decode("utf-8"))
-    assert diff["after"].count(MASK) == 3
+    assert result.diff_before == "" and diff["before_header"] == PATH + " (absent)"
+    assert_same_lines(result.diff_after, result.new_bytes.decode("utf-8"))
+    written = lines_of(result.new_bytes.decode("utf-8"))
+    assert diff["prepared"].split("\n")[2] == "@@ -0,0 +1,%d @@" % len(written)
+    _bh, _ah, [(_b, _bc, _a, _ac, body)] = parse_unified(diff["prepared"])
+    assert {mark for mark, _line in body} == {"+"}
+    assert diff["prepared"].count(MASK) == 3
     for secret in NEW_SECRETS:
-        assert secret not in diff["after"]
+        assert secret not in diff["prepared"]
 
 
 def test_a_secret_number_and_a_secret_mapping_keep_their_lines():
@@ -169,6 +168,6 @@ def test_a_diff_too_deep_to_mask_is_not_shown_and_the_plan_stands(monkeypatch):
     raw, result = _plan("2-space")
     monkeypatch.setattr(engine, "diff_texts", too_deep)
     diff = result.result(diff_mode=True)["diff"]
-    assert diff["before"].startswith("(not shown: %s nests values too deeply" % PATH)
-    assert diff["after"] == diff["before"]
+    assert result.diff_before.startswith("(not shown: %s nests values too deeply" % PATH)
+    assert result.diff_after == result.diff_before and diff["prepared"] == result.diff_before
     assert result.changed and result.new_bytes

@@ -22,7 +22,7 @@ import json
 import random
 
 import pytest
-from diff_lines import assert_same_lines
+from diff_lines import apply_unified, assert_hunks_are_file_lines, assert_same_lines
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -339,6 +339,22 @@ def test_the_diff_is_the_files_own_text_line_by_line(sample, req):
         return
     assert_same_lines(result.diff_before, raw.decode("utf-8"))
     assert_same_lines(result.diff_after, result.new_bytes.decode("utf-8"))
+
+
+@FUZZ
+@given(formatted(), requests)
+def test_the_diffs_hunks_are_the_files_lines_and_applied_give_the_bytes_written(sample, req):
+    """The diff a task returns: hunks whose every line is the file's at its number (masked values aside); where
+    nothing is masked or cut, applying them to the desk's file gives exactly the bytes written."""
+    raw, _doc, _bom, _newline = sample
+    result = _plan_or_request_error(raw, req)
+    if result is None or not result.changed:
+        return
+    prepared = result.result(diff_mode=True)["diff"]["prepared"]
+    before, after = raw.decode("utf-8"), result.new_bytes.decode("utf-8")
+    assert assert_hunks_are_file_lines(prepared, before, after) >= 1
+    if result.diff_before == before and result.diff_after == after and "\N{HORIZONTAL ELLIPSIS}" not in prepared:
+        assert apply_unified(before, prepared) == after
 
 
 def _secret_strings(value, secret=False):

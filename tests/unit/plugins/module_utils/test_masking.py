@@ -138,3 +138,75 @@ def test_text_secrets_are_what_mask_text_hides():
 
 def test_secret_values_skip_booleans_and_nulls():
     assert DEFAULT_POLICY.secret_values({"token": True, "password": None, "apiKey": 12}) == {"12"}
+
+
+# A value is masked whole wherever it ends: quoted with spaces and escapes, with ; & , and a raw @ inside, in the
+# connection strings and header forms people really write. (text, the secret's pieces, what must stay visible)
+WHOLE = [
+    # libpq keyword/value: quotes with \' and \\ escapes; a bare value ends only at a space (libpq's own rule).
+    ("host=db.example.com port=5432 dbname=drift user=fleet password = 'two words' sslmode=require",
+     ["two", "words"], ["host=db.example.com", "user=fleet", "sslmode=require", "password = '"]),
+    ("host=db password='it\\'s a;b&c@d, ok' user=fleet", ["it\\'s", "a;b&c@d", "d, ok"], ["host=db", "user=fleet"]),
+    ("password='back\\\\slash x' user=fleet", ["back", "slash"], ["user=fleet"]),
+    ("host=db password=pa;ss&w@rd,x dbname=drift", ["pa;ss", "w@rd", ",x"], ["host=db", "dbname=drift"]),
+    ("export PGPASSWORD='two words'", ["two", "words"], ["export PGPASSWORD="]),
+    # URIs: percent-encoded, a raw @ (urllib splits at the last one), parameters in the query.
+    ("postgresql://fleet:p%40ss%20w@db.example.com:5432/drift?sslmode=require", ["p%40ss", "fleet:"],
+     ["@db.example.com:5432/drift?sslmode=require"]),
+    ("postgresql://fleet:p@ss@db.example.com:5432/drift", ["p@ss", ":p@"], ["@db.example.com:5432/drift"]),
+    ("postgresql://db.example.com/drift?user=fleet&password=a;b,c&sslmode=require", ["a;b", "b,c"],
+     ["user=fleet", "&sslmode=require"]),
+    ("redis://:only-password@cache:6379/0", ["only-password"], ["@cache:6379/0"]),
+    # ODBC / ADO.NET: braces with }} inside, bare values with spaces in a ; list.
+    ("Driver={ODBC Driver 18 for SQL Server};Server=db;Uid=fleet;Pwd={a;b}}c d};Encrypt=yes", ["a;b", "c d"],
+     ["Driver={ODBC Driver 18 for SQL Server}", "Uid=fleet", "Encrypt=yes"]),
+    ("Server=db;Database=drift;User Id=fleet;Password=two words & more;Encrypt=True", ["two", "words", "more"],
+     ["Server=db", "User Id=fleet", "Encrypt=True"]),
+    ("Password=two words;Server=db", ["two", "words"], ["Server=db"]),
+    ("Server=db;Password=two words", ["two", "words"], ["Server=db"]),
+    # JDBC.
+    ("jdbc:sqlserver://db:1433;databaseName=drift;user=fleet;password={x;y z};encrypt=true", ["x;y", "y z"],
+     ["databaseName=drift", "user=fleet", "encrypt=true"]),
+    ("jdbc:postgresql://db:5432/drift?user=fleet&password=s3cr%26t&ssl=true", ["s3cr%26t"], ["user=fleet", "ssl=true"]),
+    ("jdbc:oracle:thin:scott/t1ger-pw@//db:1521/svc", ["t1ger-pw"], ["jdbc:oracle:thin:scott/", "@//db:1521/svc"]),
+    # Header maps and header lines, as JSON, as a Python repr and as plain lines.
+    ('{"Authorization": "Digest username=\\"fleet\\", response=\\"6629fae4\\""}', ["6629fae4", "username"],
+     ['{"Authorization": "']),
+    ('Authorization: Digest username="fleet", response="6629fae4"', ["6629fae4", "username"], ["Authorization: "]),
+    ("{'X-Api-Key': 'k 1;2', 'X-Client': 'desk'}", ["k 1", "1;2"], ["'X-Client': 'desk'"]),
+    ('{"name": "X-Api-Key", "value": "a, b"}', ["a, b"], ['"name": "X-Api-Key"']),
+    # Free text: quoted values with spaces, commas and braces.
+    ("{'password': 'two words', 'user': 'fleet'}", ["two", "words"], ["'user': 'fleet'"]),
+    ('{"password": "two words, really", "user": "fleet"}', ["two", "really"], ['"user": "fleet"']),
+    ("-Dproxy.password='two words' -Xmx1g", ["two", "words"], ["-Xmx1g"]),
+    ("{user=u, password=abc}", ["abc"], ["user=u", "}"]),
+]
+
+
+@pytest.mark.parametrize("text, pieces, visible", WHOLE, ids=[c[0][:40] for c in WHOLE])
+def test_a_secret_is_masked_whole_wherever_it_ends(text, pieces, visible):
+    shown = DEFAULT_POLICY.mask_text(text)
+    for piece in pieces:
+        assert piece not in shown, (text, shown)
+    for piece in visible:
+        assert piece in shown, (text, shown)
+    assert MASK in shown
+    assert DEFAULT_POLICY.mask_text(shown) == shown, "masking is idempotent"
+    found = DEFAULT_POLICY.text_secrets(text)
+    for piece in pieces:
+        assert any(piece in f for f in found), (piece, found)
+    # The same text held as a value (a drift item, a result) is masked the same way.
+    assert DEFAULT_POLICY.mask_value({"note": text}) == {"note": shown}
+
+
+@pytest.mark.parametrize("text", [
+    "password authentication failed for user \"fleet\"",
+    "server.fetchInterval: must be greater than 0",
+    "https://example.com/path?next=a@b",
+    "host=db.example.com port=5432 dbname=drift user=fleet sslmode=require",
+    "Server=db;Database=drift;User Id=fleet;Encrypt=True",
+    "passfile=/home/fleet/.pgpass application_name=fleet",
+    "{\"tokenRefreshInterval\": 3600, \"passwordPolicyUrl\": \"https://x/p\"}",
+])
+def test_texts_without_secrets_are_left_alone(text):
+    assert DEFAULT_POLICY.mask_text(text) == text
