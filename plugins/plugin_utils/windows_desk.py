@@ -30,6 +30,8 @@ from __future__ import annotations
 import base64
 import ntpath
 import re
+import secrets
+import time
 
 from ansible.module_utils.common.text.converters import to_text
 
@@ -47,6 +49,25 @@ def absolute(path: str) -> bool:
     return bool(re.match(r"^([A-Za-z]:\\|\\\\[^\\]+\\)", path or "")) and "%" not in path
 
 
+def backup_name(path: str) -> str:
+    """A backup's name beside path: when, and 16 random hex digits, so that no desk user can plant a link under
+    it beforehand (the COMMIT script creates it exclusively anyway)."""
+    return "%s.%s.%s.bak" % (path, time.strftime("%Y%m%d-%H%M%S"), secrets.token_hex(8))
+
+
+def root_of(path: str, profile_root: str = PROFILE_ROOT) -> str:
+    """The folder links may lead within for a path a task names: its profile (<profile_root>\\<user>, or the
+    connecting account's for %LOCALAPPDATA%-style paths), else the file's own folder."""
+    if re.match(r"^%(LOCALAPPDATA|APPDATA|USERPROFILE)%", path or "", re.I):
+        return "%USERPROFILE%"
+    prefix = profile_root.rstrip("\\") + "\\"
+    if path.lower().startswith(prefix.lower()):
+        user = path[len(prefix):].split("\\", 1)[0]
+        if user:
+            return prefix + user
+    return ntpath.dirname(path)
+
+
 class WindowsDesk:
     flavour = ntpath
 
@@ -58,6 +79,43 @@ class WindowsDesk:
     def _run(self, module: str, args: dict) -> dict:
         self.operations += 1
         return self._action._execute_module(module_name=module, module_args=args, task_vars=self._task_vars)
+
+    # -- the scan: everything read in one module execution -----------------------------------------------------
+    def scan(self, profiles="none", profile_root=PROFILE_ROOT, users=(), skip=(), roots=(), depth=4, files=(),
+             extra_patterns=()) -> dict:
+        """One run of the SCAN script: {profiles, entries, files, problems} (windows_scripts.py).
+
+        roots: [{path, root, depth}] searched besides the profiles' discovery folders; files: [{path, root}] read as
+        named."""
+        params = {"Profiles": profiles, "ProfileRoot": profile_root, "Users": list(users), "Skip": list(skip),
+                  "Under": ["\\".join(discovery.LOCAL_APPDATA + under) for under in discovery.USER_SEARCH_UNDER],
+                  "Roots": [dict(r) for r in roots], "Patterns": list(discovery.PATTERNS) + list(extra_patterns),
+                  "Read": [discovery.SYSTEM_JSON, discovery.OVERRIDE_PATTERN] if not files else ["*"],
+                  "Depth": int(depth), "Files": [dict(f) for f in files]}
+        result = self._run("ansible.windows.win_powershell", {"script": windows_scripts.SCAN, "parameters": params,
+                                                              "depth": 6})
+        if result.get("failed"):
+            raise FleetError("the desk could not be scanned: %s" % _powershell_error(result), kind="io")
+        out = result.get("result") or {}
+        return {"profiles": out.get("profiles") or [], "entries": out.get("entries") or [],
+                "files": {ntpath.normcase(to_text(f["path"])): f for f in out.get("files") or []},
+                "problems": out.get("problems") or []}
+
+    @staticmethod
+    def scanned_read(scanned: dict):
+        """read(path) over what a scan read: bytes, None (no such file), or FleetError (unreadable, unsafe link)."""
+        def read(path):
+            item = scanned["files"].get(ntpath.normcase(path))
+            if item is None or item.get("exists") is False:
+                return None
+            if item.get("exists") is None:
+                kind = to_text(item.get("error_kind") or "io")
+                msg = to_text(item.get("msg") or "cannot be read")
+                if kind == "unsafe_link":
+                    raise FleetError("%s. Nothing was read from it or written through it." % msg, kind=kind)
+                raise FleetError("cannot read %s: %s" % (path, msg), kind=kind)
+            return base64.b64decode(item["content"])
+        return read
 
     # -- profiles --------------------------------------------------------------------------------------------
     def list_profiles(self, root: str, names=None, skip=()) -> list:
@@ -155,9 +213,10 @@ class WindowsDesk:
     def commit(self, operations, folders=(), ledger=(), remove=()) -> dict:
         """Run the COMMIT script: {operations: [per operation], ledger: [per entry], removed: [paths]}.
 
-        operations: {op: write|restore|delete, path, content (bytes, write), source (restore), expected (sha1,
-        'absent', or None for no check), backup (the backup's path, or None), record (bytes: this file's ledger
-        record)}.
+        operations: {op: write|restore|delete, path, root (the profile or install folder links may lead within),
+        content (bytes, write), source and source_sha1 (restore: the backup and the bytes it must hold), expected
+        (sha1, 'absent', or None for no check), backup (the backup's path, or None), record (bytes: this file's
+        ledger record)}. Each operation's result says what the file holds after (holds: new, old, none, other).
         ledger: {path, head, sep, tail (bytes), select ('done' or 'not_done'), ops (indexes of operations), fixed
         (records always kept), when_empty ('skip', 'write' or 'delete')}: the entry written is head + the selected
         records joined by sep + tail."""
@@ -165,15 +224,18 @@ class WindowsDesk:
             return None if data is None else base64.b64encode(data).decode("ascii")
 
         params = {
-            "Operations": [{"op": o["op"], "path": o["path"], "expected": o.get("expected"), "backup": o.get("backup"),
-                            "source": o.get("source"), "content": b64(o.get("content")), "record": b64(o.get("record"))}
+            "Operations": [{"op": o["op"], "path": o["path"], "root": o.get("root") or root_of(o["path"]),
+                            "expected": o.get("expected"), "backup": o.get("backup"), "source": o.get("source"),
+                            "source_sha1": o.get("source_sha1"), "content": b64(o.get("content")),
+                            "record": b64(o.get("record"))}
                            for o in operations],
-            "Folders": list(folders),
-            "Ledger": [{"path": e["path"], "head": b64(e["head"]), "sep": to_text(e.get("sep", b",\n")), "tail": b64(e["tail"]),
+            "Folders": [{"path": f, "root": root_of(f)} for f in folders],
+            "Ledger": [{"path": e["path"], "root": ntpath.dirname(ntpath.dirname(e["path"])), "head": b64(e["head"]),
+                        "sep": to_text(e.get("sep", b",\n")), "tail": b64(e["tail"]),
                         "select": e.get("select", "done"), "ops": list(e.get("ops", [])),
                         "fixed": [b64(r) for r in e.get("fixed", [])], "when_empty": e.get("when_empty", "skip")}
                        for e in ledger],
-            "Remove": list(remove),
+            "Remove": [{"path": r, "root": root_of(r)} for r in remove],
         }
         result = self._run("ansible.windows.win_powershell", {"script": windows_scripts.COMMIT, "parameters": params,
                                                               "depth": 5})
