@@ -402,13 +402,13 @@ class ActionModule(FleetAction):
         entry = ledger.new_entry(run_id, [i.name for i in instances], [], [s.path for s in wanted_shortcuts])
         head, tail = ledger.frame(entry)
         entry_path = ntpath.join(ledger.runs_dir(ntpath, folder), ledger.entry_name(run_id))
+        entry_items = [{"path": entry_path, "head": head, "sep": ledger.SEPARATOR, "tail": tail, "select": "done",
+                        "ops": list(range(len(operations))), "when_empty": "write" if wanted_shortcuts else "skip"}]
         done = desk.commit(operations, folders=sorted({s.folder for s in wanted_shortcuts}, key=str.lower),
-                           ledger=[{"path": entry_path, "head": head, "sep": ledger.SEPARATOR, "tail": tail,
-                                    "select": "done", "ops": list(range(len(operations))),
-                                    "when_empty": "write" if wanted_shortcuts else "skip"}])
+                           ledger=entry_items)
         problems = [to_text(p) for p in done.get("problems") or []]
         if done.get("unanswered"):
-            self._settle_unanswered(desk, changed, done)
+            done = self._settle_unanswered(desk, operations, entry_items, done)
         for outcome, item in zip(changed, done.get("operations") or []):
             if item.get("backup_file"):
                 outcome.backup_file = to_text(item["backup_file"])
@@ -427,24 +427,21 @@ class ActionModule(FleetAction):
         return written, problems
 
     @staticmethod
-    def _settle_unanswered(desk, changed, done):
-        """The COMMIT script gave no answer: ask the desk what each file holds now, and say only that."""
-        try:
-            now = desk.checksums([o.target.path for o in changed])
-        except FleetError as exc:
-            now, reason = {}, str(exc)
-        else:
-            reason = ""
-        for outcome, item in zip(changed, done["operations"]):
-            have = now.get(outcome.target.path)
-            if have == checksum(outcome.plan.new_bytes):
-                item.update(done=True, sha1=have, failed=False)
-            elif have == outcome.plan.original_checksum:
-                item["msg"] += "; the file was left as it was"
-            elif have is None:
-                item["msg"] += "; what the file holds now could not be checked (%s): look at it before running again" % reason
-            else:
-                item["msg"] += "; the file now holds neither the old nor the new settings (sha1 %s)" % have
+    def _settle_unanswered(desk, operations, ledger_items, done):
+        """The COMMIT script gave no answer (its process died between two steps): a second run puts the old or the
+        new bytes back under each file's name from what the first left beside it, writes the ledger entry for the
+        files that hold the new bytes, and says what each file holds."""
+        settle = [dict(o, op="settle", new_sha1=checksum(o["content"]), content=None) for o in operations]
+        again = desk.commit(settle, ledger=ledger_items)
+        if again.get("unanswered"):
+            for item in done["operations"]:
+                item["msg"] += ("; what the file holds now could not be checked (%s): look at it before running "
+                                "again" % again.get("message"))
+            return done
+        for item, first in zip(again.get("operations") or [], done["operations"]):
+            if not item.get("done"):
+                item["msg"] = "%s; %s" % (first["msg"], to_text(item.get("msg") or ""))
+        return again
 
     def _windows_rollback(self, params, task_vars, looking):
         desk = WindowsDesk(self, task_vars)

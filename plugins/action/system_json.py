@@ -197,13 +197,19 @@ class ActionModule(FleetAction):
             return result
         kind = to_text(item.get("error_kind") or "io")
         if done.get("unanswered"):
-            # The desk gave no answer: say what the file holds now, never assume.
-            now = desk.checksums([path]).get(path)
-            if now == new_sha1:
+            # The desk gave no answer (the process died between two steps): a second run puts the old or the new
+            # bytes back under the name from what the first left beside it, and says which.
+            again = desk.commit([{"op": "settle", "path": path, "root": root, "expected": result_plan.original_checksum,
+                                  "new_sha1": new_sha1, "backup": backup}])
+            settled = (again.get("operations") or [{}])[0]
+            if settled.get("backup_file"):
+                result["backup_file"] = to_text(settled["backup_file"])
+            if settled.get("done"):
                 return result
-            state = "was left as it was" if now == result_plan.original_checksum else \
-                "holds neither the old nor the new settings (sha1 %s): someone else changed it" % now
-            raise _fail("writing %s failed (%s); the file %s" % (path, self._masking().mask_text(to_text(
-                item.get("msg"))), state), kind, path, **{k: v for k, v in result.items() if k == "backup_file"})
+            state = to_text(settled.get("msg") or "") if not again.get("unanswered") else \
+                "what it holds now could not be checked: look at it before running again"
+            raise _fail("writing %s failed (%s); %s" % (path, self._masking().mask_text(to_text(item.get("msg"))),
+                                                       state), kind, path,
+                        **{k: v for k, v in result.items() if k == "backup_file"})
         raise _fail("writing %s failed: %s" % (path, self._masking().mask_text(to_text(item.get("msg")))), kind, path,
                     **{k: v for k, v in result.items() if k == "backup_file"})

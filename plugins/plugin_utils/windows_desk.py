@@ -213,9 +213,10 @@ class WindowsDesk:
     def commit(self, operations, folders=(), ledger=(), remove=()) -> dict:
         """Run the COMMIT script: {operations: [per operation], ledger: [per entry], removed: [paths]}.
 
-        operations: {op: write|restore|delete, path, root (the profile or install folder links may lead within),
+        operations: {op: write|restore|delete|settle, path, root (the profile or install folder links may lead within),
         content (bytes, write), source and source_sha1 (restore: the backup and the bytes it must hold), expected
-        (sha1, 'absent', or None for no check), backup (the backup's path, or None), record (bytes: this file's
+        (sha1, 'absent', or None for no check), new_sha1 (settle: what a run that gave no answer was writing),
+        backup (the backup's path, or None), record (bytes: this file's
         ledger record)}. Each operation's result says what the file holds after (holds: new, old, none, other).
         ledger: {path, head, sep, tail (bytes), select ('done' or 'not_done'), ops (indexes of operations), fixed
         (records always kept), when_empty ('skip', 'write' or 'delete')}: the entry written is head + the selected
@@ -225,7 +226,8 @@ class WindowsDesk:
 
         params = {
             "Operations": [{"op": o["op"], "path": o["path"], "root": o.get("root") or root_of(o["path"]),
-                            "expected": o.get("expected"), "backup": o.get("backup"), "source": o.get("source"),
+                            "expected": o.get("expected"), "new_sha1": o.get("new_sha1"), "backup": o.get("backup"),
+                            "source": o.get("source"),
                             "source_sha1": o.get("source_sha1"), "content": b64(o.get("content")),
                             "record": b64(o.get("record"))}
                            for o in operations],

@@ -678,11 +678,59 @@ foreach ($op in $Operations) {
         $out.path = $real
         $old = Read-Checked -Real $real -Root $root
         $current = Get-Sha1 $old
-        if ($null -ne $op.expected -and $current -ne $op.expected) {
+        if ($op.op -ne 'settle' -and $null -ne $op.expected -and $current -ne $op.expected) {
             $out.failed = $true
             $out.error_kind = 'conflict'
             $out.msg = "$real changed on the desk after it was read (sha1 $current, expected $($op.expected)): " +
             "another process is editing it. Nothing was written; run the task again."
+        }
+        elseif ($op.op -eq 'settle') {
+            # After a COMMIT that gave no answer (its process killed between two steps): what it left beside the
+            # file (.<name>.<32 hex>.old: the replaced file; .<name>.<32 hex>.tmp: the new bytes) puts the old or the
+            # new bytes back under the name when none is there, and is removed once the name holds one of them.
+            $folder = [System.IO.Path]::GetDirectoryName($real)
+            $prefix = '.' + [System.IO.Path]::GetFileName($real) + '.'
+            $spares = @([System.IO.Directory]::GetFiles($folder) | Where-Object {
+                    $leaf = [System.IO.Path]::GetFileName($_)
+                    $leaf.StartsWith($prefix, [System.StringComparison]::OrdinalIgnoreCase) -and
+                    $leaf.Substring($prefix.Length) -match '^[0-9a-f]{32}\.(old|tmp)$' })
+            $sums = @{}
+            foreach ($spare in $spares) {
+                try { $sums[$spare] = Get-Sha1 (Read-Checked -Real $spare -Root $root) } catch { $sums[$spare] = 'unknown' }
+            }
+            foreach ($want in @($op.expected, $op.new_sha1)) {
+                if ($current -ne 'absent') { break }
+                foreach ($spare in $spares) {
+                    if ($sums[$spare] -eq $want -and [IoConnectFleet.SafeIo]::Move($spare, $real) -eq 0) {
+                        $current = Get-Holding -Real $real -Root $root
+                        $sums.Remove($spare)
+                        break
+                    }
+                }
+            }
+            if ($current -eq $op.new_sha1) { $out.holds = 'new'; $out.done = $true; $out.sha1 = $current }
+            elseif ($current -eq $op.expected) { $out.holds = 'old' }
+            elseif ($current -eq 'absent') { $out.holds = 'none' }
+            else { $out.holds = 'other' }
+            foreach ($spare in @($sums.Keys)) {
+                $ours = $sums[$spare] -eq $op.expected -or $sums[$spare] -eq $op.new_sha1
+                if ($ours -and ($out.holds -eq 'new' -or $out.holds -eq 'old')) {
+                    try { [System.IO.File]::Delete($spare) } catch { $out.left += $spare }
+                }
+                elseif ([System.IO.File]::Exists($spare)) {
+                    $out.left += $spare
+                }
+            }
+            if ($op.backup) {
+                $backup = [System.IO.Path]::Combine($folder,
+                    [System.IO.Path]::GetFileName([System.Environment]::ExpandEnvironmentVariables($op.backup)))
+                if ([System.IO.File]::Exists($backup)) { $out.backup_file = $backup }
+            }
+            if (-not $out.done) {
+                $out.failed = $true
+                $out.error_kind = 'io'
+                $out.msg = Get-Outcome -Path $real -Set $out
+            }
         }
         elseif ($op.op -eq 'delete') {
             if ($null -ne $old) {

@@ -8,9 +8,9 @@ ansible-core, decoded and answered as ansible.windows' module would (tests/winde
 the local connection with pipelining, running the real module; its exec_command calls are counted.
 
 Contract:
-- Windows desk, check mode or compliant: 1 module execution (slurp). An override file: 2 (its base file is read).
-- Windows desk, drifted, write: slurp + one win_powershell (the COMMIT script: beside, checksum guard, backup,
-  replace in one step). A write the desk never answered: + one win_find to say what the file holds.
+- Windows desk, check mode or compliant: 1 module execution (the SCAN script; an override's base file too).
+- Windows desk, drifted, write: SCAN + one more win_powershell (the COMMIT script: beside, checksum guard, backup,
+  replace in one step). A write the desk never answered: + one COMMIT run that settles what it left.
 - POSIX desk: 1 round trip in every mode (2 with validate_with when writing).
 - Request validation with jsonschema: once per distinct settings value, however many desks.
 """
@@ -181,9 +181,10 @@ def test_windows_an_interrupted_write_never_leaves_a_half_written_file(windows_d
     windows_desk.save()
     result = on_windows("ioconnect.fleet.system_json", request(backup=True))
     assert result["failed"] is True
-    assert "left as it was" in result["msg"], result["msg"]
+    assert "still holds its old settings" in result["msg"], result["msg"]
     assert windows_desk.read(WIN_PATH) == DRIFTED
-    assert windows_desk.modules() == ["win_powershell", "win_powershell", "win_find"]
+    # SCAN, the COMMIT that died, the COMMIT that settles what it left
+    assert windows_desk.modules() == ["win_powershell"] * 3
     half = stray(windows_desk)
     assert len(half) == 1 and half[0].startswith(WIN_PATH.rsplit("\\", 1)[0] + "\\.system.json.")
 

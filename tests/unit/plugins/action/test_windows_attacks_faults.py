@@ -242,4 +242,22 @@ def test_a_process_killed_after_each_step_leaves_old_or_new_and_the_result_says_
     if step == "replace":
         assert now != original and item["changed"] is True and not item["failed"], "the desk holds the new bytes"
     else:
-        assert now == original and item["failed"] is True and "left as it was" in item["msg"], item["msg"]
+        assert now == original and item["failed"] is True and "still holds its old settings" in item["msg"], \
+            item["msg"]
+    assert not [p for p in windows_desk.files() if p.endswith((".tmp", ".old"))], "the second run removed the spares"
+
+
+def test_killed_right_after_a_replacefile_that_left_no_file_the_second_run_puts_the_old_one_back(windows_desk,
+                                                                                              on_windows):
+    """ERROR_UNABLE_TO_MOVE_REPLACEMENT_2 leaves nothing under the name, and the process dies before it settles:
+    the next run (settle) moves the replaced file back from the backup name ReplaceFile gave it."""
+    original = windows_desk.read(kim(windows_desk))
+    windows_desk.config["faults"] = [{"call": "ReplaceFile", "path": SYSTEM, "error": 1177}]
+    windows_desk.config["kill_at"] = {"step": "replace", "path": SYSTEM}
+    windows_desk.save()
+    result = on_windows("ioconnect.fleet.desk_system_json", ARGS)
+    item = result["files"][0]
+    assert windows_desk.read(SYSTEM) == original
+    assert item["failed"] is True and "still holds its old settings" in item["msg"], item["msg"]
+    assert not [p for p in windows_desk.files() if p.endswith((".tmp", ".old", ".bak"))]
+    assert windows_desk.modules() == ["win_powershell"] * 3

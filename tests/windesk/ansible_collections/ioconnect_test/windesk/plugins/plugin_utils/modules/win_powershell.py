@@ -158,6 +158,44 @@ def _outcome(path, set_):
     return text
 
 
+def _settle(io, out, op, real, root, current):
+    # The 'settle' operation, statement by statement: spares .<name>.<32 hex>.old|.tmp beside the file.
+    fs = io.fs
+    folder = ntpath.dirname(real)
+    prefix = "." + ntpath.basename(real) + "."
+    spares = [e for e in fs.list_dir(folder) if fs.test_path(e, "Leaf") and ntpath.basename(e).lower().startswith(
+        prefix.lower()) and re.match(r"^[0-9a-f]{32}\.(old|tmp)$", ntpath.basename(e)[len(prefix):])]
+    sums = {}
+    for spare in spares:
+        sums[spare] = _holding(io, spare, root)
+    for want in (op.get("expected"), op.get("new_sha1")):
+        if current != "absent":
+            break
+        for spare in spares:
+            if sums.get(spare) == want and io.move(spare, real) == 0:
+                current = _holding(io, real, root)
+                sums.pop(spare)
+                break
+    if current == op.get("new_sha1"):
+        out.update(holds="new", done=True, sha1=current)
+    elif current == op.get("expected"):
+        out["holds"] = "old"
+    else:
+        out["holds"] = "none" if current == "absent" else "other"
+    for spare in list(sums):
+        ours = sums[spare] in (op.get("expected"), op.get("new_sha1"))
+        if ours and out["holds"] in ("new", "old"):
+            fs.delete(spare)
+        elif fs.test_path(spare, "Leaf"):
+            out["left"].append(spare)
+    if op.get("backup"):
+        backup = ntpath.join(folder, ntpath.basename(fs.expand(op["backup"])))
+        if fs.test_path(backup, "Leaf"):
+            out["backup_file"] = backup
+    if not out["done"]:
+        out.update(failed=True, error_kind="io", msg=_outcome(real, out))
+
+
 def _commit(ctx, params):
     fs = ctx.fs
     io = SafeIo(fs)
@@ -189,7 +227,9 @@ def _commit(ctx, params):
                 ctx.events.extend(events)
             old = io.open_read(real, root)
             current = _sha1(old)
-            if op.get("expected") is not None and current != op["expected"]:
+            if op["op"] == "settle":
+                _settle(io, out, op, real, root, current)
+            elif op.get("expected") is not None and current != op["expected"]:
                 out.update(failed=True, error_kind="conflict", msg="%s changed on the desk after it was read (sha1 "
                            "%s, expected %s): another process is editing it. Nothing was written; run the task "
                            "again." % (real, current, op["expected"]))
