@@ -364,6 +364,8 @@ class ActionModule(FleetAction):
             entry_path, problems = self._windows_write(desk, params, instances, outcomes, wanted)
             failures += problems
             for shortcut in wanted:
+                if any(shortcut.folder in problem for problem in problems):
+                    continue  # its folder was refused (a link the rule does not follow) or could not be made
                 done = desk.shortcut(shortcut)
                 if done.get("failed"):
                     failures.append("cannot create the shortcut %s: %s" % (shortcut.path, to_text(done.get("msg"))))

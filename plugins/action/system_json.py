@@ -208,8 +208,8 @@ class ActionModule(FleetAction):
                 return result
             state = to_text(settled.get("msg") or "") if not again.get("unanswered") else \
                 "what it holds now could not be checked: look at it before running again"
-            raise _fail("writing %s failed (%s); %s" % (path, self._masking().mask_text(to_text(item.get("msg"))),
-                                                       state), kind, path,
+            first = self._masking().mask_text(to_text(item.get("msg")))
+            raise _fail("writing %s failed (%s); %s" % (path, first, state), kind, path,
                         **{k: v for k, v in result.items() if k == "backup_file"})
         raise _fail("writing %s failed: %s" % (path, self._masking().mask_text(to_text(item.get("msg")))), kind, path,
                     **{k: v for k, v in result.items() if k == "backup_file"})

@@ -156,6 +156,19 @@ def test_a_folder_swap_during_commit_is_stopped_by_the_pins(windows_desk, on_win
     assert outside(windows_desk) == before
 
 
+def test_a_start_menu_junction_to_the_machine_start_menu_gets_no_shortcut(windows_desk, on_windows):
+    kim(windows_desk)
+    common = "C:\\ProgramData\\Microsoft\\Windows\\Start Menu\\Programs"
+    windows_desk.write(common + "\\keep.txt", b"machine")
+    windows_desk.junction("C:\\Users\\kim\\AppData\\Roaming\\Microsoft\\Windows\\Start Menu\\Programs", common)
+    before = outside(windows_desk)
+    result = on_windows("ioconnect.fleet.desk_system_json", dict(ARGS, layout="overrides"))
+    assert result["status"] == "failed"
+    assert "is a link owned by DESK\\kim to %s" % common in result["msg"], result["msg"]
+    assert "win_shortcut" not in windows_desk.modules()
+    assert outside(windows_desk) == before and not windows_desk.exists(common + "\\io.Connect Desktop")
+
+
 def test_rollback_refuses_a_backup_swapped_for_a_link(windows_desk, on_windows):
     kim(windows_desk)
     victim(windows_desk)
@@ -202,6 +215,19 @@ def test_each_replacefile_failure_keeps_a_whole_file(windows_desk, on_windows, c
     assert "ledger" not in result, "no ledger entry for a file not written"
 
 
+@pytest.mark.parametrize("suffix", [".bak", ".tmp"])
+def test_a_backup_or_temporary_file_that_cannot_be_created_leaves_the_file_as_it_was(windows_desk, on_windows,
+                                                                                     suffix):
+    original = windows_desk.read(kim(windows_desk))
+    windows_desk.config["faults"] = [{"call": "CreateFile", "suffix": suffix, "error": 112}]  # ERROR_DISK_FULL
+    windows_desk.save()
+    result = on_windows("ioconnect.fleet.desk_system_json", ARGS)
+    item = result["files"][0]
+    assert item["error_kind"] == "io" and "not enough space" in item["msg"] and "old settings" in item["msg"]
+    assert windows_desk.read(SYSTEM) == original
+    assert not [p for p in windows_desk.files() if p.endswith((".tmp", ".old", ".bak"))]
+
+
 def test_1177_with_the_move_back_failing_too_keeps_both_copies_and_says_where(windows_desk, on_windows):
     original = windows_desk.read(kim(windows_desk))
     windows_desk.config["faults"] = [{"call": "ReplaceFile", "path": SYSTEM, "error": 1177},
@@ -231,8 +257,7 @@ def test_a_first_move_failure_leaves_no_file_created(windows_desk, on_windows):
 
 
 @pytest.mark.parametrize("step", ["temp", "backup", "replace"])
-def test_a_process_killed_after_each_step_leaves_old_or_new_and_the_result_says_which(windows_desk, on_windows,
-                                                                                    step):
+def test_a_process_killed_after_each_step_leaves_old_or_new_and_says_which(windows_desk, on_windows, step):
     original = windows_desk.read(kim(windows_desk))
     windows_desk.config["kill_at"] = {"step": step, "path": SYSTEM}
     windows_desk.save()
@@ -247,8 +272,7 @@ def test_a_process_killed_after_each_step_leaves_old_or_new_and_the_result_says_
     assert not [p for p in windows_desk.files() if p.endswith((".tmp", ".old"))], "the second run removed the spares"
 
 
-def test_killed_right_after_a_replacefile_that_left_no_file_the_second_run_puts_the_old_one_back(windows_desk,
-                                                                                              on_windows):
+def test_killed_after_a_replacefile_that_left_no_file_the_old_one_is_put_back(windows_desk, on_windows):
     """ERROR_UNABLE_TO_MOVE_REPLACEMENT_2 leaves nothing under the name, and the process dies before it settles:
     the next run (settle) moves the replaced file back from the backup name ReplaceFile gave it."""
     original = windows_desk.read(kim(windows_desk))

@@ -346,10 +346,13 @@ class DeskFS:
         return kinds.get(self.key(self.full(path)), "SymbolicLink")
 
     def fault(self, call: str, path: str) -> int:
-        """A Win32 error planned for this call on this path (desk.json faults), used once; 0 when none."""
+        """A Win32 error planned for this call on this path (desk.json faults: path, or the name's suffix for the
+        random names COMMIT makes, e.g. ".tmp", ".bak"), used once; 0 when none."""
         faults = self.config.get("faults") or []
         for index, fault in enumerate(faults):
-            if fault.get("call") == call and (not fault.get("path") or self.key(fault["path"]) == self.key(path)):
+            if fault.get("call") != call or (fault.get("suffix") and not path.lower().endswith(fault["suffix"])):
+                continue
+            if not fault.get("path") or self.key(fault["path"]) == self.key(path):
                 del faults[index]
                 self._save_config()
                 return int(fault["error"])

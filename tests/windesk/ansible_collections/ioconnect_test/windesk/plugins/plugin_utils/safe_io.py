@@ -163,6 +163,10 @@ class SafeIo:
         if not os.path.isdir(os.path.dirname(host)):
             raise DotNetError("System.IO.IOException", "cannot create %s: The system cannot find the path "
                               "specified. (Win32 error 3)" % full)
+        fault = fs.fault("CreateFile", full)
+        if fault:
+            raise DotNetError("System.IO.IOException", "cannot create %s: %s (Win32 error %d)"
+                              % (full, {112: "There is not enough space on the disk."}.get(fault, "Win32 error"), fault))
         if os.path.lexists(host):
             raise DotNetError("System.IO.IOException", "cannot create %s: The file exists. (Win32 error %d)"
                               % (full, ERROR_FILE_EXISTS))
