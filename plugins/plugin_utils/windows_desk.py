@@ -1,28 +1,21 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) ioconnect.fleet contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""A Windows desk as the action plugins see it: every remote operation, with ansible.windows modules only.
+"""A Windows desk as the action plugins see it: every remote operation.
 
 Nothing is installed on the desk. What each call costs (module executions, each one round trip):
 
-- list the profiles: ansible.windows.win_find on the profile folder (1); logged-on users: win_powershell (1);
-  the connecting account's own profile: the PowerShell shell's expand_user (1)
-- find every install: one ansible.windows.win_find over all the searched folders (1)
-- read a file: ansible.windows.slurp (1 per file; the bytes come back as they are, BOM included)
-- write any number of files, backups, folders and the ledger entry: one win_powershell run of the COMMIT script (1)
+- read the desk: one ansible.windows.win_powershell run of the SCAN script (windows_scripts.py): the profiles (all,
+  named, logged on, or the connecting account's own), every install below discovery's folders, every candidate
+  file's bytes (BOM included) and SHA-1, each unreadable profile or folder and each refused link with its reason
+  (1, the win_ping floor; 1 more for the Start-menu folders when shortcuts may be created)
+- write any number of files, backups, folders and the ledger entry: one win_powershell run of the COMMIT script (1);
+  when that run gives no answer, one more settles what it left
 - a Start-menu shortcut: community.windows.win_shortcut (1 each, only for missing ones)
+- rollback: ansible.windows.win_find of the ledger folder and slurp of its entries (admin-owned C:\\ProgramData),
+  win_find for the files' checksums, then COMMIT (which checks every file and backup again on the desk)
 
-Facts of ansible.windows 3.3.0 this relies on (read in its .ps1 sources):
-- win_find's ``paths`` is a list of plain strings: environment variables are not expanded (an unexpanded
-  ``%LOCALAPPDATA%`` becomes a relative path and is skipped with a warning), so every path given here is absolute.
-- win_find's defaults walk and hash more than needed: ``get_checksum`` is turned off. It lists hidden entries only
-  with ``hidden: true`` (AppData itself is hidden; what is below it is listed either way).
-- A folder the connecting account cannot list yields no entries and no error in win_find (the
-  UnauthorizedAccessException is swallowed), and slurp then says "not found". A profile folder whose owner win_find
-  cannot read (``owner`` null, with a warning naming the folder) is one the account cannot read: it is reported
-  as unreadable, never as "not installed".
-- slurp's ``src`` is a path option: Ansible.ModuleUtils.Legacy expands environment variables in it for the
-  connecting account. The paths given here are absolute already.
+The link rule (module_utils/desk/links.py) is applied on the desk by both scripts, on the handles they open.
 """
 
 from __future__ import annotations
@@ -41,7 +34,6 @@ from ansible_collections.ioconnect.fleet.plugins.plugin_utils import windows_scr
 
 PROFILE_ROOT = "C:\\Users"
 COMMON_START_MENU = "C:\\ProgramData\\Microsoft\\Windows\\Start Menu\\Programs"
-_OWNER_WARNING = re.compile(r"^Failed to get the owner for '(?P<path>.*)': (?P<reason>.*)$", re.S)
 
 
 def absolute(path: str) -> bool:
@@ -117,84 +109,6 @@ class WindowsDesk:
             return base64.b64decode(item["content"])
         return read
 
-    # -- profiles --------------------------------------------------------------------------------------------
-    def list_profiles(self, root: str, names=None, skip=()) -> list:
-        """The profile folders under root (all of them, or the named ones), each marked readable or not."""
-        found = self._run("ansible.windows.win_find", {"paths": [root], "file_type": "directory",
-                                                       "recurse": False, "get_checksum": False})
-        if found.get("failed"):
-            raise FleetError("the profile folder %s cannot be listed: %s" % (root, to_text(found.get("msg", ""))),
-                             kind="access")
-        entries = found.get("files") or []
-        if not entries and any("does not exist or is not accessible" in to_text(w)
-                               for w in found.get("warnings") or []):
-            raise FleetError("the profile folder %s does not exist or the connecting account cannot read it "
-                             "(profile_root)" % root, kind="access")
-        reasons = {}
-        for warning in found.get("warnings") or []:
-            match = _OWNER_WARNING.match(to_text(warning))
-            if match:
-                reasons[ntpath.normcase(match.group("path"))] = match.group("reason").strip()
-        by_name = {to_text(e["filename"]).lower(): e for e in entries if e.get("isdir")}
-        wanted = names if names is not None else [to_text(e["filename"]) for e in entries if e.get("isdir")]
-        profiles = discovery.profiles(ntpath, root, wanted, skip if names is None else ())
-        for profile in profiles:
-            entry = by_name.get(profile.name.lower())
-            if entry is None:
-                profile.reason = "no such profile folder"
-                continue
-            profile.path = to_text(entry["path"])
-            profile.name = to_text(entry["filename"])
-            profile.local = ntpath.join(profile.path, *discovery.LOCAL_APPDATA)
-            profile.start_menu = ntpath.join(profile.path, *discovery.START_MENU)
-            if entry.get("owner") is None:
-                profile.readable = False
-                profile.reason = reasons.get(ntpath.normcase(profile.path), "its owner and contents cannot be read")
-        return profiles
-
-    def logged_on_profiles(self) -> list:
-        result = self._run("ansible.windows.win_powershell", {"script": windows_scripts.LOGGED_ON, "depth": 4})
-        if result.get("failed"):
-            raise FleetError("cannot list the logged-on users: %s" % _powershell_error(result), kind="access")
-        out = []
-        for item in (result.get("result") or {}).get("profiles") or []:
-            path = to_text(item.get("path") or "")
-            profile = discovery.Profile(ntpath, ntpath.dirname(path), ntpath.basename(path), path=path,
-                                        readable=bool(item.get("readable")), reason=to_text(item.get("reason") or ""))
-            out.append(profile)
-        return out
-
-    def own_profile(self) -> list:
-        """The connecting account's profile folder, as the desk says (the PowerShell shell's expand_user of ~;
-        ActionBase._remote_expand_user would ask for ~<remote_user>, which powershell_expand_user.ps1 returns as is)."""
-        self.operations += 1
-        command = self._action._connection._shell._expand_user2("~")
-        out = self._action._low_level_execute_command(command.command, in_data=command.input_data, sudoable=False)
-        lines = to_text(out.get("stdout", "")).strip().splitlines()
-        if out.get("rc") != 0 or not lines:
-            raise FleetError("cannot find the connecting account's profile folder: %s"
-                             % to_text(out.get("stderr") or out.get("stdout") or "no answer"), kind="io")
-        path = lines[-1].strip()
-        return [discovery.Profile(ntpath, ntpath.dirname(path), ntpath.basename(path), path=path)]
-
-    # -- installs --------------------------------------------------------------------------------------------
-    def find(self, roots, depth: int, extra_patterns=()) -> list:
-        """Every file below the roots whose name discovery wants, in one win_find (links followed)."""
-        if not roots:
-            return []
-        found = self._run("ansible.windows.win_find", {
-            "paths": [root.path for root in roots], "patterns": list(discovery.PATTERNS) + list(extra_patterns),
-            "recurse": True, "depth": depth, "follow": True, "hidden": True, "file_type": "file",
-            "get_checksum": False})
-        if found.get("failed"):
-            raise FleetError("searching for io.Connect Desktop failed: %s" % to_text(found.get("msg", "")), kind="io")
-        entries = []
-        for item in found.get("files") or []:
-            path = to_text(item["path"])
-            target = to_text(item.get("lnk_source") or "") if item.get("islnk") else ""
-            entries.append(discovery.Entry(path, target or path))
-        return entries
-
     # -- files -----------------------------------------------------------------------------------------------
     def read(self, path: str):
         """The file's bytes (BOM included), None when it does not exist; FleetError when it cannot be read."""
@@ -243,7 +157,7 @@ class WindowsDesk:
                                                               "depth": 5})
         if result.get("failed"):
             # No answer from the script (the process died, the connection dropped): which files were written is
-            # not known here. Callers ask the desk (checksums) before saying anything about them.
+            # not known here. Callers settle them with a second run (op settle) before saying anything.
             message = _powershell_error(result)
             return {"unanswered": True, "message": message,
                     "operations": [{"path": o["path"], "done": False, "failed": True, "error_kind": "io",

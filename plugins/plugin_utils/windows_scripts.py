@@ -35,9 +35,6 @@ AppLocker enforcing) refuses Add-Type, and win_powershell's inline scripts are n
 scripts stop with that error and the desk fails: nothing is read or written without the checks
 (docs/windows-connection.md says what an administrator does about it).
 
-LOGGED_ON lists the profiles of the users logged on now: Win32_UserProfile with a loaded hive, not a special
-(system) profile, and whether the connecting account can list each.
-
 Each script's first line names it and its version; tests/windesk (the test-only emulator of Windows desks) answers
 them by that line and says in its comments which line of the script each step of its answer follows.
 """
@@ -46,7 +43,6 @@ from __future__ import annotations
 
 COMMIT_NAME = "ioconnect.fleet commit/2"
 SCAN_NAME = "ioconnect.fleet scan/1"
-LOGGED_ON_NAME = "ioconnect.fleet logged-on-profiles/1"
 
 # The C# both scripts compile (Add-Type): every check is made on an open handle, never on a name checked earlier.
 SAFE_IO = r"""using System;
@@ -1057,24 +1053,3 @@ foreach ($file in $Files) {
 $Ansible.Result = @{ profiles = $listed; entries = $found; files = @($read.Values); problems = $problems }
 $Ansible.Changed = $false
 """.replace("%PRELUDE%", _PRELUDE.replace("%SAFE_IO%", SAFE_IO))
-
-LOGGED_ON = r"""# ioconnect.fleet logged-on-profiles/1
-[CmdletBinding(SupportsShouldProcess)]
-param ()
-$ErrorActionPreference = 'Stop'
-$found = @()
-$loaded = Get-CimInstance -ClassName Win32_UserProfile -Filter 'Loaded = TRUE AND Special = FALSE'
-foreach ($userProfile in $loaded) {
-    $item = @{ path = $userProfile.LocalPath; readable = $true; reason = '' }
-    try {
-        $null = [System.IO.Directory]::GetFileSystemEntries($userProfile.LocalPath)
-    }
-    catch {
-        $item.readable = $false
-        $item.reason = $_.Exception.Message
-    }
-    $found += $item
-}
-$Ansible.Result = @{ profiles = $found }
-$Ansible.Changed = $false
-"""

@@ -82,7 +82,7 @@ def scripts() -> dict:
     script."""
     out = {name: value for name, value in vars(windows_scripts).items()
            if isinstance(value, str) and value.startswith("# ioconnect.fleet ")}
-    assert {"COMMIT", "SCAN", "LOGGED_ON"} <= set(out), sorted(out)
+    assert {"COMMIT", "SCAN"} <= set(out), sorted(out)
     return out
 
 

@@ -5,7 +5,7 @@
 
 There is no PowerShell here, so the emulator runs only the scripts it knows, recognised by their first line, and
 answers each with Python that follows the script statement by statement (the comments below quote the script):
-the three scripts of ioconnect.fleet's plugins/plugin_utils/windows_scripts.py. Any other script fails the module.
+the two scripts of ioconnect.fleet's plugins/plugin_utils/windows_scripts.py. Any other script fails the module.
 
 What the module itself does, and the emulator too:
 - In check mode a script runs only when its param block declares [CmdletBinding(SupportsShouldProcess)] (then with
@@ -46,7 +46,6 @@ SPEC = {
 
 COMMIT = "# ioconnect.fleet commit/2"
 SCAN = "# ioconnect.fleet scan/1"
-LOGGED_ON = "# ioconnect.fleet logged-on-profiles/1"
 _SHOULD_PROCESS = re.compile(r"\[CmdletBinding\((?:[\w=\$]+,\s*)?SupportsShouldProcess(?:=\$true)?(?:,\s*[\w=\$]+)?\)\]")
 
 
@@ -448,23 +447,7 @@ def _scan(ctx, params):
     return {"profiles": listed, "entries": found, "files": list(read.values()), "problems": problems}, False
 
 
-def _logged_on(ctx, params):
-    # Get-CimInstance Win32_UserProfile -Filter 'Loaded = TRUE AND Special = FALSE': the desk.json logged_on users,
-    # each tested with [System.IO.Directory]::GetFileSystemEntries (UnauthorizedAccessException: not readable).
-    fs = ctx.fs
-    found = []
-    for user in fs.config.get("logged_on") or []:
-        path = fs.actual("C:\\Users\\%s" % user)
-        item = {"path": path, "readable": True, "reason": ""}
-        try:
-            fs.list_dir(path)
-        except DotNetError as exc:
-            item.update(readable=False, reason=_calling("GetFileSystemEntries", 1, exc))
-        found.append(item)
-    return {"profiles": found}, False
-
-
-SCRIPTS = {COMMIT: _commit, SCAN: _scan, LOGGED_ON: _logged_on}
+SCRIPTS = {COMMIT: _commit, SCAN: _scan}
 
 
 def run(ctx):
