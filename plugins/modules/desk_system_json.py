@@ -214,8 +214,8 @@ options:
     description:
       - Extra folders searched for io.Connect Desktop 10.x installs (folders holding C(io-connect-desktop.exe)), for
         example C(C:\Program Files\interop.io) for a repackaged machine-wide install.
-      - Absolute paths. Environment variables are refused on Windows: the search runs as the connecting account,
-        whose environment is not the desk users'.
+      - Absolute paths. Environment variables are refused on Windows, because the search runs as the connecting
+        account, whose environment is not the desk users'.
     type: list
     elements: str
     default: []
