@@ -932,25 +932,31 @@ function Search-Folder {
     if ($Seen.ContainsKey($key)) { return }
     $Seen[$key] = $true
     try {
-        $names = @([System.IO.Directory]::GetFileSystemEntries($Real) | ForEach-Object {
-                [System.IO.Path]::GetFileName($_) } | Sort-Object)
+        # The attributes come with the listing (FindFirstFile data): only links are opened to be looked at, and
+        # only the files the search wants are read.
+        $infos = @((New-Object System.IO.DirectoryInfo($Real)).EnumerateFileSystemInfos() | Sort-Object Name)
     }
     catch {
         Add-Problem -Path $Path -Root $Root -Cause (Get-Cause $_)
         return
     }
-    foreach ($name in $names) {
+    foreach ($info in $infos) {
+        $name = $info.Name
         $shown = [System.IO.Path]::Combine($Path, $name)
         try {
-            $node = [IoConnectFleet.SafeIo]::Inspect([System.IO.Path]::Combine($Real, $name), $null)
-            if (-not $node.Exists) { continue }
-            $target = $node.Path
-            if ($node.IsLink) {
-                $target = [IoConnectFleet.SafeIo]::Resolve($node.Path, $Root, $null)
+            $target = $info.FullName
+            $isDirectory = ($info.Attributes -band [System.IO.FileAttributes]::Directory) -ne 0
+            if (($info.Attributes -band [System.IO.FileAttributes]::ReparsePoint) -ne 0) {
                 $node = [IoConnectFleet.SafeIo]::Inspect($target, $null)
                 if (-not $node.Exists) { continue }
+                if ($node.IsLink) {
+                    $target = [IoConnectFleet.SafeIo]::Resolve($node.Path, $Root, $null)
+                    $node = [IoConnectFleet.SafeIo]::Inspect($target, $null)
+                    if (-not $node.Exists) { continue }
+                }
+                $isDirectory = $node.IsDirectory
             }
-            if ($node.IsDirectory) {
+            if ($isDirectory) {
                 if ($Left -gt 1) { Search-Folder -Path $shown -Real $target -Root $Root -Left ($Left - 1) -Seen $Seen }
             }
             elseif (Test-Like -Name $name -Like $Patterns) {

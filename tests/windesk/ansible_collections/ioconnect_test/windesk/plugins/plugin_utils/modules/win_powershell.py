@@ -359,24 +359,27 @@ def _scan(ctx, params):
             return
         seen.add(key)
         try:
-            # [System.IO.Directory]::GetFileSystemEntries, names sorted (Sort-Object: case-insensitive)
-            names = sorted((ntpath.basename(e) for e in fs.list_dir(real)), key=str.lower)
+            # DirectoryInfo.EnumerateFileSystemInfos() | Sort-Object Name: the attributes come with the listing
+            entries = sorted(fs.list_dir(real), key=lambda e: ntpath.basename(e).lower())
         except DotNetError as exc:
-            add_problem(path, root, DotNetError(exc.type_name, _calling("GetFileSystemEntries", 1, exc)))
+            add_problem(path, root, DotNetError(exc.type_name, _calling("EnumerateFileSystemInfos", 0, exc)))
             return
-        for name in names:
+        for entry in entries:
+            name = ntpath.basename(entry)
             shown = ntpath.join(path, name)
             try:
-                node = io.inspect(ntpath.join(real, name))
-                if not node.exists:
-                    continue
-                target = node.path
-                if node.is_link:
+                attrs = fs.attributes(entry) or {"is_dir": False, "is_link": False}
+                target, is_dir = entry, attrs["is_dir"]
+                if attrs["is_link"]:  # ReparsePoint: only these are opened to be looked at
+                    node = io.inspect(entry)
+                    if not node.exists:
+                        continue
                     target = io.resolve(node.path, root)
                     node = io.inspect(target)
                     if not node.exists:
                         continue
-                if node.is_dir:
+                    is_dir = node.is_dir
+                if is_dir:
                     if left > 1:
                         search_folder(shown, target, root, left - 1, seen)
                 elif _like(name, patterns):
