@@ -77,10 +77,13 @@ def marginal(rows: list) -> list:
 def targets(rows: list, controller: dict | None, validation: list | None, windows: dict | None = None) -> list:
     out = []
     if windows and windows.get("drift_drifted"):
-        files = windows["profiles_per_desk"]
         measured = windows["drift_drifted"]["module_executions"]
-        out.append({"target": "Windows check mode <= 2 + files (%d) module executions per desk" % files,
-                    "forks": None, "desks": windows["desks"], "measured": measured, "met": measured <= 2 + files})
+        out.append({"target": "Windows check mode = 1 module execution per desk (the win_ping floor)",
+                    "forks": None, "desks": windows["desks"], "measured": measured, "met": measured <= 1})
+        if windows.get("configure_drifted"):
+            measured = windows["configure_drifted"]["module_executions"]
+            out.append({"target": "Windows configure, drifted desk = 2 module executions per desk", "forks": None,
+                        "desks": windows["desks"], "measured": measured, "met": measured <= 2})
     by = {(r["forks"], r["desks"], r["scenario"]): r for r in rows}
     for forks, desks in sorted({(r["forks"], r["desks"]) for r in rows}):
         for scenario, limit in TARGETS:

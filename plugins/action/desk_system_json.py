@@ -16,7 +16,6 @@ from __future__ import annotations
 import ntpath
 import os
 import re
-import time
 
 from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.text.converters import to_text
@@ -47,6 +46,8 @@ from ansible_collections.ioconnect.fleet.plugins.plugin_utils.windows_desk impor
     PROFILE_ROOT,
     WindowsDesk,
     absolute,
+    backup_name,
+    root_of,
 )
 
 MODULE = "ioconnect.fleet.desk_system_json"
@@ -59,6 +60,14 @@ def _fail(desk: str, exc: FleetError, **extra):
     result.update(extra)
     return AnsibleActionFail("%s: %s" % (desk, exc) if not str(exc).startswith(desk + ":") else str(exc),
                              result=result)
+
+
+def _profile_of(folder: str, roots) -> str:
+    """The profile (or install folder) a Start-menu folder belongs to: links there may lead only within it."""
+    for root in roots:
+        if ntpath.normcase(folder).startswith(ntpath.normcase(root.start_menu)):
+            return root.root if root.local is not None else folder
+    return folder
 
 
 def _options_named(message: str) -> list:
@@ -281,43 +290,67 @@ class ActionModule(FleetAction):
                                     task_vars=task_vars)
 
     # -- Windows ---------------------------------------------------------------------------------------------
-    def _windows_profiles(self, desk: WindowsDesk, params) -> list:
-        root = (params["profile_root"] or PROFILE_ROOT).rstrip("\\")
+    def _windows_scan(self, desk: WindowsDesk, params, menus: bool) -> tuple:
+        """The one SCAN run of a desk: (profiles, entries, roots, read, problems by profile path)."""
+        profile_root = (params["profile_root"] or PROFILE_ROOT).rstrip("\\")
         mode = params["profiles"]
-        if mode == "all":
-            return desk.list_profiles(root, skip=params["skip_profiles"])
-        if mode == "named":
-            return desk.list_profiles(root, names=params["users"])
-        if mode == "logged_on":
-            return desk.logged_on_profiles()
-        return desk.own_profile()
+        extra = [{"path": folder, "root": folder, "depth": discovery.search_depth(params["install_search_depth"])}
+                 for folder in params["install_roots"]]
+        scanned = desk.scan(profiles=mode, profile_root=profile_root,
+                            users=params["users"] if mode == "named" else (),
+                            skip=params["skip_profiles"] if mode == "all" else (), roots=extra,
+                            depth=discovery.search_depth(params["install_search_depth"]))
+        profiles = []
+        for item in scanned["profiles"]:
+            path = to_text(item.get("path") or "")
+            name = to_text(item.get("name") or ntpath.basename(path))
+            profile = discovery.Profile(ntpath, ntpath.dirname(path) or profile_root, name, path=path or None,
+                                        readable=bool(item.get("readable")), reason=to_text(item.get("reason") or ""))
+            profile.kind = to_text(item.get("error_kind") or "")
+            profiles.append(profile)
+        roots = discovery.search_roots(ntpath, profiles, params["install_roots"], COMMON_START_MENU)
+        entries = [discovery.Entry(to_text(e["path"]), to_text(e.get("target") or e["path"]))
+                   for e in scanned["entries"]]
+        if menus:
+            # The Start-menu folders are listed too (a second, shallow scan only when shortcuts may be created), so
+            # that only missing shortcuts are created.
+            folders = sorted({ntpath.join(r.start_menu, params["shortcut_folder_name"]) for r in roots}, key=str.lower)
+            if folders:
+                shortcuts_scan = desk.scan(roots=[{"path": f, "root": _profile_of(f, roots), "depth": 1}
+                                                  for f in folders], extra_patterns=["*.lnk"])
+                entries += [discovery.Entry(to_text(e["path"]), to_text(e.get("target") or e["path"]))
+                            for e in shortcuts_scan["entries"] if to_text(e["path"]).lower().endswith(".lnk")]
+        return profiles, entries, roots, desk.scanned_read(scanned), scanned["problems"]
 
     def _windows_configure(self, params, instances, validator, task_vars, looking):
         desk = WindowsDesk(self, task_vars)
         name = params["desk"]
         overrides = params["layout"] == "overrides"
+        menus = overrides and params["shortcuts"] and not looking
         try:
-            profiles = self._windows_profiles(desk, params)
-            failures = ["profile %s (%s) cannot be read by the connecting account: %s. Add it to %s, or let the "
-                        "account read it; nothing was written on this desk."
-                        % (p.name, p.path, p.reason, self._names()("skip_profiles"))
-                        for p in profiles if not p.readable]
-            roots = discovery.search_roots(ntpath, profiles, params["install_roots"], COMMON_START_MENU)
-            menus = []
-            if overrides and params["shortcuts"] and not looking:
-                # The Start-menu folders are searched too, so that only missing shortcuts are created.
-                menus = [discovery.SearchRoot(m, "", "", m) for m in sorted(
-                    {ntpath.join(r.start_menu, params["shortcut_folder_name"]) for r in roots}, key=str.lower)]
-            entries = desk.find(roots + menus, discovery.search_depth(params["install_search_depth"]),
-                                extra_patterns=["*.lnk"] if menus else ())
+            profiles, entries, roots, read_scanned, problems = self._windows_scan(desk, params, menus)
         except FleetError as exc:
             raise _fail(name, exc, remote_operations=desk.operations)
-        installs = discovery.classify(ntpath, entries, roots, params["install_search_depth"])
+        # A profile the account cannot read stops the desk (nothing written: what it holds is unknown); a link the
+        # rule refuses, or a folder that cannot be listed, fails that profile alone.
+        failures = ["profile %s (%s) cannot be read by the connecting account: %s. Add it to %s, or let the "
+                    "account read it; nothing was written on this desk."
+                    % (p.name, p.path, p.reason, self._names()("skip_profiles"))
+                    for p in profiles if not p.readable and getattr(p, "kind", "") not in ("missing", "request")]
+        refused = {}
+        for problem in problems:
+            root = to_text(problem.get("root") or "")
+            refused.setdefault(ntpath.normcase(root), []).append(
+                "%s (error_kind %s)" % (to_text(problem.get("msg")), to_text(problem.get("error_kind") or "io")))
+        profile_failures = ["profile %s: %s; nothing in it was read or written" % (root, "; ".join(msgs))
+                            for root, msgs in sorted(refused.items())]
+        installs = [i for i in discovery.classify(ntpath, entries, roots, params["install_search_depth"])
+                    if ntpath.normcase(i.root) not in refused]
         found = {ntpath.normcase(e.path) for e in entries} | {ntpath.normcase(e.target) for e in entries}
 
         def read(path):
-            # The search listed every system*.json of the install folders: a file it did not find does not exist.
-            return desk.read(path) if ntpath.normcase(path) in found else None
+            # The scan listed every system*.json of the install folders: a file it did not find does not exist.
+            return read_scanned(path) if ntpath.normcase(path) in found else None
 
         outcomes = plan_targets(targets(ntpath, installs, instances, params["layout"]), params, read, "\r\n",
                                 windows=True)
@@ -332,13 +365,17 @@ class ActionModule(FleetAction):
             entry_path, problems = self._windows_write(desk, params, instances, outcomes, wanted)
             failures += problems
             for shortcut in wanted:
+                if any(shortcut.folder in problem for problem in problems):
+                    continue  # its folder was refused (a link the rule does not follow) or could not be made
                 done = desk.shortcut(shortcut)
                 if done.get("failed"):
                     failures.append("cannot create the shortcut %s: %s" % (shortcut.path, to_text(done.get("msg"))))
                 elif done.get("changed"):
                     created.append(shortcut.path)
-        result = desk_result(name, params["layout"], instances, profiles, installs, outcomes, looking, failures,
-                             created, entry_path, diff_mode=bool(self._task.diff))
+        result = desk_result(name, params["layout"], instances, profiles, installs, outcomes, looking,
+                             failures + profile_failures, created, entry_path, diff_mode=bool(self._task.diff))
+        if profile_failures:
+            result["error_kind"] = "unsafe_link" if any("unsafe_link" in f for f in profile_failures) else "io"
         result["remote_operations"] = desk.operations
         return result
 
@@ -349,31 +386,32 @@ class ActionModule(FleetAction):
         if not changed and not wanted_shortcuts:
             return None, []
         run_id = ledger.new_run_id()
-        stamp = time.strftime("%Y%m%d-%H%M%S")
         operations = []
         for outcome in changed:
             plan = outcome.plan
             backup = None
             if params["backup"] and plan.exists:
-                backup = "%s.%d.%s.bak" % (outcome.target.path, os.getpid(), stamp)
+                backup = backup_name(outcome.target.path)
             record = {"path": outcome.target.path, "shown": outcome.target.shown, "existed": plan.exists,
                       "backup_file": backup, "sha1_before": plan.original_checksum,
                       "sha1_after": checksum(plan.new_bytes), "profile": outcome.target.install.profile,
-                      "product": outcome.target.install.product, "kind": outcome.target.kind}
-            operations.append({"op": "write", "path": outcome.target.path, "content": plan.new_bytes,
+                      "product": outcome.target.install.product, "kind": outcome.target.kind,
+                      "root": outcome.target.install.root}
+            operations.append({"op": "write", "path": outcome.target.path, "root": outcome.target.install.root,
+                               "content": plan.new_bytes,
                                "expected": plan.original_checksum, "backup": backup,
                                "record": ledger.record_text(record)})
         folder = ledger.state_dir(True, params["state_dir"])
         entry = ledger.new_entry(run_id, [i.name for i in instances], [], [s.path for s in wanted_shortcuts])
         head, tail = ledger.frame(entry)
         entry_path = ntpath.join(ledger.runs_dir(ntpath, folder), ledger.entry_name(run_id))
+        entry_items = [{"path": entry_path, "head": head, "sep": ledger.SEPARATOR, "tail": tail, "select": "done",
+                        "ops": list(range(len(operations))), "when_empty": "write" if wanted_shortcuts else "skip"}]
         done = desk.commit(operations, folders=sorted({s.folder for s in wanted_shortcuts}, key=str.lower),
-                           ledger=[{"path": entry_path, "head": head, "sep": ledger.SEPARATOR, "tail": tail,
-                                    "select": "done", "ops": list(range(len(operations))),
-                                    "when_empty": "write" if wanted_shortcuts else "skip"}])
+                           ledger=entry_items)
         problems = [to_text(p) for p in done.get("problems") or []]
         if done.get("unanswered"):
-            self._settle_unanswered(desk, changed, done)
+            done = self._settle_unanswered(desk, operations, entry_items, done)
         for outcome, item in zip(changed, done.get("operations") or []):
             if item.get("backup_file"):
                 outcome.backup_file = to_text(item["backup_file"])
@@ -392,24 +430,21 @@ class ActionModule(FleetAction):
         return written, problems
 
     @staticmethod
-    def _settle_unanswered(desk, changed, done):
-        """The COMMIT script gave no answer: ask the desk what each file holds now, and say only that."""
-        try:
-            now = desk.checksums([o.target.path for o in changed])
-        except FleetError as exc:
-            now, reason = {}, str(exc)
-        else:
-            reason = ""
-        for outcome, item in zip(changed, done["operations"]):
-            have = now.get(outcome.target.path)
-            if have == checksum(outcome.plan.new_bytes):
-                item.update(done=True, sha1=have, failed=False)
-            elif have == outcome.plan.original_checksum:
-                item["msg"] += "; the file was left as it was"
-            elif have is None:
-                item["msg"] += "; what the file holds now could not be checked (%s): look at it before running again" % reason
-            else:
-                item["msg"] += "; the file now holds neither the old nor the new settings (sha1 %s)" % have
+    def _settle_unanswered(desk, operations, ledger_items, done):
+        """The COMMIT script gave no answer (its process died between two steps): a second run puts the old or the
+        new bytes back under each file's name from what the first left beside it, writes the ledger entry for the
+        files that hold the new bytes, and says what each file holds."""
+        settle = [dict(o, op="settle", new_sha1=checksum(o["content"]), content=None) for o in operations]
+        again = desk.commit(settle, ledger=ledger_items)
+        if again.get("unanswered"):
+            for item in done["operations"]:
+                item["msg"] += ("; what the file holds now could not be checked (%s): look at it before running "
+                                "again" % again.get("message"))
+            return done
+        for item, first in zip(again.get("operations") or [], done["operations"]):
+            if not item.get("done"):
+                item["msg"] = "%s; %s" % (first["msg"], to_text(item.get("msg") or ""))
+        return again
 
     def _windows_rollback(self, params, task_vars, looking):
         desk = WindowsDesk(self, task_vars)
@@ -435,8 +470,9 @@ class ActionModule(FleetAction):
         shortcuts_to_remove = [s for e in entries for s in e["shortcuts"]]
         done = {"operations": [], "removed": []}
         if not looking and entries:
-            operations = [{"op": s.action, "path": s.path, "source": s.backup_file, "expected": s.expected,
-                           "record": ledger.record_text(s.record)} for s in acting]
+            operations = [{"op": s.action, "path": s.path, "root": s.record.get("root") or root_of(s.path),
+                           "source": s.backup_file, "source_sha1": s.record.get("sha1_before"),
+                           "expected": s.expected, "record": ledger.record_text(s.record)} for s in acting]
             entry_items = []
             for entry in entries:
                 mine = [i for i, s in enumerate(acting) if any(s.record is r for r in entry["files"])]

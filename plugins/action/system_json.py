@@ -18,8 +18,6 @@ Failures raise AnsibleActionFail with their result, and run() catches them once 
 from __future__ import annotations
 
 import base64
-import os
-import time
 
 from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.text.converters import to_text
@@ -38,7 +36,7 @@ from ansible_collections.ioconnect.fleet.plugins.plugin_utils import validation
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.action_base import FleetAction
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.plain import plain
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.request_schema import TOP_LEVEL_KEYS
-from ansible_collections.ioconnect.fleet.plugins.plugin_utils.windows_desk import WindowsDesk
+from ansible_collections.ioconnect.fleet.plugins.plugin_utils.windows_desk import WindowsDesk, backup_name, root_of
 
 display = Display()
 
@@ -164,16 +162,33 @@ class ActionModule(FleetAction):
     def _run_windows(self, module_args, validator, task_vars):
         desk = WindowsDesk(self, task_vars)
         path = module_args["path"]
-        raw, result_plan = self._read_and_plan(desk.read, module_args, validator, newline="\r\n", windows=True)
+        root = root_of(path)
+        wanted = [{"path": path, "root": root}]
+        if document_kind(path, module_args["kind"]) == "override":
+            wanted.append({"path": base_path(path), "root": root})
+        try:
+            scanned = desk.scan(files=wanted)
+        except FleetError as exc:
+            raise _fail(str(exc), exc.kind, path)
+        # The scan answers in the order asked, each file by its real path (every link on the way decided by the
+        # rule of module_utils/desk/links.py).
+        real = [to_text(e.get("target") or e["path"]) for e in scanned["entries"]]
+        read_scanned = desk.scanned_read(scanned)
+
+        def read(name):
+            index = 0 if name == path else 1
+            return read_scanned(real[index]) if index < len(real) else None
+
+        raw, result_plan = self._read_and_plan(read, module_args, validator, newline="\r\n", windows=True)
         result = result_plan.result(diff_mode=self._task.diff)
         if not result_plan.changed or self._task.check_mode:
             return result
         backup = None
         if module_args["backup"] and raw is not None:
-            # win_copy's name for a backup (Ansible.ModuleUtils.Backup): <path>.<pid>.<yyyyMMdd-HHmmss>.bak
-            backup = "%s.%d.%s.bak" % (path, os.getpid(), time.strftime("%Y%m%d-%H%M%S"))
+            # <path>.<yyyyMMdd-HHmmss>.<16 random hex digits>.bak: no desk user can plant anything under it beforehand
+            backup = backup_name(path)
         new_sha1 = checksum(result_plan.new_bytes)
-        done = desk.commit([{"op": "write", "path": path, "content": result_plan.new_bytes,
+        done = desk.commit([{"op": "write", "path": path, "root": root, "content": result_plan.new_bytes,
                              "expected": result_plan.original_checksum, "backup": backup}])
         item = (done.get("operations") or [{}])[0]
         if item.get("backup_file"):
@@ -182,13 +197,19 @@ class ActionModule(FleetAction):
             return result
         kind = to_text(item.get("error_kind") or "io")
         if done.get("unanswered"):
-            # The desk gave no answer: say what the file holds now, never assume.
-            now = desk.checksums([path]).get(path)
-            if now == new_sha1:
+            # The desk gave no answer (the process died between two steps): a second run puts the old or the new
+            # bytes back under the name from what the first left beside it, and says which.
+            again = desk.commit([{"op": "settle", "path": path, "root": root, "expected": result_plan.original_checksum,
+                                  "new_sha1": new_sha1, "backup": backup}])
+            settled = (again.get("operations") or [{}])[0]
+            if settled.get("backup_file"):
+                result["backup_file"] = to_text(settled["backup_file"])
+            if settled.get("done"):
                 return result
-            state = "was left as it was" if now == result_plan.original_checksum else \
-                "holds neither the old nor the new settings (sha1 %s): someone else changed it" % now
-            raise _fail("writing %s failed (%s); the file %s" % (path, self._masking().mask_text(to_text(
-                item.get("msg"))), state), kind, path, **{k: v for k, v in result.items() if k == "backup_file"})
+            state = to_text(settled.get("msg") or "") if not again.get("unanswered") else \
+                "what it holds now could not be checked: look at it before running again"
+            first = self._masking().mask_text(to_text(item.get("msg")))
+            raise _fail("writing %s failed (%s); %s" % (path, first, state), kind, path,
+                        **{k: v for k, v in result.items() if k == "backup_file"})
         raise _fail("writing %s failed: %s" % (path, self._masking().mask_text(to_text(item.get("msg")))), kind, path,
                     **{k: v for k, v in result.items() if k == "backup_file"})

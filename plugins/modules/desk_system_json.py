@@ -23,10 +23,15 @@ description:
   - Everything is checked on the controller before the desk is contacted (O(validate_only) checks and stops there),
     and each io.Manager instance is asked once per run whether it answers (O(preflight)).
   - "Remote operations per desk: on POSIX desks one round trip, in check mode and when writing. On Windows desks
-    (nothing installed there, only C(ansible.windows) modules): check mode costs 2 + F module executions (F: the
-    files read; 1 + F with O(profiles=named)); writing adds 1 (one M(ansible.windows.win_powershell) run writes
-    every changed file beside itself, replaces it in one step, makes the backups and the ledger entry) plus one
-    M(community.windows.win_shortcut) per missing Start-menu shortcut. docs/scale.md has the figures."
+    (nothing installed there): check mode costs 1 module execution (one M(ansible.windows.win_powershell) run of
+    the SCAN script lists the profiles, finds the installs and reads every file); writing adds 1 (the COMMIT script
+    writes every changed file beside itself, replaces it in one step, makes the backups and the ledger entry); with
+    O(layout=overrides) and O(shortcuts), 1 more to list the Start-menu folders and one
+    M(community.windows.win_shortcut) per missing shortcut. docs/scale.md has the figures."
+  - "Links inside a profile (symbolic links, junctions, mount points on Windows) are followed only when an
+    administrator owns them or their target stays inside the same profile; any other one fails the file, or the
+    profile, alone with RV(files[].error_kind=unsafe_link), naming the link, its owner and its target, and nothing
+    is read from it or written through it (docs/windows-connection.md)."
   - A file that cannot be read or parsed fails alone; the desk's other files are still handled and reported, and the
     task fails. A desk whose discovery fails (a profile the connecting account cannot read, a profile folder that
     cannot be listed) fails alone, with the reason, and nothing of it is written.
@@ -220,8 +225,8 @@ options:
     description:
       - Extra folders searched for io.Connect Desktop 10.x installs (folders holding C(io-connect-desktop.exe)), for
         example C(C:\Program Files\interop.io) for a repackaged machine-wide install.
-      - Absolute paths. Environment variables are refused on Windows, because the search (M(ansible.windows.win_find))
-        does not expand them.
+      - Absolute paths. Environment variables are refused on Windows, because the search runs as the connecting
+        account, whose environment is not the desk users'.
     type: list
     elements: str
     default: []
@@ -329,8 +334,6 @@ notes:
     restarts it.
 seealso:
   - module: ioconnect.fleet.system_json
-  - module: ansible.windows.win_find
-  - module: ansible.windows.slurp
   - module: ansible.windows.win_powershell
 """
 

@@ -25,9 +25,12 @@ description:
   - On POSIX desks the module runs on the desk in one round trip and replaces the file atomically (a temporary file
     in the same folder, then a rename), keeping its mode and owner.
   - On Windows desks (C(ansible_shell_type=powershell) over WinRM, PSRP or SSH) the action plugin reads the file
-    with M(ansible.windows.slurp), merges on the controller with the same code, checks that the file did not
-    change meanwhile (M(ansible.windows.win_stat) checksum) and writes it with M(ansible.windows.win_copy).
-    Nothing needs installing on the desk.
+    with one M(ansible.windows.win_powershell) run (the SCAN script), merges on the controller with the same code,
+    and writes it with one more (the COMMIT script), which checks that the file did not change meanwhile, creates
+    the temporary file and the backup exclusively under random names, and replaces the file in one step
+    (ReplaceFile), settling every documented failure so that the file holds its old or its new bytes. Links on the
+    way are followed only when an administrator owns them or they stay inside the profile the path belongs to
+    (error_kind C(unsafe_link) otherwise). Nothing needs installing on the desk.
   - Requested settings are validated on the controller against the shapes of io.Connect Desktop's schema before any
     desk is read, so a typo fails once, clearly, instead of on every desk.
   - "Secrets are masked in the result, drift list, diff, messages and warnings, with the collection's one masking
@@ -253,8 +256,7 @@ seealso:
   - name: io.Connect Desktop system configuration
     description: The vendor's documentation of system.json.
     link: https://docs.interop.io/desktop/developers/configuration/system/index.html
-  - module: ansible.windows.win_copy
-  - module: ansible.windows.slurp
+  - module: ansible.windows.win_powershell
 """
 
 EXAMPLES = r"""
@@ -378,8 +380,9 @@ msg:
 error_kind:
   description:
     - On failure, the class of problem, for playbooks that branch on it.
-    - V(parse), V(root), V(encoding), V(duplicate), V(request), V(conflict), V(io), V(missing), V(schema) or
-      V(unsafe_link) (a link, hard link or special file the module does not follow or read).
+    - V(parse), V(root), V(encoding), V(duplicate), V(request), V(conflict), V(io), V(missing), V(schema), V(access)
+      or V(unsafe_link) (a link, hard link or special file the collection does not follow or read: a link owned by a
+      user and pointing out of the profile; the message names the link, its owner and its target).
   returned: failed
   type: str
   sample: parse

@@ -1,28 +1,21 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) ioconnect.fleet contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""A Windows desk as the action plugins see it: every remote operation, with ansible.windows modules only.
+"""A Windows desk as the action plugins see it: every remote operation.
 
 Nothing is installed on the desk. What each call costs (module executions, each one round trip):
 
-- list the profiles: ansible.windows.win_find on the profile folder (1); logged-on users: win_powershell (1);
-  the connecting account's own profile: the PowerShell shell's expand_user (1)
-- find every install: one ansible.windows.win_find over all the searched folders (1)
-- read a file: ansible.windows.slurp (1 per file; the bytes come back as they are, BOM included)
-- write any number of files, backups, folders and the ledger entry: one win_powershell run of the COMMIT script (1)
+- read the desk: one ansible.windows.win_powershell run of the SCAN script (windows_scripts.py): the profiles (all,
+  named, logged on, or the connecting account's own), every install below discovery's folders, every candidate
+  file's bytes (BOM included) and SHA-1, each unreadable profile or folder and each refused link with its reason
+  (1, the win_ping floor; 1 more for the Start-menu folders when shortcuts may be created)
+- write any number of files, backups, folders and the ledger entry: one win_powershell run of the COMMIT script (1);
+  when that run gives no answer, one more settles what it left
 - a Start-menu shortcut: community.windows.win_shortcut (1 each, only for missing ones)
+- rollback: ansible.windows.win_find of the ledger folder and slurp of its entries (admin-owned C:\\ProgramData),
+  win_find for the files' checksums, then COMMIT (which checks every file and backup again on the desk)
 
-Facts of ansible.windows 3.3.0 this relies on (read in its .ps1 sources):
-- win_find's ``paths`` is a list of plain strings: environment variables are not expanded (an unexpanded
-  ``%LOCALAPPDATA%`` becomes a relative path and is skipped with a warning), so every path given here is absolute.
-- win_find's defaults walk and hash more than needed: ``get_checksum`` is turned off. It lists hidden entries only
-  with ``hidden: true`` (AppData itself is hidden; what is below it is listed either way).
-- A folder the connecting account cannot list yields no entries and no error in win_find (the
-  UnauthorizedAccessException is swallowed), and slurp then says "not found". A profile folder whose owner win_find
-  cannot read (``owner`` null, with a warning naming the folder) is one the account cannot read: it is reported
-  as unreadable, never as "not installed".
-- slurp's ``src`` is a path option: Ansible.ModuleUtils.Legacy expands environment variables in it for the
-  connecting account. The paths given here are absolute already.
+The link rule (module_utils/desk/links.py) is applied on the desk by both scripts, on the handles they open.
 """
 
 from __future__ import annotations
@@ -30,6 +23,8 @@ from __future__ import annotations
 import base64
 import ntpath
 import re
+import secrets
+import time
 
 from ansible.module_utils.common.text.converters import to_text
 
@@ -39,12 +34,30 @@ from ansible_collections.ioconnect.fleet.plugins.plugin_utils import windows_scr
 
 PROFILE_ROOT = "C:\\Users"
 COMMON_START_MENU = "C:\\ProgramData\\Microsoft\\Windows\\Start Menu\\Programs"
-_OWNER_WARNING = re.compile(r"^Failed to get the owner for '(?P<path>.*)': (?P<reason>.*)$", re.S)
 
 
 def absolute(path: str) -> bool:
     """A Windows path win_find can take as it is: a drive-rooted or UNC path without environment variables."""
     return bool(re.match(r"^([A-Za-z]:\\|\\\\[^\\]+\\)", path or "")) and "%" not in path
+
+
+def backup_name(path: str) -> str:
+    """A backup's name beside path: when, and 16 random hex digits, so that no desk user can plant a link under
+    it beforehand (the COMMIT script creates it exclusively anyway)."""
+    return "%s.%s.%s.bak" % (path, time.strftime("%Y%m%d-%H%M%S"), secrets.token_hex(8))
+
+
+def root_of(path: str, profile_root: str = PROFILE_ROOT) -> str:
+    """The folder links may lead within for a path a task names: its profile (<profile_root>\\<user>, or the
+    connecting account's for %LOCALAPPDATA%-style paths), else the file's own folder."""
+    if re.match(r"^%(LOCALAPPDATA|APPDATA|USERPROFILE)%", path or "", re.I):
+        return "%USERPROFILE%"
+    prefix = profile_root.rstrip("\\") + "\\"
+    if path.lower().startswith(prefix.lower()):
+        user = path[len(prefix):].split("\\", 1)[0]
+        if user:
+            return prefix + user
+    return ntpath.dirname(path)
 
 
 class WindowsDesk:
@@ -59,83 +72,42 @@ class WindowsDesk:
         self.operations += 1
         return self._action._execute_module(module_name=module, module_args=args, task_vars=self._task_vars)
 
-    # -- profiles --------------------------------------------------------------------------------------------
-    def list_profiles(self, root: str, names=None, skip=()) -> list:
-        """The profile folders under root (all of them, or the named ones), each marked readable or not."""
-        found = self._run("ansible.windows.win_find", {"paths": [root], "file_type": "directory",
-                                                       "recurse": False, "get_checksum": False})
-        if found.get("failed"):
-            raise FleetError("the profile folder %s cannot be listed: %s" % (root, to_text(found.get("msg", ""))),
-                             kind="access")
-        entries = found.get("files") or []
-        if not entries and any("does not exist or is not accessible" in to_text(w)
-                               for w in found.get("warnings") or []):
-            raise FleetError("the profile folder %s does not exist or the connecting account cannot read it "
-                             "(profile_root)" % root, kind="access")
-        reasons = {}
-        for warning in found.get("warnings") or []:
-            match = _OWNER_WARNING.match(to_text(warning))
-            if match:
-                reasons[ntpath.normcase(match.group("path"))] = match.group("reason").strip()
-        by_name = {to_text(e["filename"]).lower(): e for e in entries if e.get("isdir")}
-        wanted = names if names is not None else [to_text(e["filename"]) for e in entries if e.get("isdir")]
-        profiles = discovery.profiles(ntpath, root, wanted, skip if names is None else ())
-        for profile in profiles:
-            entry = by_name.get(profile.name.lower())
-            if entry is None:
-                profile.reason = "no such profile folder"
-                continue
-            profile.path = to_text(entry["path"])
-            profile.name = to_text(entry["filename"])
-            profile.local = ntpath.join(profile.path, *discovery.LOCAL_APPDATA)
-            profile.start_menu = ntpath.join(profile.path, *discovery.START_MENU)
-            if entry.get("owner") is None:
-                profile.readable = False
-                profile.reason = reasons.get(ntpath.normcase(profile.path), "its owner and contents cannot be read")
-        return profiles
+    # -- the scan: everything read in one module execution -----------------------------------------------------
+    def scan(self, profiles="none", profile_root=PROFILE_ROOT, users=(), skip=(), roots=(), depth=4, files=(),
+             extra_patterns=()) -> dict:
+        """One run of the SCAN script: {profiles, entries, files, problems} (windows_scripts.py).
 
-    def logged_on_profiles(self) -> list:
-        result = self._run("ansible.windows.win_powershell", {"script": windows_scripts.LOGGED_ON, "depth": 4})
+        roots: [{path, root, depth}] searched besides the profiles' discovery folders; files: [{path, root}] read as
+        named."""
+        params = {"Profiles": profiles, "ProfileRoot": profile_root, "Users": list(users), "Skip": list(skip),
+                  "Under": ["\\".join(discovery.LOCAL_APPDATA + under) for under in discovery.USER_SEARCH_UNDER],
+                  "Roots": [dict(r) for r in roots], "Patterns": list(discovery.PATTERNS) + list(extra_patterns),
+                  "Read": [discovery.SYSTEM_JSON, discovery.OVERRIDE_PATTERN] if not files else ["*"],
+                  "Depth": int(depth), "Files": [dict(f) for f in files]}
+        result = self._run("ansible.windows.win_powershell", {"script": windows_scripts.SCAN, "parameters": params,
+                                                              "depth": 6})
         if result.get("failed"):
-            raise FleetError("cannot list the logged-on users: %s" % _powershell_error(result), kind="access")
-        out = []
-        for item in (result.get("result") or {}).get("profiles") or []:
-            path = to_text(item.get("path") or "")
-            profile = discovery.Profile(ntpath, ntpath.dirname(path), ntpath.basename(path), path=path,
-                                        readable=bool(item.get("readable")), reason=to_text(item.get("reason") or ""))
-            out.append(profile)
-        return out
+            raise FleetError("the desk could not be scanned: %s" % _powershell_error(result), kind="io")
+        out = result.get("result") or {}
+        return {"profiles": out.get("profiles") or [], "entries": out.get("entries") or [],
+                "files": {ntpath.normcase(to_text(f["path"])): f for f in out.get("files") or []},
+                "problems": out.get("problems") or []}
 
-    def own_profile(self) -> list:
-        """The connecting account's profile folder, as the desk says (the PowerShell shell's expand_user of ~;
-        ActionBase._remote_expand_user would ask for ~<remote_user>, which powershell_expand_user.ps1 returns as is)."""
-        self.operations += 1
-        command = self._action._connection._shell._expand_user2("~")
-        out = self._action._low_level_execute_command(command.command, in_data=command.input_data, sudoable=False)
-        lines = to_text(out.get("stdout", "")).strip().splitlines()
-        if out.get("rc") != 0 or not lines:
-            raise FleetError("cannot find the connecting account's profile folder: %s"
-                             % to_text(out.get("stderr") or out.get("stdout") or "no answer"), kind="io")
-        path = lines[-1].strip()
-        return [discovery.Profile(ntpath, ntpath.dirname(path), ntpath.basename(path), path=path)]
-
-    # -- installs --------------------------------------------------------------------------------------------
-    def find(self, roots, depth: int, extra_patterns=()) -> list:
-        """Every file below the roots whose name discovery wants, in one win_find (links followed)."""
-        if not roots:
-            return []
-        found = self._run("ansible.windows.win_find", {
-            "paths": [root.path for root in roots], "patterns": list(discovery.PATTERNS) + list(extra_patterns),
-            "recurse": True, "depth": depth, "follow": True, "hidden": True, "file_type": "file",
-            "get_checksum": False})
-        if found.get("failed"):
-            raise FleetError("searching for io.Connect Desktop failed: %s" % to_text(found.get("msg", "")), kind="io")
-        entries = []
-        for item in found.get("files") or []:
-            path = to_text(item["path"])
-            target = to_text(item.get("lnk_source") or "") if item.get("islnk") else ""
-            entries.append(discovery.Entry(path, target or path))
-        return entries
+    @staticmethod
+    def scanned_read(scanned: dict):
+        """read(path) over what a scan read: bytes, None (no such file), or FleetError (unreadable, unsafe link)."""
+        def read(path):
+            item = scanned["files"].get(ntpath.normcase(path))
+            if item is None or item.get("exists") is False:
+                return None
+            if item.get("exists") is None:
+                kind = to_text(item.get("error_kind") or "io")
+                msg = to_text(item.get("msg") or "cannot be read")
+                if kind == "unsafe_link":
+                    raise FleetError("%s. Nothing was read from it or written through it." % msg, kind=kind)
+                raise FleetError("cannot read %s: %s" % (path, msg), kind=kind)
+            return base64.b64decode(item["content"])
+        return read
 
     # -- files -----------------------------------------------------------------------------------------------
     def read(self, path: str):
@@ -155,9 +127,11 @@ class WindowsDesk:
     def commit(self, operations, folders=(), ledger=(), remove=()) -> dict:
         """Run the COMMIT script: {operations: [per operation], ledger: [per entry], removed: [paths]}.
 
-        operations: {op: write|restore|delete, path, content (bytes, write), source (restore), expected (sha1,
-        'absent', or None for no check), backup (the backup's path, or None), record (bytes: this file's ledger
-        record)}.
+        operations: {op: write|restore|delete|settle, path, root (the profile or install folder links may lead within),
+        content (bytes, write), source and source_sha1 (restore: the backup and the bytes it must hold), expected
+        (sha1, 'absent', or None for no check), new_sha1 (settle: what a run that gave no answer was writing),
+        backup (the backup's path, or None), record (bytes: this file's
+        ledger record)}. Each operation's result says what the file holds after (holds: new, old, none, other).
         ledger: {path, head, sep, tail (bytes), select ('done' or 'not_done'), ops (indexes of operations), fixed
         (records always kept), when_empty ('skip', 'write' or 'delete')}: the entry written is head + the selected
         records joined by sep + tail."""
@@ -165,21 +139,25 @@ class WindowsDesk:
             return None if data is None else base64.b64encode(data).decode("ascii")
 
         params = {
-            "Operations": [{"op": o["op"], "path": o["path"], "expected": o.get("expected"), "backup": o.get("backup"),
-                            "source": o.get("source"), "content": b64(o.get("content")), "record": b64(o.get("record"))}
+            "Operations": [{"op": o["op"], "path": o["path"], "root": o.get("root") or root_of(o["path"]),
+                            "expected": o.get("expected"), "new_sha1": o.get("new_sha1"), "backup": o.get("backup"),
+                            "source": o.get("source"),
+                            "source_sha1": o.get("source_sha1"), "content": b64(o.get("content")),
+                            "record": b64(o.get("record"))}
                            for o in operations],
-            "Folders": list(folders),
-            "Ledger": [{"path": e["path"], "head": b64(e["head"]), "sep": to_text(e.get("sep", b",\n")), "tail": b64(e["tail"]),
+            "Folders": [{"path": f, "root": root_of(f)} for f in folders],
+            "Ledger": [{"path": e["path"], "root": ntpath.dirname(ntpath.dirname(e["path"])), "head": b64(e["head"]),
+                        "sep": to_text(e.get("sep", b",\n")), "tail": b64(e["tail"]),
                         "select": e.get("select", "done"), "ops": list(e.get("ops", [])),
                         "fixed": [b64(r) for r in e.get("fixed", [])], "when_empty": e.get("when_empty", "skip")}
                        for e in ledger],
-            "Remove": list(remove),
+            "Remove": [{"path": r, "root": root_of(r)} for r in remove],
         }
         result = self._run("ansible.windows.win_powershell", {"script": windows_scripts.COMMIT, "parameters": params,
                                                               "depth": 5})
         if result.get("failed"):
             # No answer from the script (the process died, the connection dropped): which files were written is
-            # not known here. Callers ask the desk (checksums) before saying anything about them.
+            # not known here. Callers settle them with a second run (op settle) before saying anything.
             message = _powershell_error(result)
             return {"unanswered": True, "message": message,
                     "operations": [{"path": o["path"], "done": False, "failed": True, "error_kind": "io",

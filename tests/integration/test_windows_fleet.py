@@ -5,7 +5,7 @@
 against a fleet of Windows desks emulated at the wire (tests/windesk: each desk a folder, reached with the test-only
 connection ioconnect_test.windesk.desk behind ansible-core's PowerShell shell plugin), and stub io.Manager
 instances on 127.0.0.1. Every desk's remote operations are counted at the connection and held to the figures
-docs/scale.md states: check mode 2 + F module executions per desk (F: files read), a write one more."""
+docs/scale.md states: check mode 1 module execution per desk (the SCAN script), a drifted desk written 2."""
 
 from __future__ import annotations
 
@@ -130,7 +130,7 @@ def test_a_bad_setting_on_one_desk_stops_the_run_before_any_desk_is_touched(flee
     assert all(operations(fleet["root"], desk) == [] for desk in DESKS), "no desk was contacted"
 
 
-def test_drift_scan_costs_two_plus_files_per_desk_and_writes_nothing(fleet):
+def test_drift_scan_costs_one_module_execution_per_desk_and_writes_nothing(fleet):
     proc, recap = playbook("drift.yml", fleet["inventory"], "-e", "desktop_summary_file=%s/drift0.json"
                            % fleet["root"])
     assert snapshot(fleet["root"]) == fleet["original"]
@@ -140,9 +140,8 @@ def test_drift_scan_costs_two_plus_files_per_desk_and_writes_nothing(fleet):
                       "win-uat-01": "drifted", "win-uat-02": "not_installed"}, proc.stdout[-3000:]
     for desk, (_env, files, _hv) in DESKS.items():
         modules = [op["module"] for op in operations(fleet["root"], desk) if op["op"] == "module"]
-        # win-uat-01 (overrides): its base file is read, its two override files do not exist yet.
-        assert len(modules) == 2 + files, (desk, modules)
-        assert "win_powershell" not in modules
+        # One SCAN: profiles, installs and every file read (win-uat-01's base file; its overrides do not exist yet).
+        assert modules == ["win_powershell"], (desk, modules)
 
 
 def test_configure_lands_each_desk_and_costs_one_more_execution(fleet):
@@ -166,16 +165,18 @@ def test_configure_lands_each_desk_and_costs_one_more_execution(fleet):
     for desk, (_env, files, _hv) in DESKS.items():
         modules = [op["module"] for op in operations(fleet["root"], desk) if op["op"] == "module"]
         if desk == "win-uat-02":
-            assert modules == ["win_find", "win_find"]
+            assert modules == ["win_powershell"]
         elif desk == "win-uat-01":
-            assert modules == ["win_find", "win_find", "slurp", "win_powershell", "win_shortcut", "win_shortcut"]
+            # SCAN, the Start-menu folders' SCAN, COMMIT, the two missing shortcuts
+            assert modules == ["win_powershell"] * 3 + ["win_shortcut", "win_shortcut"]
         else:
-            assert modules == ["win_find", "win_find"] + ["slurp"] * files + ["win_powershell"], (desk, modules)
+            assert modules == ["win_powershell", "win_powershell"], (desk, modules)  # SCAN + COMMIT
     again, recap = playbook("configure.yml", fleet["inventory"])
     assert again.returncode == 0
     assert all(row.get("changed", 0) == 0 for row in recap.values()), recap
     for desk in DESKS:
-        assert "win_powershell" not in [op.get("module") for op in operations(fleet["root"], desk)]
+        scans = [op for op in operations(fleet["root"], desk) if op["op"] == "module"]
+        assert len(scans) <= 2 and all(op["module"] == "win_powershell" for op in scans), "no COMMIT when compliant"
 
 
 def test_rollback_restores_every_file_but_one_edited_by_hand(fleet):

@@ -179,6 +179,15 @@ def generate(args) -> None:
                 shared = os.path.join(base, "Configs", "%s-%d-system.json" % (desk, index))
                 os.makedirs(os.path.dirname(shared), exist_ok=True)
                 os.symlink(shared, target)
+                if windows:
+                    # planted by an administrator (a shared configuration, as VDI images do): the link rule follows it
+                    desk_json = os.path.join(args.root, "desks", desk, "desk.json")
+                    with open(desk_json, encoding="utf-8") as handle:
+                        settings = json.load(handle)
+                    windows_path = "C:\\" + os.path.relpath(target, base).replace(os.sep, "\\")
+                    settings.setdefault("owners", {})[windows_path.lower()] = "BUILTIN\\Administrators"
+                    with open(desk_json, "w", encoding="utf-8") as handle:
+                        json.dump(settings, handle, indent=2)
                 target = shared
             with open(target, "wb") as handle:
                 handle.write(data)

@@ -12,7 +12,8 @@ class FleetError(Exception):
     ``kind`` lets callers tell classes of problem apart without parsing messages:
     ``parse`` (the file is not strict JSON), ``root`` (its root is not an object), ``encoding``,
     ``duplicate``, ``request`` (bad settings), ``conflict`` (file changed under us), ``io``, ``missing``,
-    ``schema``, ``access`` (the connecting account cannot read a profile or file).
+    ``schema``, ``access`` (the connecting account cannot read a profile or file), ``unsafe_link`` (a link the
+    rule of desk/links.py does not follow).
     """
 
     def __init__(self, message: str, kind: str = "request"):

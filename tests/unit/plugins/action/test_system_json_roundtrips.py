@@ -8,9 +8,9 @@ ansible-core, decoded and answered as ansible.windows' module would (tests/winde
 the local connection with pipelining, running the real module; its exec_command calls are counted.
 
 Contract:
-- Windows desk, check mode or compliant: 1 module execution (slurp). An override file: 2 (its base file is read).
-- Windows desk, drifted, write: slurp + one win_powershell (the COMMIT script: beside, checksum guard, backup,
-  replace in one step). A write the desk never answered: + one win_find to say what the file holds.
+- Windows desk, check mode or compliant: 1 module execution (the SCAN script; an override's base file too).
+- Windows desk, drifted, write: SCAN + one more win_powershell (the COMMIT script: beside, checksum guard, backup,
+  replace in one step). A write the desk never answered: + one COMMIT run that settles what it left.
 - POSIX desk: 1 round trip in every mode (2 with validate_with when writing).
 - Request validation with jsonschema: once per distinct settings value, however many desks.
 """
@@ -78,7 +78,7 @@ def stray(desk):
 def test_windows_check_mode_is_one_slurp(windows_desk, on_windows, content, diff):
     windows_desk.write(WIN_PATH, content)
     result = on_windows("ioconnect.fleet.system_json", request(), check_mode=True, diff=diff)
-    assert windows_desk.modules() == ["slurp"]
+    assert windows_desk.modules() == ["win_powershell"]
     assert windows_desk.read(WIN_PATH) == content
     assert result["changed"] is (content is DRIFTED)
 
@@ -86,14 +86,14 @@ def test_windows_check_mode_is_one_slurp(windows_desk, on_windows, content, diff
 def test_windows_compliant_desk_is_one_slurp(windows_desk, on_windows):
     windows_desk.write(WIN_PATH, COMPLIANT)
     result = on_windows("ioconnect.fleet.system_json", request(backup=True))
-    assert windows_desk.modules() == ["slurp"]
+    assert windows_desk.modules() == ["win_powershell"]
     assert result["changed"] is False and result["drift"] == []
 
 
 @pytest.mark.parametrize("when_missing, failed", [("skip", False), ("fail", True)])
 def test_windows_missing_file_without_create_is_one_slurp(windows_desk, on_windows, when_missing, failed):
     result = on_windows("ioconnect.fleet.system_json", request(when_missing=when_missing))
-    assert windows_desk.modules() == ["slurp"]
+    assert windows_desk.modules() == ["win_powershell"]
     assert bool(result.get("failed")) is failed and result["changed"] is False
 
 
@@ -113,11 +113,11 @@ def test_windows_write_is_slurp_and_one_commit(windows_desk, on_windows, backup)
     windows_desk.write(WIN_PATH, DRIFTED)
     result = on_windows("ioconnect.fleet.system_json", request(backup=backup), diff=True)
     assert not result.get("failed"), result
-    assert windows_desk.modules() == ["slurp", "win_powershell"]
+    assert windows_desk.modules() == ["win_powershell", "win_powershell"]
     assert windows_desk.read(WIN_PATH) == COMPLIANT, "the engine's bytes, BOM and CRLF kept"
     assert stray(windows_desk) == []
     if backup:
-        assert re.match(re.escape(WIN_PATH) + r"\.\d+\.\d{8}-\d{6}\.bak$", result["backup_file"]), result
+        assert re.match(re.escape(WIN_PATH) + r"\.\d{8}-\d{6}\.[0-9a-f]{16}\.bak$", result["backup_file"]), result
         assert windows_desk.read(result["backup_file"]) == DRIFTED
     else:
         assert "backup_file" not in result
@@ -129,7 +129,7 @@ def test_windows_second_apply_is_one_slurp(windows_desk, on_windows):
     on_windows("ioconnect.fleet.system_json", request())
     windows_desk.forget_operations()
     result = on_windows("ioconnect.fleet.system_json", request())
-    assert windows_desk.modules() == ["slurp"] and result["changed"] is False
+    assert windows_desk.modules() == ["win_powershell"] and result["changed"] is False
 
 
 def test_windows_create_goes_through_the_same_commit(windows_desk, on_windows):
@@ -137,7 +137,7 @@ def test_windows_create_goes_through_the_same_commit(windows_desk, on_windows):
     result = on_windows("ioconnect.fleet.system_json", {"path": WIN_PATH, "server": SERVER, "when_missing": "create",
                                                         "backup": True})
     assert not result.get("failed") and result["changed"] is True and "backup_file" not in result
-    assert windows_desk.modules() == ["slurp", "win_powershell"]
+    assert windows_desk.modules() == ["win_powershell", "win_powershell"]
     assert windows_desk.read(WIN_PATH).endswith(b"\r\n") and not windows_desk.read(WIN_PATH).startswith(b"\xef")
 
 
@@ -145,7 +145,7 @@ def test_windows_create_in_a_missing_folder_is_refused_as_on_posix(windows_desk,
     missing = r"C:\Apps\nowhere\config\system.json"
     result = on_windows("ioconnect.fleet.system_json", {"path": missing, "server": SERVER, "when_missing": "create"})
     assert result["failed"] is True and result["error_kind"] == "io"
-    assert "does not exist" in result["msg"] and "nowhere" in result["msg"]
+    assert "cannot find the path" in result["msg"] and "nowhere" in result["msg"]
     assert not windows_desk.exists(r"C:\Apps")
 
 
@@ -168,7 +168,7 @@ def test_windows_expected_checksum_is_honoured(windows_desk, on_windows):
     windows_desk.write(WIN_PATH, DRIFTED)
     result = on_windows("ioconnect.fleet.system_json", request(expected_checksum="0" * 40))
     assert result["failed"] is True and result["error_kind"] == "conflict"
-    assert windows_desk.modules() == ["slurp"] and windows_desk.read(WIN_PATH) == DRIFTED
+    assert windows_desk.modules() == ["win_powershell"] and windows_desk.read(WIN_PATH) == DRIFTED
     right = hashlib.sha1(DRIFTED).hexdigest()
     result = on_windows("ioconnect.fleet.system_json", request(expected_checksum=right))
     assert result["changed"] is True and windows_desk.read(WIN_PATH) == COMPLIANT
@@ -182,9 +182,10 @@ def test_windows_an_interrupted_write_never_leaves_a_half_written_file(windows_d
     windows_desk.save()
     result = on_windows("ioconnect.fleet.system_json", request(backup=True))
     assert result["failed"] is True
-    assert "left as it was" in result["msg"], result["msg"]
+    assert "still holds its old settings" in result["msg"], result["msg"]
     assert windows_desk.read(WIN_PATH) == DRIFTED
-    assert windows_desk.modules() == ["slurp", "win_powershell", "win_find"]
+    # SCAN, the COMMIT that died, the COMMIT that settles what it left
+    assert windows_desk.modules() == ["win_powershell"] * 3
     half = stray(windows_desk)
     assert len(half) == 1 and half[0].startswith(WIN_PATH.rsplit("\\", 1)[0] + "\\.system.json.")
 
@@ -194,7 +195,7 @@ def test_windows_a_read_only_file_fails_and_keeps_its_bytes(windows_desk, on_win
     os.chmod(windows_desk.host(WIN_PATH), 0o444)
     result = on_windows("ioconnect.fleet.system_json", request(backup=True))
     assert result["failed"] is True and result["error_kind"] == "io"
-    assert "denied" in result["msg"] and "left as it was" in result["msg"]
+    assert "denied" in result["msg"] and "still holds its old settings" in result["msg"]
     assert windows_desk.read(WIN_PATH) == DRIFTED
     assert stray(windows_desk) == [] and not [p for p in windows_desk.files() if p.endswith(".bak")]
 
@@ -205,7 +206,7 @@ def test_windows_an_override_is_checked_over_its_base_file(windows_desk, on_wind
     result = on_windows("ioconnect.fleet.system_json", {"path": override, "server": {"enabled": True},
                                                         "settings": {"env": "UAT"}, "when_missing": "create"})
     assert not result.get("failed"), result
-    assert windows_desk.modules() == ["slurp", "slurp", "win_powershell"]
+    assert windows_desk.modules() == ["win_powershell", "win_powershell"]
     assert json.loads(windows_desk.read(override)) == {"server": {"enabled": True}, "env": "UAT"}
     windows_desk.write(WIN_PATH, DRIFTED.replace(b"\"url\": \"http://localhost:4356/api\"", b"\"x\": 1"))
     os.unlink(windows_desk.host(override))
@@ -219,7 +220,7 @@ def test_windows_bad_files_are_reported_and_never_written(windows_desk, on_windo
     windows_desk.write(WIN_PATH, content)
     result = on_windows("ioconnect.fleet.system_json", request())
     assert result["failed"] is True and result["error_kind"] in ("parse", "encoding", "root")
-    assert windows_desk.modules() == ["slurp"] and windows_desk.read(WIN_PATH) == content
+    assert windows_desk.modules() == ["win_powershell"] and windows_desk.read(WIN_PATH) == content
 
 
 def test_windows_invalid_settings_contact_no_desk(windows_desk, on_windows):
@@ -308,7 +309,7 @@ def test_jsonschema_runs_once_per_distinct_settings_value(windows_desk, on_windo
     for index in range(12):
         url = "https://iomanager-%s.example.com/api" % regions[index % 3]
         on_windows("ioconnect.fleet.system_json", request(server={"enabled": True, "url": url}), check_mode=True)
-    assert windows_desk.modules() == ["slurp"] * 12
+    assert windows_desk.modules() == ["win_powershell"] * 12
     assert len(constructed) == 3, "12 desks, 3 distinct settings values: 3 validations"
     markers = [n for n in os.listdir(local_tmp / "ioconnect-fleet-validated") if not n.startswith(".")]
     assert len(markers) == 3
@@ -327,7 +328,7 @@ def test_windows_app_store_identity_follows_windows(windows_desk, on_windows):
                                                         "app_stores_mode": "present"})
     assert not result.get("failed"), result
     assert result["changed"] is False and result["drift"] == []
-    assert windows_desk.modules() == ["slurp"] and windows_desk.read(WIN_PATH) == content
+    assert windows_desk.modules() == ["win_powershell"] and windows_desk.read(WIN_PATH) == content
 
 
 def test_windows_diff_is_the_desks_text_and_the_bytes_written(windows_desk, on_windows):

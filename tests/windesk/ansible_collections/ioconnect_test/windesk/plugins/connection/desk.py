@@ -162,10 +162,14 @@ class Connection(ConnectionBase):
         except DotNetError as exc:
             result = {"failed": True, "msg": exc.message, "exception": exc.type_name}
         except Exception as exc:  # pylint: disable=broad-except
+            for event in ctx.events:
+                self._log(dict(event, op="event"))
             if type(exc).__name__ == "Crash":
                 # The process died: nothing is printed, the connection sees a non-zero exit.
                 return 1, b"", str(exc).encode("utf-8")
             raise
+        for event in ctx.events:
+            self._log(dict(event, op="event"))
         return (1 if result.get("failed") else 0), json.dumps(result).encode("utf-8"), b""
 
     def put_file(self, in_path, out_path):

@@ -32,6 +32,7 @@ class Context:
         self.diff = bool(args.get("_ansible_diff"))
         self.pid = pid
         self.warnings = []
+        self.events = []  # what the hostile user planted meanwhile (desk_fs.plant), for the operation log
 
     def warn(self, message: str) -> None:
         self.warnings.append(message)

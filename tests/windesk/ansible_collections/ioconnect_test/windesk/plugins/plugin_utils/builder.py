@@ -91,12 +91,22 @@ class Desk:
         self.write(install_dir + "\\io-connect-desktop.exe", b"MZ")
         return self.write(install_dir + "\\config\\system.json", data)
 
-    def link(self, windows_path: str, target_windows_path: str) -> str:
-        """A symbolic link at windows_path to target (absolute)."""
+    def link(self, windows_path: str, target_windows_path: str, owner: str = None, kind: str = "SymbolicLink") -> str:
+        """A symbolic link (or a junction: kind="Junction") at windows_path to target (absolute). owner: its owner;
+        by default the profile's user below C:\\Users\\<user> (who may plant it), else BUILTIN\\Administrators."""
         host = self.host(windows_path)
         os.makedirs(os.path.dirname(host), exist_ok=True)
         os.symlink(self.host(target_windows_path), host)
+        key = ntpath.normcase(ntpath.normpath(windows_path))
+        self.config.setdefault("reparse", {})[key] = kind
+        if owner:
+            self.config.setdefault("owners", {})[key] = owner
+        self.save()
         return windows_path
+
+    def junction(self, windows_path: str, target_windows_path: str, owner: str = None) -> str:
+        """A directory junction (what a standard user may create in a folder they own, with no privilege)."""
+        return self.link(windows_path, target_windows_path, owner=owner, kind="Junction")
 
     def deny(self, *windows_paths) -> "Desk":
         self.config["deny"].extend(windows_paths)

@@ -12,7 +12,12 @@ says who connects and what that account may not read:
      "hidden": ["AppData"],                   # extra names with the Hidden attribute
      "env": {"ProgramFiles": "D:\\\\Apps"},     # environment variables of the account, over the defaults
      "edit_after_read": {"C:\\\\...\\\\system.json": "<base64>"},   # someone saves the file just after a read
-     "crash_during_write": ["C:\\\\...\\\\system.json"]}          # the writing process dies mid-write
+     "crash_during_write": ["C:\\\\...\\\\system.json"],         # the writing process dies mid-write
+     "owners": {"c:\\\\users\\\\kim\\\\x": "BUILTIN\\\\Administrators"},  # owners other than the default one
+     "reparse": {"c:\\\\users\\\\kim\\\\x": "Junction"},    # a link's kind (default SymbolicLink)
+     "faults": [{"call": "ReplaceFile", "path": "C:\\\\...", "error": 1177}],  # a Win32 call fails, once
+     "kill_at": {"step": "replace", "path": "C:\\\\..."},         # the process dies after this step of COMMIT
+     "after_scan": [{"junction": "C:\\\\...", "target": "C:\\\\..."}]}     # the user plants a link after SCAN
 
 What each behaviour follows, in .NET and Windows terms (the modules' .ps1 sources call these):
 - Paths are case-insensitive and case-preserving (NTFS): every component is looked up ignoring case.
@@ -25,7 +30,11 @@ What each behaviour follows, in .NET and Windows terms (the modules' .ps1 source
   fails with UnauthorizedAccessException ("Access to the path '...' is denied."); its ACL cannot be read
   ("Attempted to perform an unauthorized operation."); ``Test-Path`` on anything below it is false, and
   ``DirectoryInfo.Attributes`` of anything below it is -1.
-- A host symbolic link is a Windows symbolic link; a host file without write permission has the ReadOnly attribute.
+- A host symbolic link is a reparse point: a symbolic link, or a junction when desk.json ``reparse`` says so; its
+  owner is desk.json ``owners``' or, by default, the profile's user below C:\\Users\\<user> (a standard user may
+  create junctions in folders they own) and BUILTIN\\Administrators elsewhere. A host symbolic link is followed
+  by every call but SafeIo's (safe_io.py), as Windows follows links for calls made without
+  FILE_FLAG_OPEN_REPARSE_POINT; a host file without write permission has the ReadOnly attribute.
 """
 
 from __future__ import annotations
@@ -200,11 +209,7 @@ class DeskFS:
         """FileSystemInfo.GetAccessControl().Owner."""
         if self.is_denied(path):
             raise DotNetError("System.UnauthorizedAccessException", "Attempted to perform an unauthorized operation.")
-        key = self.key(self.full(path))
-        match = re.match(r"^c:\\users\\([^\\]+)", key)
-        if match and match.group(1) not in ("public", "default"):
-            return "DESK\\%s" % ntpath.basename(self.actual("C:\\Users\\" + match.group(1)))
-        return "BUILTIN\\Administrators"
+        return self.owner_of(path)
 
     def read_bytes(self, path: str) -> bytes:
         """[System.IO.File]::ReadAllBytes."""
@@ -315,6 +320,78 @@ class DeskFS:
             return os.path.getsize(self.host(path))
         except OSError:
             return 0  # a dangling link
+
+    # -- owners, links, faults ------------------------------------------------------------------------------------
+    def owner_of(self, path: str) -> str:
+        """The owner of the entry itself (a link's own owner, not its target's)."""
+        owners = {self.key(k): v for k, v in (self.config.get("owners") or {}).items()}
+        key = self.key(self.full(path))
+        if key in owners:
+            return owners[key]
+        match = re.match(r"^c:\\users\\([^\\]+)", key)
+        if match and match.group(1) not in ("public", "default"):
+            return "DESK\\%s" % ntpath.basename(self.actual("C:\\Users\\" + match.group(1)))
+        return "BUILTIN\\Administrators"
+
+    @staticmethod
+    def sid(owner: str) -> str:
+        known = {"builtin\\administrators": "S-1-5-32-544", "nt authority\\system": "S-1-5-18",
+                 "nt service\\trustedinstaller": "S-1-5-80-956008885-3418522649-1831038044-1853292631-2271478464"}
+        if owner.lower() in known:
+            return known[owner.lower()]
+        return "S-1-5-21-1004336348-1177238915-682003330-%d" % (1000 + sum(owner.lower().encode()) % 9000)
+
+    def link_type(self, path: str) -> str:
+        kinds = {self.key(k): v for k, v in (self.config.get("reparse") or {}).items()}
+        return kinds.get(self.key(self.full(path)), "SymbolicLink")
+
+    def fault(self, call: str, path: str) -> int:
+        """A Win32 error planned for this call on this path (desk.json faults: path, or the name's suffix for the
+        random names COMMIT makes, e.g. ".tmp", ".bak"), used once; 0 when none."""
+        faults = self.config.get("faults") or []
+        for index, fault in enumerate(faults):
+            if fault.get("call") != call or (fault.get("suffix") and not path.lower().endswith(fault["suffix"])):
+                continue
+            if not fault.get("path") or self.key(fault["path"]) == self.key(path):
+                del faults[index]
+                self._save_config()
+                return int(fault["error"])
+        return 0
+
+    def killed_at(self, step: str, path: str) -> bool:
+        """Whether the process dies right after this step (desk.json kill_at), once."""
+        plan = self.config.get("kill_at") or {}
+        if plan.get("step") != step or (plan.get("path") and self.key(plan["path"]) != self.key(path)):
+            return False
+        self.config.pop("kill_at")
+        self._save_config()
+        return True
+
+    def plant(self, events_key: str, pinned=()) -> list:
+        """Runs the hostile user's planned changes (desk.json after_scan / swap_during_commit), once: each
+        {"junction"|"symlink": path, "target": path, "owner": owner} replaces path (a file or a folder moved
+        aside as <path>.moved) with a link. A folder held pinned cannot be moved (sharing violation): that change
+        fails. Returns what was done, for the operation log."""
+        done = []
+        for event in self.config.pop(events_key, None) or []:
+            kind = "junction" if "junction" in event else "symlink"
+            path = self.full(event[kind])
+            host = self.host(path)
+            if self.key(path) in pinned or any(self.key(path) == p for p in pinned):
+                done.append({"planted": path, "refused": "sharing violation (pinned)"})
+                continue
+            if os.path.lexists(host):
+                os.rename(host, host + ".moved")
+            os.makedirs(os.path.dirname(host), exist_ok=True)
+            os.symlink(self.host(event["target"]), host)
+            self.config.setdefault("reparse", {})[self.key(path)] = "Junction" if kind == "junction" else \
+                "SymbolicLink"
+            if event.get("owner"):
+                self.config.setdefault("owners", {})[self.key(path)] = event["owner"]
+            done.append({"planted": path})
+        if done:
+            self._save_config()
+        return done
 
     # -- scripted events ---------------------------------------------------------------------------------------
     def after_read(self, path: str) -> None:

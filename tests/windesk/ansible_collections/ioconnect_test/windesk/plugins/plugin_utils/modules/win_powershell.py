@@ -19,6 +19,7 @@ What the module itself does, and the emulator too:
 from __future__ import annotations
 
 import base64
+import fnmatch
 import hashlib
 import ntpath
 import re
@@ -26,6 +27,7 @@ import uuid
 
 from ansible_collections.ioconnect_test.windesk.plugins.plugin_utils.basic import ModuleExit, basic_params, basic_result
 from ansible_collections.ioconnect_test.windesk.plugins.plugin_utils.desk_fs import DotNetError
+from ansible_collections.ioconnect_test.windesk.plugins.plugin_utils.safe_io import SafeIo, UnsafeLink, same
 
 SPEC = {
     "arguments": {"type": "list", "elements": "str"},
@@ -42,8 +44,8 @@ SPEC = {
     "script": {"type": "str"},
 }
 
-COMMIT = "# ioconnect.fleet commit/1"
-LOGGED_ON = "# ioconnect.fleet logged-on-profiles/1"
+COMMIT = "# ioconnect.fleet commit/2"
+SCAN = "# ioconnect.fleet scan/1"
 _SHOULD_PROCESS = re.compile(r"\[CmdletBinding\((?:[\w=\$]+,\s*)?SupportsShouldProcess(?:=\$true)?(?:,\s*[\w=\$]+)?\)\]")
 
 
@@ -69,161 +71,386 @@ def _calling(method, count, exc):
     return 'Exception calling "%s" with "%d" argument(s): "%s"' % (method, count, exc.message)
 
 
-def _sha1(fs, path):
-    # Get-Sha1: 'absent' when [System.IO.File]::Exists is false, else the SHA-1 of File.Open(..., Read, ReadWrite)
-    if not fs.test_path(path, "Leaf"):
-        return "absent"
-    return hashlib.sha1(fs.read_bytes(path)).hexdigest()
+REPLACE_ERRORS = {1175: "ERROR_UNABLE_TO_REMOVE_REPLACED", 1176: "ERROR_UNABLE_TO_MOVE_REPLACEMENT",
+                  1177: "ERROR_UNABLE_TO_MOVE_REPLACEMENT_2"}
+WIN32_MESSAGES = {5: "Access is denied.", 32: "The process cannot access the file because it is being used by another "
+                  "process.", 183: "Cannot create a file when that file already exists."}
 
 
-def _new_beside(fs, path, data):
-    # New-Beside: the folder must exist (DirectoryNotFoundException "the folder <folder> does not exist"), then
-    # FileStream(<folder>\.<name>.<guid>.tmp, CreateNew, Write, None, 65536, WriteThrough), Write, Flush($true).
-    folder = ntpath.dirname(fs.full(path))
-    if not fs.test_path(folder, "Container"):
-        raise DotNetError("System.IO.DirectoryNotFoundException", "the folder %s does not exist" % folder)
-    temp = ntpath.join(folder, ".%s.%s.tmp" % (ntpath.basename(path), uuid.uuid4().hex))
-    if fs.crashes_writing(path):
-        fs.write_bytes(temp, data[:len(data) // 2], create_new=True)
+def _sha1(data):
+    # Get-Sha1: 'absent' for $null, else the lower-case hex SHA-1 of the bytes
+    return "absent" if data is None else hashlib.sha1(data).hexdigest()
+
+
+def _cause(exc):
+    # Get-Cause / Get-Kind: unsafe_link for UnsafeLinkException, access for UnauthorizedAccessException, else io
+    if isinstance(exc, UnsafeLink):
+        return "unsafe_link"
+    return "access" if exc.type_name == "System.UnauthorizedAccessException" else "io"
+
+
+def _kill(fs, step, path):
+    # The process dies right after a step (desk.json kill_at): no result reaches Ansible.
+    if fs.killed_at(step, path):
+        raise Crash("the desk's PowerShell process was killed after the step %s of %s" % (step, path))
+
+
+def _holding(io, real, root):
+    # Get-Holding: the SHA-1 of what Real holds now, 'unknown' when it cannot be read as a plain file
+    try:
+        return _sha1(io.open_read(real, root))
+    except DotNetError:
+        return "unknown"
+
+
+def _set_checked(io, real, root, data, old):
+    # Set-Checked, statement by statement.
+    fs = io.fs
+    folder, name = ntpath.dirname(real), ntpath.basename(real)
+    new, before = _sha1(data), _sha1(old)
+    out = {"holds": "other", "msg": "", "left": []}
+    temp = ntpath.join(folder, ".%s.%s.tmp" % (name, uuid.uuid4().hex))  # step: temp
+    if fs.crashes_writing(real):
+        io.create_exclusive(temp, root, data[:len(data) // 2])
         raise Crash("the desk's PowerShell process was killed while writing %s" % temp)
-    try:
-        fs.write_bytes(temp, data, create_new=True)
-    except DotNetError as exc:
-        raise DotNetError(exc.type_name, _calling(".ctor", 6, exc))
-    return temp
-
-
-def _in_one_step(fs, temp, path):
-    # Set-InOneStep: [System.IO.File]::Replace(temp, path, null) when path exists, else [System.IO.File]::Move.
-    try:
-        if fs.test_path(path, "Leaf"):
-            fs.replace(temp, path)
+    io.create_exclusive(temp, root, data)
+    _kill(fs, "temp", real)
+    displaced = None  # step: replace
+    if old is None:
+        code, call = io.move(temp, real), "MoveFileEx"
+    else:
+        displaced = ntpath.join(folder, ".%s.%s.old" % (name, uuid.uuid4().hex))
+        code, call = io.replace(real, temp, displaced), "ReplaceFile"
+    _kill(fs, "replace", real)
+    now = _holding(io, real, root)  # step: settle
+    if now == "absent" and displaced and fs.test_path(displaced, "Leaf"):
+        if _holding(io, displaced, root) == before and io.move(displaced, real) == 0:
+            now = _holding(io, real, root)
+    if now == "absent" and fs.test_path(temp, "Leaf"):
+        if io.move(temp, real) == 0:
+            now = _holding(io, real, root)
+    if now == new:
+        out["holds"] = "new"
+    elif now == before:
+        out["holds"] = "old"
+    elif now == "absent":
+        out["holds"] = "none"
+    if code:
+        label = REPLACE_ERRORS.get(code) or WIN32_MESSAGES.get(code, "Win32 error")
+        out["msg"] = "%s failed (Win32 error %d, %s)" % (call, code, label)
+    for spare in [temp] + ([displaced] if displaced else []):
+        if not fs.test_path(spare, "Leaf"):
+            continue
+        if out["holds"] in ("new", "old"):
+            fs.delete(spare)
         else:
-            fs.move(temp, path)
-    except DotNetError as exc:
-        raise DotNetError(exc.type_name, _calling("Replace" if fs.test_path(path, "Leaf") else "Move", 3, exc))
+            out["left"].append(spare)
+    return out
+
+
+def _outcome(path, set_):
+    # Get-Outcome
+    text = {"old": "%s still holds its old settings" % path, "none": "%s is missing; nothing was deleted" % path,
+            "other": "%s holds neither the old nor the new settings (someone else is writing it)" % path}[set_["holds"]]
+    if set_["left"]:
+        text += "; kept for you: " + ", ".join(set_["left"])
+    return text
+
+
+def _settle(io, out, op, real, root, current):
+    # The 'settle' operation, statement by statement: spares .<name>.<32 hex>.old|.tmp beside the file.
+    fs = io.fs
+    folder = ntpath.dirname(real)
+    prefix = "." + ntpath.basename(real) + "."
+    spares = [e for e in fs.list_dir(folder) if fs.test_path(e, "Leaf") and ntpath.basename(e).lower().startswith(
+        prefix.lower()) and re.match(r"^[0-9a-f]{32}\.(old|tmp)$", ntpath.basename(e)[len(prefix):])]
+    sums = {}
+    for spare in spares:
+        sums[spare] = _holding(io, spare, root)
+    for want in (op.get("expected"), op.get("new_sha1")):
+        if current != "absent":
+            break
+        for spare in spares:
+            if sums.get(spare) == want and io.move(spare, real) == 0:
+                current = _holding(io, real, root)
+                sums.pop(spare)
+                break
+    if current == op.get("new_sha1"):
+        out.update(holds="new", done=True, sha1=current)
+    elif current == op.get("expected"):
+        out["holds"] = "old"
+    else:
+        out["holds"] = "none" if current == "absent" else "other"
+    for spare in list(sums):
+        ours = sums[spare] in (op.get("expected"), op.get("new_sha1"))
+        if ours and out["holds"] in ("new", "old"):
+            fs.delete(spare)
+        elif fs.test_path(spare, "Leaf"):
+            out["left"].append(spare)
+    if op.get("backup"):
+        backup = ntpath.join(folder, ntpath.basename(fs.expand(op["backup"])))
+        if fs.test_path(backup, "Leaf"):
+            out["backup_file"] = backup
+    if not out["done"]:
+        out.update(failed=True, error_kind="io", msg=_outcome(real, out))
 
 
 def _commit(ctx, params):
     fs = ctx.fs
+    io = SafeIo(fs)
     changed, results, problems = False, [], []
-    for folder in params.get("Folders") or []:  # foreach ($folder in $Folders) { CreateDirectory }
+    for folder in params.get("Folders") or []:  # foreach ($folder in $Folders)
+        io.pins = set()
         try:
-            if fs.create_directory(folder):
+            path, root = fs.expand(folder["path"]), fs.expand(folder["root"])
+            real = io.resolve(path, root, io.pins)
+            if not fs.test_path(real, "Container"):
+                fs.create_directory(real)
                 changed = True
+                again = io.resolve(path, root)
+                if not same(again, real):
+                    raise UnsafeLink("%s became %s while it was created" % (path, again))
         except DotNetError as exc:
-            problems.append("cannot create the folder %s: %s" % (folder, _calling("CreateDirectory", 1, exc)))
+            problems.append("cannot create the folder %s: %s" % (folder["path"], exc.message))
     operations = params.get("Operations") or []
     for op in operations:  # foreach ($op in $Operations)
-        path = fs.expand(op["path"])  # $path = [System.Environment]::ExpandEnvironmentVariables($op.path)
+        path, root = fs.expand(op["path"]), fs.expand(op.get("root") or "")
         out = {"path": path, "done": False, "failed": False, "msg": "", "error_kind": "", "backup_file": None,
-               "sha1": None}
-        temp = backup = None
+               "sha1": None, "holds": "old", "left": []}
+        io.pins = set()
         try:
-            if op["op"] == "delete":
-                current = _sha1(fs, path)
-                if op.get("expected") is not None and current != op["expected"]:
-                    out.update(failed=True, error_kind="conflict", msg="%s changed meanwhile (sha1 %s, expected %s); "
-                               "it was left alone" % (path, current, op["expected"]))
-                elif current != "absent":
-                    fs.delete(path)
-                    out["done"] = True
+            real = io.resolve(path, root, io.pins)  # step: resolve
+            out["path"] = real
+            events = fs.plant("swap_during_commit", pinned=io.pins)
+            if events:
+                ctx.events.extend(events)
+            old = io.open_read(real, root)
+            current = _sha1(old)
+            if op["op"] == "settle":
+                _settle(io, out, op, real, root, current)
+            elif op.get("expected") is not None and current != op["expected"]:
+                out.update(failed=True, error_kind="conflict", msg="%s changed on the desk after it was read (sha1 "
+                           "%s, expected %s): another process is editing it. Nothing was written; run the task "
+                           "again." % (real, current, op["expected"]))
+            elif op["op"] == "delete":
+                if old is not None:
+                    fs.delete(real)
+                    out.update(done=True, holds="none")
             else:
+                data = None
                 if op["op"] == "restore":
-                    try:
-                        data = fs.read_bytes(fs.expand(op["source"]))
-                    except DotNetError as exc:
-                        raise DotNetError(exc.type_name, _calling("ReadAllBytes", 1, exc))
+                    source = io.resolve(fs.expand(op["source"]), root, io.pins)
+                    data = io.open_read(source, root)
+                    if _sha1(data) != op.get("source_sha1"):
+                        out.update(failed=True, error_kind="conflict", msg="the backup %s does not hold what the "
+                                   "ledger recorded (sha1 %s, expected %s); %s was left as it is"
+                                   % (source, _sha1(data), op.get("source_sha1"), real))
+                        data = None
                 else:
                     data = base64.b64decode(op["content"])
-                temp = _new_beside(fs, path, data)
-                current = _sha1(fs, path)
-                if op.get("expected") is not None and current != op["expected"]:
-                    out.update(failed=True, error_kind="conflict", msg="%s changed on the desk after it was read (sha1 "
-                               "%s, expected %s): another process is editing it. Nothing was written; run the task "
-                               "again." % (path, current, op["expected"]))
-                else:
-                    if op.get("backup") and current != "absent":
-                        candidate = fs.expand(op["backup"])
-                        try:
-                            fs.copy(path, candidate, overwrite=False)
-                        except DotNetError as exc:
-                            raise DotNetError(exc.type_name, _calling("Copy", 3, exc))
-                        backup = candidate
-                    _in_one_step(fs, temp, path)
-                    temp = None
-                    out.update(done=True, backup_file=backup, sha1=_sha1(fs, path))
+                if data is not None:
+                    if op.get("backup") and old is not None:  # step: backup
+                        backup = ntpath.join(ntpath.dirname(real), ntpath.basename(fs.expand(op["backup"])))
+                        io.create_exclusive(backup, root, old)
+                        out["backup_file"] = backup
+                        _kill(fs, "backup", real)
+                    set_ = _set_checked(io, real, root, data, old)
+                    out.update(holds=set_["holds"], left=set_["left"])
+                    if set_["holds"] == "new":
+                        out.update(done=True, sha1=_sha1(data))
+                    else:
+                        out.update(failed=True, error_kind="io", msg="cannot change %s: %s; %s"
+                                   % (real, set_["msg"], _outcome(real, set_)))
         except DotNetError as exc:
-            out.update(failed=True, error_kind="io",
-                       msg="cannot change %s: %s; the file was left as it was" % (path, exc.message))
-            if backup and fs.test_path(backup, "Leaf"):
-                try:
-                    fs.delete(backup)
-                except DotNetError:
-                    out["backup_file"] = backup
+            kind = _cause(exc)
+            out.update(failed=True, error_kind=kind)
+            if kind == "unsafe_link":
+                out["msg"] = "%s. Nothing was read from it or written through it." % exc.message
+            else:
+                out["msg"] = "cannot change %s: %s; it still holds its old settings" % (path, exc.message)
         finally:
-            if temp and fs.test_path(temp, "Leaf"):
-                fs.delete(temp)
+            io.pins = set()
+        if out["failed"] and out["holds"] == "old" and out["backup_file"]:
+            try:
+                fs.delete(out["backup_file"])
+                out["backup_file"] = None
+            except DotNetError:
+                pass
         if out["done"]:
             changed = True
         results.append(out)
     ledger = []
     for entry in params.get("Ledger") or []:  # head + selected records joined by sep + tail
         item = {"path": entry["path"], "failed": False, "msg": "", "written": False, "deleted": False}
+        io.pins = set()
         try:
             parts = [base64.b64decode(r).decode("utf-8") for r in entry.get("fixed") or [] if r]
             for index in entry.get("ops") or []:
                 done = results[int(index)]["done"]
                 if (entry["select"] == "done" and done) or (entry["select"] == "not_done" and not done):
                     parts.append(base64.b64decode(operations[int(index)]["record"]).decode("utf-8"))
+            real_folder = io.resolve(ntpath.dirname(entry["path"]), entry["root"], io.pins)
+            real = ntpath.join(real_folder, ntpath.basename(entry["path"]))
             if parts or entry["when_empty"] == "write":
                 text = base64.b64decode(entry["head"]).decode("utf-8") + entry["sep"].join(parts) + \
                     base64.b64decode(entry["tail"]).decode("utf-8")
-                fs.create_directory(ntpath.dirname(entry["path"]))
-                temp = _new_beside(fs, entry["path"], text.encode("utf-8"))
-                try:
-                    _in_one_step(fs, temp, entry["path"])
-                finally:
-                    if fs.test_path(temp, "Leaf"):
-                        fs.delete(temp)
+                fs.create_directory(real_folder)
+                set_ = _set_checked(io, real, entry["root"], text.encode("utf-8"), io.open_read(real, entry["root"]))
+                if set_["holds"] != "new":
+                    raise DotNetError("System.IO.IOException", set_["msg"])
                 item["written"] = True
                 changed = True
-            elif entry["when_empty"] == "delete" and fs.test_path(entry["path"], "Leaf"):
-                fs.delete(entry["path"])
+            elif entry["when_empty"] == "delete" and fs.test_path(real, "Leaf"):
+                fs.delete(real)
                 item["deleted"] = True
                 changed = True
         except DotNetError as exc:
             item.update(failed=True, msg="cannot write the ledger entry %s: %s" % (entry["path"], exc.message))
         ledger.append(item)
     removed = []
-    for path in params.get("Remove") or []:
+    for item in params.get("Remove") or []:
+        io.pins = set()
         try:
-            if fs.test_path(path, "Leaf"):
-                fs.delete(path)
-                removed.append(path)
+            real = io.resolve(fs.expand(item["path"]), fs.expand(item["root"]), io.pins)
+            if fs.test_path(real, "Leaf"):
+                fs.delete(real)
+                removed.append(item["path"])
                 changed = True
         except DotNetError as exc:
-            problems.append("cannot delete %s: %s" % (path, _calling("Delete", 1, exc)))
+            problems.append("cannot delete %s: %s" % (item["path"], exc.message))
     return {"operations": results, "ledger": ledger, "removed": removed, "problems": problems}, changed
 
 
-def _logged_on(ctx, params):
-    # Get-CimInstance Win32_UserProfile -Filter 'Loaded = TRUE AND Special = FALSE': the desk.json logged_on users,
-    # each tested with [System.IO.Directory]::GetFileSystemEntries (UnauthorizedAccessException: not readable).
+def _like(name, patterns):
+    # Test-Like: PowerShell -like, case-insensitive wildcards
+    return any(fnmatch.fnmatchcase(name.lower(), p.lower()) for p in patterns)
+
+
+def _scan(ctx, params):
+    # The SCAN script, statement by statement: read-only.
     fs = ctx.fs
-    found = []
-    for user in fs.config.get("logged_on") or []:
-        path = fs.actual("C:\\Users\\%s" % user)
-        item = {"path": path, "readable": True, "reason": ""}
+    io = SafeIo(fs)
+    found, read, problems, listed = [], {}, [], []
+    patterns, reads = params.get("Patterns") or [], params.get("Read") or []
+
+    def add_problem(path, root, exc):
+        problems.append({"path": path, "root": root, "error_kind": _cause(exc), "msg": exc.message})
+
+    def add_file(path, real, root):
+        found.append({"path": path, "target": real, "root": root})
+        if not _like(ntpath.basename(path), reads):
+            return
+        key = real.lower()
+        if key in read:
+            return
         try:
-            fs.list_dir(path)
+            data = io.open_read(real, root)
+            if data is None:
+                read[key] = {"path": real, "exists": False}
+            else:
+                read[key] = {"path": real, "exists": True, "sha1": _sha1(data),
+                             "content": base64.b64encode(data).decode("ascii")}
         except DotNetError as exc:
-            item.update(readable=False, reason=_calling("GetFileSystemEntries", 1, exc))
-        found.append(item)
-    return {"profiles": found}, False
+            read[key] = {"path": real, "exists": None, "error_kind": _cause(exc), "msg": exc.message}
+
+    def search_folder(path, real, root, left, seen):
+        key = real.lower()
+        if key in seen:
+            return
+        seen.add(key)
+        try:
+            # DirectoryInfo.EnumerateFileSystemInfos() | Sort-Object Name: the attributes come with the listing
+            entries = sorted(fs.list_dir(real), key=lambda e: ntpath.basename(e).lower())
+        except DotNetError as exc:
+            add_problem(path, root, DotNetError(exc.type_name, _calling("EnumerateFileSystemInfos", 0, exc)))
+            return
+        for entry in entries:
+            name = ntpath.basename(entry)
+            shown = ntpath.join(path, name)
+            try:
+                attrs = fs.attributes(entry) or {"is_dir": False, "is_link": False}
+                target, is_dir = entry, attrs["is_dir"]
+                if attrs["is_link"]:  # ReparsePoint: only these are opened to be looked at
+                    node = io.inspect(entry)
+                    if not node.exists:
+                        continue
+                    target = io.resolve(node.path, root)
+                    node = io.inspect(target)
+                    if not node.exists:
+                        continue
+                    is_dir = node.is_dir
+                if is_dir:
+                    if left > 1:
+                        search_folder(shown, target, root, left - 1, seen)
+                elif _like(name, patterns):
+                    add_file(shown, target, root)
+            except DotNetError as exc:
+                add_problem(shown, root, exc)
+
+    def search_root(path, root, levels):
+        try:
+            real = io.resolve(path, root)
+        except DotNetError as exc:
+            add_problem(path, root, exc)
+            return
+        if fs.test_path(real, "Container"):
+            search_folder(path, real, root, levels, set())
+
+    mode, profile_root = params.get("Profiles") or "all", params.get("ProfileRoot") or "C:\\Users"
+    candidates = []
+    if mode == "all":
+        try:
+            skip = [s.lower() for s in params.get("Skip") or []]
+            candidates = sorted((ntpath.basename(e) for e in fs.list_dir(profile_root)
+                                 if fs.test_path(e, "Container") and ntpath.basename(e).lower() not in skip),
+                                key=str.lower)
+        except DotNetError as exc:
+            raise DotNetError(exc.type_name, "the profile folder %s cannot be listed: %s"
+                              % (profile_root, _calling("GetDirectories", 1, exc)))
+    elif mode == "named":
+        candidates = params.get("Users") or []
+    elif mode == "logged_on":
+        candidates = [fs.actual("C:\\Users\\%s" % user) for user in fs.config.get("logged_on") or []]
+    elif mode == "current":
+        candidates = [fs.env["USERPROFILE"]]
+    for candidate in candidates:
+        if mode == "named" and (re.search(r"[\\/:]", candidate) or re.match(r"^\.\.?$", candidate)):
+            listed.append({"name": candidate, "path": "", "readable": False, "reason": "not a profile name",
+                           "error_kind": "request"})
+            continue
+        path = ntpath.join(profile_root, candidate)
+        item = {"name": ntpath.basename(path), "path": path, "readable": True, "reason": "", "error_kind": ""}
+        try:
+            node = io.inspect(path)
+            if not node.exists or not node.is_dir:
+                item.update(readable=False, reason="no such profile folder", error_kind="missing")
+            else:
+                item["path"] = io.resolve(path, path)
+                item["name"] = ntpath.basename(node.path)
+                try:
+                    fs.list_dir(item["path"])
+                except DotNetError as exc:
+                    raise DotNetError(exc.type_name, _calling("GetFileSystemEntries", 1, exc))
+        except DotNetError as exc:
+            item.update(readable=False, reason=exc.message, error_kind=_cause(exc))
+        listed.append(item)
+        if item["readable"]:
+            for below in params.get("Under") or []:
+                search_root(ntpath.join(item["path"], below), item["path"], int(params.get("Depth") or 4))
+    for extra in params.get("Roots") or []:
+        search_root(extra["path"], extra["root"], int(extra["depth"]))
+    for file in params.get("Files") or []:
+        path, root = fs.expand(file["path"]), fs.expand(file["root"])
+        try:
+            add_file(path, io.resolve(path, root), root)
+        except DotNetError as exc:
+            read[path.lower()] = {"path": path, "exists": None, "error_kind": _cause(exc), "msg": exc.message}
+            found.append({"path": path, "target": path, "root": root})
+    ctx.events.extend(fs.plant("after_scan"))
+    return {"profiles": listed, "entries": found, "files": list(read.values()), "problems": problems}, False
 
 
-SCRIPTS = {COMMIT: _commit, LOGGED_ON: _logged_on}
+SCRIPTS = {COMMIT: _commit, SCAN: _scan}
 
 
 def run(ctx):
