@@ -381,7 +381,7 @@ error_kind:
   description:
     - On failure, the class of problem, for playbooks that branch on it.
     - V(parse), V(root), V(encoding), V(duplicate), V(request), V(conflict), V(io), V(missing), V(schema), V(access)
-      or V(unsafe_link) (a link, hard link or special file the collection does not follow or read: a link owned by a
+      or V(unsafe_link) (a link, hard link or special file the collection does not follow or read, such as a link owned by a
       user and pointing out of the profile; the message names the link, its owner and its target).
   returned: failed
   type: str
