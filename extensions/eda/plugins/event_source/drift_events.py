@@ -26,7 +26,7 @@ neither floods nor misses (docs/remediation.md). Arguments:
                      <IOCONNECT_DRIFT_REPORT_DIR or drift-report>/drift-history.sqlite)
     history_dsn:     PostgreSQL connection string (default IOCONNECT_DRIFT_REPORT_HISTORY_DSN); wins over the path
     history_timeout: seconds to wait for the database (default 30)
-    poll_interval:   seconds between two reads of the history (default 30)
+    poll_interval:   seconds between two reads of the history (default: IOCONNECT_DRIFT_EVENTS_POLL_INTERVAL, else 30)
     consumer:        name of this cursor (default "ioconnect.fleet.drift_events"); two rulebooks that must each see
                      every event use two names
     initial:         first start of a consumer: "latest" (each desk's latest scan, default), "none", "all"
@@ -80,7 +80,7 @@ def _settings(args: t.Mapping) -> dict:
     events, store = _import_feed()
     where = store.history_location(args.get("history_path") or None,
                                    args.get("history_dsn") if args.get("history_dsn") is not None else None)
-    interval = float(args.get("poll_interval", 30))
+    interval = float(args.get("poll_interval") or os.environ.get("IOCONNECT_DRIFT_EVENTS_POLL_INTERVAL") or 30)
     if interval <= 0:
         raise ValueError("poll_interval must be a number of seconds above 0, got %r" % args.get("poll_interval"))
     initial = str(args.get("initial", "latest"))
