@@ -10,17 +10,12 @@ from ansible.plugins.action import ActionBase
 
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report.history_backends import HistoryError
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.remediation import ledger
-from ansible_collections.ioconnect.fleet.plugins.plugin_utils.remediation.actions import HISTORY_SPEC, actor
+from ansible_collections.ioconnect.fleet.plugins.plugin_utils.remediation.actions import CLEAR_SPEC, actor
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.remediation.store import (
     RemediationStore,
     history_location,
 )
 
-SPEC = dict(HISTORY_SPEC, **{
-    "desks": {"type": "list", "elements": "str", "required": True},
-    "reason": {"type": "str", "required": True},
-    "actor": {"type": "str"},
-})
 
 
 class ActionModule(ActionBase):
@@ -31,7 +26,7 @@ class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         task_vars = task_vars or {}
         result = super().run(tmp, task_vars)
-        _validation, args = self.validate_argument_spec(argument_spec=SPEC)
+        _validation, args = self.validate_argument_spec(argument_spec=CLEAR_SPEC)
         desks = [d.strip() for d in args["desks"] if d and d.strip()]
         if not desks or not args["reason"].strip():
             raise AnsibleActionFail("ioconnect.fleet.remediation_clear: name the desks to clear (desks) and say why "

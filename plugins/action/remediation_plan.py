@@ -12,7 +12,7 @@ from ansible.plugins.action import ActionBase
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report.history_backends import HistoryError
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.remediation import ledger
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.remediation.actions import (
-    HISTORY_SPEC,
+    PLAN_SPEC,
     actor,
     drifted_desks,
 )
@@ -22,20 +22,6 @@ from ansible_collections.ioconnect.fleet.plugins.plugin_utils.remediation.store 
     history_location,
 )
 
-SPEC = dict(HISTORY_SPEC, **{
-    "events": {"type": "list", "elements": "raw", "required": True},
-    "throttle_max": {"type": "int", "default": 10},
-    "throttle_window": {"type": "float", "default": 60.0},
-    "change_windows": {"type": "list", "elements": "dict", "default": []},
-    "timezone": {"type": "str", "default": "UTC"},
-    "canary_threshold": {"type": "int", "default": 5},
-    "canary_count": {"type": "int", "default": 1},
-    "canary_group": {"type": "str", "default": "canary"},
-    "opt_out": {"type": "list", "elements": "str", "default": []},
-    "opt_out_var": {"type": "str", "default": "ioconnect_remediation_opt_out"},
-    "in_progress_timeout": {"type": "float", "default": 60.0},
-    "actor": {"type": "str"},
-})
 
 
 class ActionModule(ActionBase):
@@ -46,7 +32,7 @@ class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         task_vars = task_vars or {}
         result = super().run(tmp, task_vars)
-        _validation, args = self.validate_argument_spec(argument_spec=SPEC)
+        _validation, args = self.validate_argument_spec(argument_spec=PLAN_SPEC)
         try:
             policy = parse_policy(args["throttle_max"], args["throttle_window"], args["change_windows"],
                                   args["timezone"], args["canary_threshold"], args["canary_count"], args["opt_out"],

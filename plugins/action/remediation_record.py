@@ -10,20 +10,13 @@ from ansible.plugins.action import ActionBase
 
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report.history_backends import HistoryError
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.remediation import ledger
-from ansible_collections.ioconnect.fleet.plugins.plugin_utils.remediation.actions import HISTORY_SPEC
+from ansible_collections.ioconnect.fleet.plugins.plugin_utils.remediation.actions import RECORD_SPEC
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.remediation.outcome import outcome_of
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.remediation.store import (
     RemediationStore,
     history_location,
 )
 
-SPEC = dict(HISTORY_SPEC, **{
-    "wave_id": {"type": "str", "required": True},
-    "desks": {"type": "list", "elements": "str", "required": True},
-    "canary": {"type": "list", "elements": "str", "default": []},
-    "result_var": {"type": "str", "default": "desktop_report"},
-    "validation_var": {"type": "str", "default": "desktop_validation"},
-})
 
 
 class ActionModule(ActionBase):
@@ -34,7 +27,7 @@ class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         task_vars = task_vars or {}
         result = super().run(tmp, task_vars)
-        _validation, args = self.validate_argument_spec(argument_spec=SPEC)
+        _validation, args = self.validate_argument_spec(argument_spec=RECORD_SPEC)
         hostvars = task_vars.get("hostvars") or {}
         canary_failed = []
         outcomes = {}

@@ -17,6 +17,35 @@ HISTORY_SPEC = {
     "history_timeout": {"type": "float", "default": 30.0},
 }
 
+PLAN_SPEC = dict(HISTORY_SPEC, **{
+    "events": {"type": "list", "elements": "raw", "required": True},
+    "throttle_max": {"type": "int", "default": 10},
+    "throttle_window": {"type": "float", "default": 60.0},
+    "change_windows": {"type": "list", "elements": "dict", "default": []},
+    "timezone": {"type": "str", "default": "UTC"},
+    "canary_threshold": {"type": "int", "default": 5},
+    "canary_count": {"type": "int", "default": 1},
+    "canary_group": {"type": "str", "default": "canary"},
+    "opt_out": {"type": "list", "elements": "str", "default": []},
+    "opt_out_var": {"type": "str", "default": "ioconnect_remediation_opt_out"},
+    "in_progress_timeout": {"type": "float", "default": 60.0},
+    "actor": {"type": "str"},
+})
+
+RECORD_SPEC = dict(HISTORY_SPEC, **{
+    "wave_id": {"type": "str", "required": True},
+    "desks": {"type": "list", "elements": "str", "required": True},
+    "canary": {"type": "list", "elements": "str", "default": []},
+    "result_var": {"type": "str", "default": "desktop_report"},
+    "validation_var": {"type": "str", "default": "desktop_validation"},
+})
+
+CLEAR_SPEC = dict(HISTORY_SPEC, **{
+    "desks": {"type": "list", "elements": "str", "required": True},
+    "reason": {"type": "str", "required": True},
+    "actor": {"type": "str"},
+})
+
 DRIFT_TYPES = ("newly_drifted", "still_drifted")
 
 
