@@ -14,7 +14,7 @@ author:
   - ioconnect.fleet maintainers (@ioconnect)
 description:
   - The first step of closed-loop remediation (C(playbooks/remediate.yml), run by the rulebook
-    C(ioconnect.fleet.remediate_drift) for each C(drifted_desks) event of the P(ioconnect.fleet.drift_events#event_source)
+    C(ioconnect.fleet.remediate_drift) for each C(drifted_desks) event of the C(ioconnect.fleet.drift_events)
     event source). Runs on the controller only (an action plugin); no desk is contacted.
   - "Applies the guardrails to each desk an event names, in this order: a desk not in the inventory is skipped; a
     drift scan already acted on (the same event delivered again, for example after a restart) is skipped, and so is
