@@ -5,17 +5,19 @@
 
 from __future__ import annotations
 
+import datetime
+
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report.history_backends import HistoryError
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.remediation import ledger
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.remediation.actions import CLEAR_SPEC, actor
+from ansible_collections.ioconnect.fleet.plugins.plugin_utils.remediation.guardrails import Policy
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.remediation.store import (
     RemediationStore,
     history_location,
 )
-
 
 
 class ActionModule(ActionBase):
@@ -36,9 +38,6 @@ class ActionModule(ActionBase):
         try:
             with RemediationStore(where["path"], where["dsn"], args["history_timeout"]) as store:
                 if self._task.check_mode:
-                    from ansible_collections.ioconnect.fleet.plugins.plugin_utils.remediation.guardrails import Policy
-                    import datetime
-
                     now = datetime.datetime.now(datetime.timezone.utc)
                     blocked = store.run(lambda: ledger.read_state(store, desks, Policy(), now).blocked)
                     was = [d for d in desks if d in blocked]
@@ -52,6 +51,7 @@ class ActionModule(ActionBase):
             "cleared": was,
             "not_blocked": [d for d in desks if d not in was],
             "actor": who,
-            "msg": "cleared %d blocked desk(s): %s" % (len(was), ", ".join(was) or "none (none of them was blocked)"),
+            "msg": "%s %d blocked desk(s): %s" % ("would clear" if self._task.check_mode else "cleared", len(was),
+                                                 ", ".join(was) or "none (none of them was blocked)"),
         })
         return result

@@ -23,7 +23,6 @@ from ansible_collections.ioconnect.fleet.plugins.plugin_utils.remediation.store 
 )
 
 
-
 class ActionModule(ActionBase):
     TRANSFERS_FILES = False
     _supports_check_mode = False

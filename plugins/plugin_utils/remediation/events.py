@@ -147,7 +147,7 @@ class DriftEventFeed:
     def _previous_observed(self, scan: t.Mapping) -> dict | None:
         """The desk's scan before this one that read its files (failed scans are skipped)."""
         probe = scan
-        for _ in range(50):
+        for _step in range(50):
             previous = self.reader.previous_scan(probe)
             if previous is None or previous["status"] in OBSERVED:
                 return previous

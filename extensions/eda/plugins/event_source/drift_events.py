@@ -63,7 +63,7 @@ def _import_feed():
     here = os.path.abspath(globals().get("__file__") or "")
     # <path>/ansible_collections/ioconnect/fleet/extensions/eda/plugins/event_source/drift_events.py
     parts = [here]
-    for _ in range(8):
+    for _level in range(8):
         parts.append(os.path.dirname(parts[-1]))
     candidates = []
     if [os.path.basename(parts[i]) for i in (5, 6, 7)] == ["fleet", "ioconnect", "ansible_collections"]:

@@ -261,7 +261,7 @@ def test_an_event_emitted_but_never_acted_on_is_redelivered_once_on_restart(tmp_
 
 def test_first_start_takes_each_desks_latest_scan_not_the_whole_history(tmp_path):
     h = History(tmp_path / "h.sqlite")
-    for _ in range(5):
+    for _round in range(5):
         h.scan(a="drifted", b="compliant")
     h.scan(a="drifted", b="drifted")
     assert kinds(poll(h.feed())) == [("still_drifted", "a"), ("newly_drifted", "b"), ("drifted_desks", ["a", "b"])]
