@@ -51,7 +51,8 @@ class ActionModule(ActionBase):
             "cleared": was,
             "not_blocked": [d for d in desks if d not in was],
             "actor": who,
-            "msg": "%s %d blocked desk(s): %s" % ("would clear" if self._task.check_mode else "cleared", len(was),
-                                                 ", ".join(was) or "none (none of them was blocked)"),
+            "msg": "%s %d blocked desk(s): %s" % (
+                "would clear" if self._task.check_mode else "cleared", len(was),
+                ", ".join(was) or "none (none of them was blocked)"),
         })
         return result

@@ -30,5 +30,5 @@ def outcome_of(report: t.Any, validation: t.Any = None, canary_failed: t.Sequenc
     if isinstance(validation, t.Mapping) and validation.get("failed"):
         return "not_run", "validation refused the desk: %s" % str(validation.get("msg") or "")[:1000]
     if canary_failed:
-        return "not_run", "not configured: the canary %s failed" % ", ".join(canary_failed)
+        return "not_run", "not configured: the canary %s did not succeed" % ", ".join(canary_failed)
     return "not_run", "not configured (unreachable or stopped before its turn)"
