@@ -8,13 +8,14 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 
 import yaml
 
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report.history import open_store
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.remediation import ledger
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.remediation.store import RemediationStore
-from playbook_runner import BIN, ansible_env
+from playbook_runner import BIN, REPO, ansible_env
 
 
 def event(*desks):
@@ -74,3 +75,42 @@ def test_a_history_that_does_not_exist_fails_the_plan_clearly_and_creates_nothin
     assert proc.returncode == 2
     assert "no drift history at %s yet" % missing in proc.stdout and "no desk was planned" in proc.stdout
     assert not os.path.exists(missing)
+
+
+def test_remediate_playbook_a_failing_canary_stops_the_wave_and_everything_is_recorded(tmp_path):
+    """playbooks/remediate.yml end to end without the engine. d2, the canary, passes its validation but fails when
+    configured (its io.Manager preflight meets a closed port); d3 is valid but must not be configured after a failed
+    canary; d1 and d4 fail their validation (no topology). Every desk's outcome is recorded, the run fails."""
+    history = str(tmp_path / "drift-history.sqlite")
+    open_store(history).close()
+    inventory = tmp_path / "hosts.yml"
+    closed = {"PROD": {"EMEA": {"url": "http://127.0.0.1:9", "preflight_url": "http://127.0.0.1:9/closed"}}}
+    desks = {"d%d" % i: {"ansible_connection": "local", "ioconnect_env": "PROD", "ioconnect_region": "EMEA",
+                         "ansible_python_interpreter": sys.executable, "desktop_preflight_timeout": 2,
+                         "desktop_profile_root": str(tmp_path / "none")} for i in range(1, 5)}
+    for name in ("d2", "d3"):
+        desks[name]["desktop_topology"] = closed
+    inventory.write_text(yaml.safe_dump({"all": {"children": {"floor": {"hosts": desks},
+                                                              "canary": {"hosts": {"d2": None}}}}}))
+    extra = tmp_path / "extra.json"
+    extra.write_text(json.dumps({"remediation_events": [event("d1", "d2", "d3", "d4")],
+                                 "remediation_canary_threshold": 3, "remediation_history_path": history}))
+    proc = subprocess.run([os.path.join(BIN, "ansible-playbook"), "-i", str(inventory),
+                           os.path.join(REPO, "playbooks", "remediate.yml"), "-e", "@" + str(extra)],
+                          capture_output=True, text=True, env=ansible_env(), timeout=300, check=False)
+    assert proc.returncode == 2, proc.stdout[-3000:] + proc.stderr[-3000:]
+    data = json.loads(proc.stdout[proc.stdout.index("{"):])
+    ran = [(p["play"]["name"], t["task"]["name"], sorted(h for h, r in t["hosts"].items() if not r.get("skipped")))
+           for p in data["plays"] for t in p["tasks"]]
+    configured = [(play, hosts) for play, task, hosts in ran if task.endswith("Point the desk's io.Connect Desktop "
+                                                                            "installs at io.Manager") and hosts]
+    assert configured == [("Configure the canary desks first", ["d2"])], ran
+    with RemediationStore(history) as store:
+        rows = {r["desk"]: r for r in ledger.actions(store)}
+    assert {d: (r["decision"], r["outcome"]) for d, r in rows.items()} == {
+        "d1": ("remediate", "not_run"), "d2": ("canary", "failed"), "d3": ("remediate", "not_run"),
+        "d4": ("remediate", "not_run")}
+    assert "127.0.0.1:9/closed" in rows["d2"]["msg"]
+    assert rows["d3"]["msg"] == "not configured: the canary d2 did not succeed"
+    assert rows["d1"]["msg"].startswith("validation refused the desk") and rows["d4"]["msg"].startswith("validation")
+    assert "Remediation failed on d2" in proc.stdout and "Validation refused d1, d4" in proc.stdout

@@ -18,15 +18,16 @@ SUCCESS = ("changed", "compliant", "not_installed")
 
 def outcome_of(report: t.Any, validation: t.Any = None, canary_failed: t.Sequence = ()) -> tuple:
     """(outcome, message) from the desk's registered desk_system_json result and its validation result."""
-    if isinstance(report, t.Mapping) and report:
-        if report.get("unreachable"):
-            return "not_run", "unreachable: %s" % str(report.get("msg") or "")[:500]
-        if report.get("skipped"):
-            return "not_run", "skipped"
+    ran = isinstance(report, t.Mapping) and bool(report) and not report.get("skipped")
+    if ran and report.get("unreachable"):
+        return "not_run", "unreachable: %s" % str(report.get("msg") or "")[:500]
+    if ran:
         status = report.get("status")
         if status in SUCCESS and not report.get("failed"):
             return "succeeded", "%s (%d file(s) written)" % (status, len(report.get("changed_files") or []))
         return "failed", str(report.get("error") or report.get("msg") or "status %s" % status)[:2000]
+    if isinstance(validation, t.Mapping) and validation.get("unreachable"):
+        return "not_run", "unreachable: %s" % str(validation.get("msg") or "")[:500]
     if isinstance(validation, t.Mapping) and validation.get("failed"):
         return "not_run", "validation refused the desk: %s" % str(validation.get("msg") or "")[:1000]
     if canary_failed:

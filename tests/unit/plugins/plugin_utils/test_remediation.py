@@ -319,3 +319,8 @@ def test_throttle_holds_across_waves_and_in_progress_desks_are_not_doubled(tmp_p
     _w, p3 = ledger.plan_wave(store, [cand("c")], policy, "t", now=NOW + datetime.timedelta(minutes=31))
     assert p3.desks == ["c"]
     store.close()
+
+
+def test_a_desk_skipped_after_its_validation_failed_says_why():
+    outcome, msg = outcome_of({"skipped": True}, {"failed": True, "msg": "no topology for PROD/EMEA"})
+    assert outcome == "not_run" and msg == "validation refused the desk: no topology for PROD/EMEA"
