@@ -33,7 +33,7 @@ export PATH := $(BIN):$(PATH)
 # The gates `make test` runs, in order: quick static checks first, the slow ones last.
 GATES := changelog-lint lint docs-lint unit integration molecule sanity build-install galaxy-importer ee docs
 
-.PHONY: help venv deps demo demo-loop bench test $(GATES) changelog-release dev-collections clean
+.PHONY: help venv deps demo bench test $(GATES) changelog-release dev-collections clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -53,9 +53,6 @@ demo: $(STAMP) ## Run the main job on the demo fleet (loopback desks)
 	@if [ -x tests/tools/demo.sh ]; then tests/tools/demo.sh; \
 	elif [ -f tests/tools/demo.sh ]; then bash tests/tools/demo.sh; \
 	else $(BIN)/ansible-playbook -i inventories/demo playbooks/demo.yml; fi
-
-demo-loop: $(STAMP) ## Closed-loop compliance on the demo fleet: ansible-rulebook puts drifted desks right (docs/remediation.md)
-	tests/tools/demo-loop.sh
 
 bench: $(STAMP) ## Fleet benchmark over loopback SSH: ping floor vs system_json vs the naive playbook (benchmarks/README.md)
 	benchmarks/run.sh $(BENCH_ARGS)
@@ -106,3 +103,7 @@ docs: $(STAMP) ## Build the antsibull-docs HTML site into docs/site/
 
 clean: ## Remove build output (keeps the virtualenv)
 	rm -rf $(BUILD) $(GATES_TMP) docs/site tests/output collections .ansible
+
+.PHONY: demo-loop
+demo-loop: $(STAMP) ## Closed-loop compliance on the demo fleet: ansible-rulebook puts drifted desks right (docs/remediation.md)
+	tests/tools/demo-loop.sh
