@@ -114,3 +114,51 @@ def test_remediate_playbook_a_failing_canary_stops_the_wave_and_everything_is_re
     assert rows["d3"]["msg"] == "not configured: the canary d2 did not succeed"
     assert rows["d1"]["msg"].startswith("validation refused the desk") and rows["d4"]["msg"].startswith("validation")
     assert "Remediation failed on d2" in proc.stdout and "Validation refused d1, d4" in proc.stdout
+
+
+def test_the_feed_the_cursor_and_the_ledger_on_postgresql(postgres):
+    """The same queries on PostgreSQL (the AWX/AAP history): events, a restart, a plan, a failure, a clearing."""
+    import datetime
+
+    from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report.history import make_batch
+    from ansible_collections.ioconnect.fleet.plugins.plugin_utils.remediation.events import DriftEventFeed
+    from ansible_collections.ioconnect.fleet.plugins.plugin_utils.remediation.guardrails import Candidate, parse_policy
+
+    dsn = postgres.fresh_database("eda_loop")
+
+    def scan(run_id, at, **statuses):
+        batch = make_batch({"run_id": run_id, "finished_at": at}, [
+            {"name": name, "region": "EMEA", "environment": "PROD", "status": status, "scanned_at": at, "errors": [],
+             "drift_count": 1 if status == "drifted" else 0,
+             "installs": [{"path": "/d/system.json", "status": status, "drift": [
+                 {"pointer": "/server/url", "op": "replace", "before": "a", "after": "b"}] if status == "drifted"
+                 else []}]} for name, status in statuses.items()], at)
+        with open_store(dsn=dsn) as history:
+            history.record(batch)
+
+    def poll(feed):
+        events, marks = feed.poll()
+        feed.commit(marks)
+        return [(e["ioconnect_drift"]["type"], e["ioconnect_drift"].get("desk")) for e in events]
+
+    scan("r1", "2026-12-05T07:00:00.000000Z", a="compliant", b="compliant")
+    feed = DriftEventFeed(RemediationStore(dsn=dsn).open(), initial="none")
+    assert poll(feed) == []
+    scan("r2", "2026-12-05T07:02:00.000000Z", a="drifted", b="failed")
+    assert poll(feed) == [("newly_drifted", "a"), ("scan_failed", "b"), ("drifted_desks", None)]
+    store = feed.store
+    now = datetime.datetime(2026, 12, 5, 7, 4, tzinfo=datetime.timezone.utc)
+    wave_id, plan = ledger.plan_wave(store, [Candidate("a", "r2", "2026-12-05T07:02:00.000000Z")],
+                                     parse_policy(), "pg-test", now=now)
+    assert plan.desks == ["a"]
+    assert ledger.record_outcomes(store, wave_id, {"a": ("failed", "write refused")}, now=now) == 1
+    store.close()
+    restarted = DriftEventFeed(RemediationStore(dsn=dsn).open())
+    assert poll(restarted) == [], "a restart repeats nothing (the drift was acted on)"
+    scan("r3", "2026-12-05T07:10:00.000000Z", a="drifted")
+    assert poll(restarted) == [("still_drifted", "a"), ("drifted_desks", None)]
+    _w, plan = ledger.plan_wave(restarted.store, [Candidate("a", "r3", "2026-12-05T07:10:00.000000Z")],
+                                parse_policy(), "pg-test", now=now + datetime.timedelta(minutes=10))
+    assert plan.desks == [] and plan.left[0][1] == "blocked"
+    assert ledger.clear(restarted.store, ["a"], "jdoe", "fixed", now=now + datetime.timedelta(minutes=11)) == ["a"]
+    restarted.store.close()

@@ -160,8 +160,21 @@ class HistoryReader:
         self.store = store
 
     def run_ids(self) -> list:
-        """Every run in the history, oldest first (by the time it finished, then its id)."""
-        return [r[0] for r in self.store.rows("SELECT run_id FROM runs ORDER BY finished_at, run_id")]
+        """Every finished run in the history, oldest first (by the time it finished, then its id).
+
+        A history that records a run when it starts (a ``runs.outcome`` column holding ``running`` until the run
+        records its scans) shows that run only once it is over: its scans are not all there before.
+        """
+        if "outcome" in self.columns("runs"):
+            query = "SELECT run_id FROM runs WHERE outcome <> 'running' ORDER BY finished_at, run_id"
+        else:
+            query = "SELECT run_id FROM runs ORDER BY finished_at, run_id"
+        return [r[0] for r in self.store.rows(query)]
+
+    def columns(self, table: str) -> set:
+        """The column names of a history table (the same query on SQLite and PostgreSQL)."""
+        cursor = self.store.x("SELECT * FROM %s WHERE 1 = 0" % table)
+        return {column[0] for column in cursor.description or ()}
 
     def scans_of_runs(self, run_ids: t.Sequence) -> list:
         """The desk scans of these runs, as dicts, oldest first."""

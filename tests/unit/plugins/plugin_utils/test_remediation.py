@@ -324,3 +324,22 @@ def test_throttle_holds_across_waves_and_in_progress_desks_are_not_doubled(tmp_p
 def test_a_desk_skipped_after_its_validation_failed_says_why():
     outcome, msg = outcome_of({"skipped": True}, {"failed": True, "msg": "no topology for PROD/EMEA"})
     assert outcome == "not_run" and msg == "validation refused the desk: no topology for PROD/EMEA"
+
+
+def test_a_run_still_running_is_not_consumed_before_its_scans_land(tmp_path):
+    """A history that records a run at its start (a runs.outcome column, 'running' until its scans are recorded):
+    the run is read once it is over, so its scans are not lost to the cursor."""
+    h = History(tmp_path / "h.sqlite")
+    h.scan(a="compliant")
+    feed = h.feed()
+    poll(feed)
+    feed.store.x("ALTER TABLE runs ADD COLUMN outcome TEXT NOT NULL DEFAULT 'complete'")
+    feed.store.x("INSERT INTO runs (run_id, run_group, started_at, finished_at, recorded_at, check_mode, playbooks, "
+                 "controller, desks, outcome) VALUES ('zz-running', 'zz-running', '2026-12-05T08:00:00.000000Z', "
+                 "'2026-12-05T08:00:00.000000Z', '2026-12-05T08:00:00.000000Z', 1, '[]', 'c', 0, 'running')")
+    assert poll(feed) == []
+    feed.store.x("INSERT INTO desk_scans (run_id, desk, run_group, scanned_at, region, environment, status, reason, "
+                 "drift_count, errors) VALUES ('zz-running', 'a', 'zz-running', '2026-12-05T08:00:01.000000Z', 'EMEA', "
+                 "'PROD', 'drifted', '', 1, '[]')")
+    feed.store.x("UPDATE runs SET outcome = 'complete' WHERE run_id = 'zz-running'")
+    assert kinds(poll(feed)) == [("newly_drifted", "a"), ("drifted_desks", ["a"])]
