@@ -102,8 +102,8 @@ def test_remediate_playbook_a_failing_canary_stops_the_wave_and_everything_is_re
     data = json.loads(proc.stdout[proc.stdout.index("{"):])
     ran = [(p["play"]["name"], t["task"]["name"], sorted(h for h, r in t["hosts"].items() if not r.get("skipped")))
            for p in data["plays"] for t in p["tasks"]]
-    configured = [(play, hosts) for play, task, hosts in ran if task.endswith("Point the desk's io.Connect Desktop "
-                                                                            "installs at io.Manager") and hosts]
+    write_task = "Point the desk's io.Connect Desktop installs at io.Manager"
+    configured = [(play, hosts) for play, task, hosts in ran if task.endswith(write_task) and hosts]
     assert configured == [("Configure the canary desks first", ["d2"])], ran
     with RemediationStore(history) as store:
         rows = {r["desk"]: r for r in ledger.actions(store)}
