@@ -343,3 +343,56 @@ def test_a_run_still_running_is_not_consumed_before_its_scans_land(tmp_path):
                  "'PROD', 'drifted', '', 1, '[]')")
     feed.store.x("UPDATE runs SET outcome = 'complete' WHERE run_id = 'zz-running'")
     assert kinds(poll(feed)) == [("newly_drifted", "a"), ("drifted_desks", ["a"])]
+
+
+# -- the event source as ansible-rulebook loads it --------------------------------------------------------------------
+def _source():
+    import os
+    import runpy
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    path = os.path.join(here, "..", "..", "..", "..", "extensions", "eda", "plugins", "event_source", "drift_events.py")
+    return runpy.run_path(os.path.abspath(path))  # as ansible-rulebook does (engine.start_source)
+
+
+def test_the_event_source_waits_for_a_history_then_emits_and_remembers(tmp_path, caplog):
+    import asyncio
+    import logging
+
+    source = _source()
+    path = str(tmp_path / "drift-history.sqlite")
+
+    async def scenario():
+        queue: asyncio.Queue = asyncio.Queue()
+        task = asyncio.create_task(source["main"](queue, {"history_path": path, "poll_interval": 0.05}))
+        await asyncio.sleep(0.3)
+        assert queue.empty()  # no history yet: waits, creates nothing
+        h = History(path)
+        h.scan(a="drifted", b="compliant")
+        first = await asyncio.wait_for(queue.get(), 30)
+        batch = await asyncio.wait_for(queue.get(), 30)
+        task.cancel()
+        try:
+            await task
+        except asyncio.CancelledError:
+            pass
+        return h, first, batch
+
+    with caplog.at_level(logging.WARNING):
+        h, first, batch = asyncio.run(scenario())
+    assert first["ioconnect_drift"]["type"] == "newly_drifted" and first["ioconnect_drift"]["desk"] == "a"
+    assert batch["ioconnect_drift"]["type"] == "drifted_desks"
+    warnings = [r.getMessage() for r in caplog.records if "cannot read the drift history" in r.getMessage()]
+    assert len(warnings) == 1 and "no drift history at" in warnings[0], "said once, not every poll"
+    # The cursor was committed: a new source on the same history starts where the first stopped.
+    with RemediationStore(h.path) as store:
+        seen = store.rows("SELECT run_id FROM eda_cursor WHERE consumer = 'ioconnect.fleet.drift_events'")
+    assert sorted(r[0] for r in seen) == ["", "run001"]
+
+
+def test_the_event_source_refuses_bad_arguments_clearly():
+    source = _source()
+    with pytest.raises(ValueError, match="poll_interval must be a number of seconds above 0"):
+        source["_settings"]({"poll_interval": -1})
+    with pytest.raises(ValueError, match="initial must be one of latest, none, all"):
+        source["_settings"]({"initial": "everything"})
