@@ -103,3 +103,7 @@ docs: $(STAMP) ## Build the antsibull-docs HTML site into docs/site/
 
 clean: ## Remove build output (keeps the virtualenv)
 	rm -rf $(BUILD) $(GATES_TMP) docs/site tests/output collections .ansible
+
+.PHONY: demo-loop
+demo-loop: $(STAMP) ## Closed-loop compliance on the demo fleet: ansible-rulebook puts drifted desks right (docs/remediation.md)
+	tests/tools/demo-loop.sh

@@ -16,6 +16,7 @@ from ansible.utils.plugin_docs import get_docstring
 from ansible_collections.ioconnect.fleet.plugins.module_utils.browser_manager import args as browser_args
 from ansible_collections.ioconnect.fleet.plugins.module_utils.desk import args as desk_args
 from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json import args as system_json_args
+from ansible_collections.ioconnect.fleet.plugins.plugin_utils.remediation import actions as remediation
 
 PLUGINS = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", "plugins"))
 FILE_OPTIONS = {"mode", "owner", "group", "seuser", "serole", "setype", "selevel", "unsafe_writes", "attributes"}
@@ -26,6 +27,9 @@ MODULES = {
     "system_json": system_json_args.argument_spec,
     "desk_system_json": desk_args.argument_spec,
     "browser_manager_config": browser_args.argument_spec,
+    "remediation_plan": lambda: remediation.PLAN_SPEC,
+    "remediation_record": lambda: remediation.RECORD_SPEC,
+    "remediation_clear": lambda: remediation.CLEAR_SPEC,
 }
 OTHERS = [("callback", "drift_report"), ("filter", "drift_summary")]
 

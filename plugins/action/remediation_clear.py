@@ -1,0 +1,58 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) ioconnect.fleet contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Action plugin of ioconnect.fleet.remediation_clear: a person lifts the block of desks whose remediation failed."""
+
+from __future__ import annotations
+
+import datetime
+
+from ansible.errors import AnsibleActionFail
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report.history_backends import HistoryError
+from ansible_collections.ioconnect.fleet.plugins.plugin_utils.remediation import ledger
+from ansible_collections.ioconnect.fleet.plugins.plugin_utils.remediation.actions import CLEAR_SPEC, actor
+from ansible_collections.ioconnect.fleet.plugins.plugin_utils.remediation.guardrails import Policy
+from ansible_collections.ioconnect.fleet.plugins.plugin_utils.remediation.store import (
+    RemediationStore,
+    history_location,
+)
+
+
+class ActionModule(ActionBase):
+    TRANSFERS_FILES = False
+    _supports_check_mode = True
+    _supports_async = False
+
+    def run(self, tmp=None, task_vars=None):
+        task_vars = task_vars or {}
+        result = super().run(tmp, task_vars)
+        _validation, args = self.validate_argument_spec(argument_spec=CLEAR_SPEC)
+        desks = [d.strip() for d in args["desks"] if d and d.strip()]
+        if not desks or not args["reason"].strip():
+            raise AnsibleActionFail("ioconnect.fleet.remediation_clear: name the desks to clear (desks) and say why "
+                                    "(reason), for the ledger")
+        where = history_location(args["history_path"], args["history_dsn"])
+        who = actor(task_vars, args["actor"])
+        try:
+            with RemediationStore(where["path"], where["dsn"], args["history_timeout"]) as store:
+                if self._task.check_mode:
+                    now = datetime.datetime.now(datetime.timezone.utc)
+                    blocked = store.run(lambda: ledger.read_state(store, desks, Policy(), now).blocked)
+                    was = [d for d in desks if d in blocked]
+                else:
+                    was = ledger.clear(store, desks, who, args["reason"])
+        except HistoryError as exc:
+            raise AnsibleActionFail("ioconnect.fleet.remediation_clear: the drift history cannot be used (%s: %s); "
+                                    "nothing was cleared" % (exc.kind, exc.detail))
+        result.update({
+            "changed": bool(was),
+            "cleared": was,
+            "not_blocked": [d for d in desks if d not in was],
+            "actor": who,
+            "msg": "%s %d blocked desk(s): %s" % (
+                "would clear" if self._task.check_mode else "cleared", len(was),
+                ", ".join(was) or "none (none of them was blocked)"),
+        })
+        return result

@@ -1,0 +1,63 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) ioconnect.fleet contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Action plugin of ioconnect.fleet.remediation_record: the outcome of each desk of a wave, into the ledger."""
+
+from __future__ import annotations
+
+from ansible.errors import AnsibleActionFail
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report.history_backends import HistoryError
+from ansible_collections.ioconnect.fleet.plugins.plugin_utils.remediation import ledger
+from ansible_collections.ioconnect.fleet.plugins.plugin_utils.remediation.actions import RECORD_SPEC
+from ansible_collections.ioconnect.fleet.plugins.plugin_utils.remediation.outcome import outcome_of
+from ansible_collections.ioconnect.fleet.plugins.plugin_utils.remediation.store import (
+    RemediationStore,
+    history_location,
+)
+
+
+class ActionModule(ActionBase):
+    TRANSFERS_FILES = False
+    _supports_check_mode = False
+    _supports_async = False
+
+    def run(self, tmp=None, task_vars=None):
+        task_vars = task_vars or {}
+        result = super().run(tmp, task_vars)
+        _validation, args = self.validate_argument_spec(argument_spec=RECORD_SPEC)
+        hostvars = task_vars.get("hostvars") or {}
+        canary_failed = []
+        outcomes = {}
+        for desk in args["canary"] + [d for d in args["desks"] if d not in args["canary"]]:
+            try:
+                desk_vars = hostvars[desk]
+                report = desk_vars.get(args["result_var"])
+                validation = desk_vars.get(args["validation_var"])
+            except Exception:
+                report, validation = None, None
+            outcome, msg = outcome_of(report, validation, canary_failed)
+            if desk in args["canary"] and outcome != "succeeded":
+                canary_failed.append(desk)
+            outcomes[desk] = (outcome, msg)
+        where = history_location(args["history_path"], args["history_dsn"])
+        try:
+            with RemediationStore(where["path"], where["dsn"], args["history_timeout"]) as store:
+                updated = ledger.record_outcomes(store, args["wave_id"], outcomes)
+        except HistoryError as exc:
+            raise AnsibleActionFail(
+                "ioconnect.fleet.remediation_record: the outcomes of wave %s could not be written to the history "
+                "(%s: %s); the desks stay 'pending' in the ledger until the in-progress timeout. Outcomes: %s"
+                % (args["wave_id"], exc.kind, exc.detail, {d: o for d, (o, _m) in outcomes.items()}))
+        counts = {}
+        for outcome, _msg in outcomes.values():
+            counts[outcome] = counts.get(outcome, 0) + 1
+        result.update({
+            "changed": bool(updated),
+            "wave_id": args["wave_id"],
+            "outcomes": {desk: {"outcome": o, "msg": m} for desk, (o, m) in outcomes.items()},
+            "counts": counts,
+            "msg": ", ".join("%d %s" % (n, o) for o, n in sorted(counts.items())) or "no desk in this wave",
+        })
+        return result
