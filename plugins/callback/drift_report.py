@@ -509,7 +509,7 @@ class CallbackModule(CallbackBase):
             if getattr(play, "any_errors_fatal", False):
                 why = "any_errors_fatal: one failed desk stops every desk"
             elif getattr(play, "max_fail_percentage", None) not in (None, ""):
-                why = "more than max_fail_percentage (%s%%) of a batch failed" % play.max_fail_percentage
+                why = "more than max_fail_percentage (%g%%) of a batch failed" % float(play.max_fail_percentage)
             else:
                 why = "every desk of a batch failed"
             reasons.append("the play '%s' stopped the run%s (%s); %d of %d play(s) ran" % (

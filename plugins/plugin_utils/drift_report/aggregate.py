@@ -314,6 +314,9 @@ class DriftCollector:
         for item in iter_task_results(result, outcome):
             read = files_read(item)
             desk.observed = desk.observed or read
+            if item.get("unreachable"):
+                desk.attempts.append({"kind": "unreachable", "task": _text(task_name, 300),
+                                      "msg": _text(item.get("msg") or "unreachable", policy=policy)})
             if isinstance(item, t.Mapping) and "rolled_back" in item and not item.get("unreachable"):
                 self._add_rollback(desk, item, task_name, check_mode)
                 checked = True
