@@ -310,8 +310,9 @@ options:
         key: secret_keys
   summary_line:
     description:
-      - When to print one closing line with the counts and the report files. C(auto) prints it only when standard
-        error is a terminal.
+      - When to print one closing line with the counts and the report files, on standard error. C(auto) prints it
+        when standard error is a terminal and, otherwise (CI, AWX/AAP, a pipe), a shorter line that only names the
+        report files, so a log always says where the report went. C(never) prints neither.
     type: str
     choices: [auto, always, never]
     default: auto
@@ -778,7 +779,13 @@ class CallbackModule(CallbackBase):
                 self._display.warning("ioconnect.fleet.drift_report: " + warning)
             written = write_reports(report, self.get_option("output_dir"), self.get_option("formats"),
                                     self.get_option("basename"))
-            if self._wanted(self.get_option("summary_line")) and written:
+            mode = self.get_option("summary_line")
+            if written and mode not in ("never", False) and not self._wanted(mode):
+                # Not a terminal (CI, AWX, a pipe): one short line, so the log still says where the report went.
+                folder = os.path.dirname(next(iter(written.values())))
+                self._display.display("drift report written to %s: %s" % (folder, ", ".join(
+                    os.path.basename(written[k]) for k in sorted(written))), stderr=True)
+            elif self._wanted(mode) and written:
                 summary = report["summary"]
                 main = written.get("html") or next(iter(written.values()))
                 history = report["history"]

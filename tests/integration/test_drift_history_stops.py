@@ -170,6 +170,8 @@ def test_preflight_failed(fleet):
     assert_kept(fleet, DESKS)
     events = fleet.events(run_id)
     assert {events[d][0] for d in ("lon-prod-03", "nyc-uat-01", "sgp-prod-02")} == {"preflight"}
+    # The message names the variable that skips the check (the role's, not the task option).
+    assert "-e desktop_preflight=false" in events["lon-prod-03"][1]["reason"]
     assert events["nyc-prod-02"][0] == "validated"
     assert_report_keeps(fleet, ["nyc-prod-02", "lon-prod-02", "nyc-prod-04", "sgp-uat-06"], "validated")
     report = fleet.report()

@@ -98,6 +98,7 @@ echo "Drift report (open in a browser):  $report_dir/drift-report.html"
 echo "Markdown summary:                  $report_dir/drift-report.md"
 echo "JSON (docs/drift-report.schema.json): $report_dir/drift-report.json   JUnit: $report_dir/drift-report.junit.xml"
 echo "Drift history (SQLite, both scans): $report_dir/drift-history.sqlite"
+echo "Run the demo fleet again outside make demo: export ANSIBLE_CONFIG=$root/ansible.cfg IOCONNECT_DEMO_ROOT=$root (see that file)"
 
 step "Done in $(( $(date +%s) - start ))s"
 "$bin/python" - "$root" "$report_dir" <<'PY'

@@ -419,3 +419,20 @@ def test_secret_keys_of_the_task_and_of_the_callback_are_masked_in_every_format(
     assert drift[0]["before"] == "********" and drift[0]["after"] == "********"
     assert drift[1]["after"]["firmCode"] == "********"
     assert drift[1]["after"]["headers"] == [{"name": "Authorization", "value": "********"}]
+
+
+@pytest.mark.parametrize("mode, expected", [("auto", "written to"), ("never", None), ("always", "drift report: 1 of")])
+def test_the_log_says_where_the_report_went_when_stderr_is_not_a_terminal(tmp_path, monkeypatch, mode, expected):
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: False, raising=False)
+    cb = make_callback(tmp_path, summary_line=mode)
+    task = Task(SYSTEM_JSON)
+    cb.v2_playbook_on_start(MagicMock(_file_name="drift.yml"))
+    cb.v2_playbook_on_play_start(Play(task))
+    cb.v2_runner_on_ok(Result(Host("a", "emea", "prod"), task, fx.drifted()))
+    cb.v2_playbook_on_stats(Stats())
+    lines = [c[0][0] for c in cb._display.display.call_args_list if c[1].get("stderr")]
+    if expected is None:
+        assert not any(line.startswith("drift report") for line in lines)
+        return
+    (line,) = [line for line in lines if line.startswith("drift report")]
+    assert expected in line and str(tmp_path / "report") in line and "drift-report.html" in line
