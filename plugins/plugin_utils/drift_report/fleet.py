@@ -52,7 +52,8 @@ def desk_history(statuses: t.Sequence, times: t.Sequence, window: int, drifted_s
         "scans": scans_total if scans_total is not None else len(statuses),
         "window": len(statuses),
         "times_drifted": episodes,
-        "drifted_scans": sum(1 for s in statuses if s == "drifted"),
+        # Scans that found it drifted: a changed scan did too (that run found drift and wrote it).
+        "drifted_scans": sum(1 for s in statuses if s in ("drifted", "changed")),
         "drifted_since": drifted_since if statuses and statuses[0] == "drifted" else None,
         "last_compliant_at": last_compliant,
     }
