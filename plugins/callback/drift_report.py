@@ -361,10 +361,17 @@ from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report.fleet
 )
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report.history_pending import FOLDER as PENDING
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report.progress import ProgressMeter
+from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report.timeline import (
+    desk_story,
+    render_story_markdown,
+    write_story,
+)
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report.write import write_reports
 
 # The play variable of playbooks/drift_report.yml: write the fleet report from the history, no desk scanned.
 REPORT_PLAY_VAR = "ioconnect_drift_report_from_history"
+# The extra variable of playbooks/drift_report.yml that asks for one desk's story: -e desk=NAME.
+DESK_VARS = ("desk", "ioconnect_drift_desk")
 # Extra variables AWX/AAP sets for the jobs of a workflow (a sliced job is a workflow of its slices).
 GROUP_VARS = ("awx_workflow_job_id", "tower_workflow_job_id")
 
@@ -432,6 +439,7 @@ class CallbackModule(CallbackBase):
         self._plays_total = 0  # plays of the playbooks run
         self._plays_started: list = []  # (uuid, play) in the order they started
         self._start_recorded = False
+        self._desk_story = None  # -e desk=NAME on playbooks/drift_report.yml
 
     # -- run structure ---------------------------------------------------------------------------------------
     def v2_playbook_on_start(self, playbook):
@@ -537,6 +545,13 @@ class CallbackModule(CallbackBase):
             play_vars = {}
         if str(play_vars.get(REPORT_PLAY_VAR, "")).lower() in ("true", "yes", "1"):
             self._report_play = True
+            try:
+                extra = play.get_variable_manager().extra_vars or {}
+            except Exception:
+                extra = {}
+            for name in DESK_VARS:
+                if isinstance(extra.get(name), str) and extra[name].strip():
+                    self._desk_story = extra[name].strip()
 
     def _finish_play(self):
         """Desks of a drift play that got no check at all are still listed (not_checked)."""
@@ -797,6 +812,19 @@ class CallbackModule(CallbackBase):
                         summary["unreachable"], report["run"]["summary"]["desks"], main, where), stderr=True)
         except Exception as exc:
             self._display.warning("ioconnect.fleet.drift_report: no drift report written: %s" % exc)
+        if self._desk_story:
+            self._write_desk_story(self._desk_story)
+
+    def _write_desk_story(self, desk: str) -> None:
+        """playbooks/drift_report.yml -e desk=NAME: the desk's story from the history, written and printed."""
+        try:
+            story = desk_story(self._history_settings(), desk)
+            written = write_story(story, self.get_option("output_dir"), self.get_option("basename"))
+            self._display.display(render_story_markdown(story), stderr=True)
+            self._display.display("story of desk %s written to %s and %s" % (desk, written["markdown"],
+                                                                            written["json"]), stderr=True)
+        except Exception as exc:
+            self._display.warning("ioconnect.fleet.drift_report: no story of desk %s: %s" % (desk, exc))
 
     def _history_settings(self) -> HistorySettings:
         output_dir = os.path.abspath(os.path.expanduser(self.get_option("output_dir")))

@@ -324,6 +324,17 @@ def test_html_in_headless_chromium(fleet_run, tmp_path):
     counts = [int(count) for _name, count in visible]
     assert counts == sorted(counts, reverse=True)
 
+    # A desk's story: the link (the same code as a click on its row) opens that desk's timeline, and no other.
+    desk = report["desks_by_status"]["drifted"][0]
+    proc = chromium(tmp_path, "file://" + page + "#desk=" + desk, "--dump-dom")
+    opened = re.findall(r'<details class="timeline" id="timeline-([^"]+)" data-name="[^"]+" open', proc.stdout)
+    assert opened == [desk], proc.stderr[-2000:]
+    story = proc.stdout[proc.stdout.index('id="timeline-%s"' % desk):]
+    story = story[:story.index("</details>")]
+    assert re.search(r"<time [^>]*>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC</time></td><td>drift scan</td>", story), story
+    # Trend charts carry a time axis (the first round's day and time under the axis).
+    assert re.search(r'<text class="lbl time"[^>]*>\d{4}-\d\d-\d\d</text>', proc.stdout)
+
     shot = tmp_path / "drift-report.png"
     proc = chromium(tmp_path, "file://" + page, "--screenshot=%s" % shot, "--window-size=1280,900",
                     "--hide-scrollbars")

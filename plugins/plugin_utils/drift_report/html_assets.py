@@ -177,20 +177,20 @@ JS = """
       }
     });
     if (params.q !== undefined) { text.value = params.q; }
-    if (params.desk !== undefined) { setTimeout(function () { openDesk(params.desk); }, 0); }
     var th = headers.filter(function (h) { return h.dataset.key === params.sort; })[0];
     if (th) {
       th.setAttribute('aria-sort', params.dir === 'desc' ? 'ascending' : 'descending');
       th.click();
     }
     apply();
+    if (params.desk !== undefined) { openDesk(params.desk); }
   }
   // A desk's row opens its story (the same as a link with #desk=NAME).
   function openDesk(name) {
     var story = document.getElementById('timeline-' + name);
     if (!story) { return; }
     story.open = true;
-    var row = tbody.querySelector('tr.desk[data-name="' + name.replace(/["\\]/g, '') + '"]');
+    var row = rows.filter(function (r) { return r.dataset.name === name; })[0];
     if (row) { row.hidden = false; if (row.detailRow) { row.detailRow.hidden = false; } }
     if (story.scrollIntoView) { story.scrollIntoView({block: 'nearest'}); }
   }
