@@ -249,43 +249,67 @@ class HistoryStore:
         return self._run(self._fleet_rows, window, rounds)
 
     def _fleet_rows(self, window: int, rounds: int) -> dict:
-        latest = self._rows(LATEST)
-        files = self._rows(
+        """Built for a year of a big fleet: every query walks an index per desk (its latest ``window`` scans) or
+        the small tables (runs, desk_events); none ranks the whole history."""
+        window = max(1, window)
+        # Per desk: the time of its latest scan and of the oldest of its latest `window` scans (index seeks).
+        cut = ("(SELECT k.desk AS desk, (SELECT MAX(x.scanned_at) FROM desk_scans x WHERE x.desk = k.desk) AS latest_at, "
+               "(SELECT y.scanned_at FROM desk_scans y WHERE y.desk = k.desk ORDER BY y.scanned_at DESC LIMIT 1 "
+               "OFFSET %d) AS since FROM (SELECT DISTINCT desk FROM desk_scans) k)" % (window - 1))
+        recent_rows = self._rows(
+            "SELECT d.desk, d.scanned_at, d.status, d.run_id, d.drift_count, r.check_mode, d.run_group, d.region, "
+            "d.environment, d.reason, d.errors FROM desk_scans d JOIN " + cut + " c ON d.desk = c.desk AND "
+            "d.scanned_at >= COALESCE(c.since, '') LEFT JOIN runs r ON r.run_id = d.run_id")
+        recent_rows.sort(key=lambda r: (r[0], r[1], r[3]), reverse=True)
+        per_desk: dict = {}
+        for row in recent_rows:
+            rows_of = per_desk.setdefault(row[0], [])
+            if len(rows_of) < window:
+                rows_of.append(row)
+        latest, recent = [], []
+        for desk in sorted(per_desk):
+            rows_of = per_desk[desk]
+            (desk_, when, status, run_id, count, _mode, group, region, env, reason, errors) = rows_of[0]
+            latest.append((run_id, desk, group, when, region, env, status, reason, count, errors))
+            recent += [(r[0], r[1], r[2], r[3], r[4], r[5]) for r in rows_of]
+        latest_keys = {(r[0], r[1]) for r in latest}
+        files = [r for r in self._rows(
             "SELECT f.run_id, f.desk, f.file_no, f.path, f.profile, f.root, f.product, f.kind, f.pair, f.task, "
-            "f.status, f.changed, f.file_exists, f.error_kind, f.msg, f.backup_file "
-            "FROM file_scans f JOIN (" + LATEST + ") l ON f.run_id = l.run_id AND f.desk = l.desk "
-            "ORDER BY f.desk, f.file_no")
-        pointers = self._rows(
+            "f.status, f.changed, f.file_exists, f.error_kind, f.msg, f.backup_file FROM " + cut + " c JOIN "
+            "desk_scans d ON d.desk = c.desk AND d.scanned_at = c.latest_at CROSS JOIN file_scans f "
+            # CROSS JOIN: SQLite keeps this order (desk, then its latest scan, then its files by primary key).
+            "WHERE f.run_id = d.run_id AND f.desk = d.desk") if (r[0], r[1]) in latest_keys]
+        files.sort(key=lambda r: (r[1], r[2]))
+        window_keys = {(r[3], r[0]) for r in recent}
+        window_pointers = [r for r in self._rows(
             "SELECT p.run_id, p.desk, p.file_no, p.pointer_no, p.pointer, p.op, p.before_value, p.after_value "
-            "FROM drifted_pointers p JOIN (" + LATEST + ") l ON p.run_id = l.run_id AND p.desk = l.desk "
-            "ORDER BY p.desk, p.file_no, p.pointer_no")
-        recent = self._rows(
-            "SELECT desk, scanned_at, status, run_id, drift_count, check_mode FROM (" + _RANKED + ") ranked "
-            "LEFT JOIN runs USING (run_id) WHERE rn <= ? ORDER BY desk, rn", (max(1, window),))
-        # First drifted scan after the last clean one: the start of the current drift, however long ago.
-        drifted_since = self._rows(
-            "SELECT d.desk, MIN(d.scanned_at) FROM desk_scans d WHERE d.status = 'drifted' AND d.scanned_at > "
-            "COALESCE((SELECT MAX(c.scanned_at) FROM desk_scans c WHERE c.desk = d.desk "
-            "AND c.status IN ('compliant', 'changed', 'not_installed')), '') GROUP BY d.desk")
-        last_compliant = self._rows(
-            "SELECT desk, MAX(scanned_at) FROM desk_scans WHERE status IN ('compliant', 'changed') GROUP BY desk")
+            "FROM " + cut + " c JOIN desk_scans d ON d.desk = c.desk AND d.scanned_at >= COALESCE(c.since, '') "
+            "CROSS JOIN drifted_pointers p WHERE p.run_id = d.run_id AND p.desk = d.desk")
+            if (r[0], r[1]) in window_keys]
+        window_pointers.sort(key=lambda r: (r[1], r[0], r[2], r[3]))
+        pointers = [r for r in window_pointers if (r[0], r[1]) in latest_keys]
+        story_pointers = [(r[1], r[0], r[4]) for r in window_pointers]
+        drifted_since, last_compliant = self._drift_bounds(per_desk, window)
         counts = self._rows("SELECT desk, count(*) FROM desk_scans GROUP BY desk")
         round_rows = self._rows(
-            "SELECT run_group, MIN(scanned_at), MAX(scanned_at) FROM desk_scans GROUP BY run_group "
-            "ORDER BY MAX(scanned_at) DESC, run_group DESC LIMIT ?", (max(1, rounds),))
+            "SELECT run_group, MIN(COALESCE(started_at, recorded_at)), MAX(COALESCE(NULLIF(finished_at, ''), "
+            "recorded_at)) FROM runs WHERE EXISTS (SELECT 1 FROM desk_scans d WHERE d.run_id = runs.run_id) "
+            "GROUP BY run_group ORDER BY MAX(COALESCE(NULLIF(finished_at, ''), recorded_at)) DESC, run_group DESC "
+            "LIMIT ?", (max(1, rounds),))
         round_scans, baseline = [], []
         if round_rows:
             groups = [r[0] for r in round_rows]
             round_scans = self._rows(
                 "SELECT desk, run_group, scanned_at, region, environment, status FROM desk_scans "
                 "WHERE run_group IN (%s) ORDER BY scanned_at" % ", ".join("?" * len(groups)), groups)
-            start = min(r[1] for r in round_rows)
-            baseline = self._rows(
-                "SELECT desk, region, environment, status FROM (SELECT desk, region, environment, status, "
-                "ROW_NUMBER() OVER (PARTITION BY desk ORDER BY scanned_at DESC, run_id DESC) AS rn "
-                "FROM desk_scans WHERE scanned_at < ? AND run_group NOT IN (%s)) ranked WHERE rn = 1"
-                % ", ".join("?" * len(groups)), [start] + groups)
-        total_rounds = self._x("SELECT count(DISTINCT run_group) FROM desk_scans").fetchone()[0]
+            start = min([r[2] for r in round_scans[:1]] + [r[1] or "" for r in round_rows])
+            baseline = [r for r in self._rows(
+                "SELECT d.desk, d.region, d.environment, d.status, d.run_group FROM desk_scans d JOIN (SELECT desk, "
+                "MAX(scanned_at) AS at FROM desk_scans WHERE scanned_at < ? GROUP BY desk) b ON d.desk = b.desk AND "
+                "d.scanned_at = b.at", (start,)) if r[4] not in groups]
+            baseline = [r[:4] for r in baseline]
+        total_rounds = self._x("SELECT count(DISTINCT run_group) FROM runs WHERE EXISTS (SELECT 1 FROM desk_scans d "
+                               "WHERE d.run_id = runs.run_id)").fetchone()[0]
         # The latest event of each desk that was not a rollback: a run that targeted it and did not read it.
         missed = self._rows(
             "SELECT desk, event_at, kind, region, environment, detail, run_id FROM (SELECT desk, event_at, kind, "
@@ -294,23 +318,50 @@ class HistoryStore:
         incomplete = self._rows(
             "SELECT run_id, outcome, stop_reason, started_at, finished_at, playbooks, controller FROM runs "
             "WHERE outcome <> 'complete' ORDER BY recorded_at DESC, run_id DESC LIMIT 10")
-        # The story of each desk over its window: pointers of those scans, and the events of the same span.
-        story_pointers = self._rows(
-            "SELECT p.desk, p.run_id, p.pointer FROM drifted_pointers p JOIN (SELECT run_id, desk FROM ("
-            + _RANKED + ") r WHERE rn <= ?) w ON p.run_id = w.run_id AND p.desk = w.desk "
-            "ORDER BY p.desk, p.run_id, p.file_no, p.pointer_no", (max(1, window),))
         story_events = self._rows(
             "SELECT desk, event_at, kind, detail, run_id FROM (SELECT desk, event_at, kind, detail, run_id, "
             "ROW_NUMBER() OVER (PARTITION BY desk ORDER BY event_at DESC, run_id DESC) AS rn FROM desk_events) "
-            "ranked WHERE rn <= ? ORDER BY desk, event_at DESC", (max(1, window),))
+            "ranked WHERE rn <= ? ORDER BY desk, event_at DESC", (window,))
         return {
             "missed": missed, "incomplete_runs": incomplete, "story_pointers": story_pointers,
             "story_events": story_events,
             "latest": latest, "files": files, "pointers": pointers, "recent": recent,
-            "drifted_since": dict(drifted_since), "last_compliant": dict(last_compliant),
+            "drifted_since": drifted_since, "last_compliant": last_compliant,
             "scan_counts": dict(counts), "rounds": list(reversed(round_rows)), "round_scans": round_scans,
             "baseline": baseline, "total_rounds": total_rounds,
         }
+
+    def _drift_bounds(self, per_desk: dict, window: int) -> tuple:
+        """({desk: drifted_since}, {desk: last_compliant_at}): from the window when it holds the answer, else one
+        indexed query per batch of desks that need the older history."""
+        since, compliant = {}, {}
+        need_since, need_compliant = [], []
+        for desk, rows_of in per_desk.items():
+            statuses = [r[2] for r in rows_of]
+            found = next((r[1] for r in rows_of if r[2] in COMPLIANT_AFTER), None)
+            if found:
+                compliant[desk] = found
+            elif len(rows_of) >= window:
+                need_compliant.append(desk)
+            if statuses[0] != "drifted":
+                continue
+            clean_at = next((i for i, s in enumerate(statuses) if s in CLEAN), None)
+            if clean_at is not None or len(rows_of) < window:
+                drifted = [r[1] for r in rows_of[:clean_at] if r[2] == "drifted"]
+                since[desk] = min(drifted)
+            else:
+                need_since.append(desk)
+        for chunk in _chunks(need_compliant, 500):
+            compliant.update(dict(self._rows(
+                "SELECT desk, MAX(scanned_at) FROM desk_scans WHERE desk IN (%s) AND status IN ('compliant', "
+                "'changed') GROUP BY desk" % ", ".join("?" * len(chunk)), chunk)))
+        for chunk in _chunks(need_since, 500):
+            since.update(dict(self._rows(
+                "SELECT d.desk, MIN(d.scanned_at) FROM desk_scans d WHERE d.desk IN (%s) AND d.status = 'drifted' "
+                "AND d.scanned_at > COALESCE((SELECT MAX(c.scanned_at) FROM desk_scans c WHERE c.desk = d.desk "
+                "AND c.status IN ('compliant', 'changed', 'not_installed')), '') GROUP BY d.desk"
+                % ", ".join("?" * len(chunk)), chunk)))
+        return since, compliant
 
     def desk_timeline(self, desk: str, limit: int = 0) -> dict:
         """One desk's story, newest first: every scan (time, status, run, check mode, the pointers that differed)
@@ -418,6 +469,11 @@ def make_batch(run: t.Mapping, desks: t.Iterable[t.Mapping], recorded_at: str) -
         "desks": out,
         "events": events,
     }
+
+
+def _chunks(items: list, size: int):
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
 
 
 def _load(text):

@@ -100,6 +100,8 @@ MIGRATIONS = (
             PRIMARY KEY (run_id, desk, event_no))""",
         "CREATE INDEX desk_events_by_desk ON desk_events (desk, event_at)",
         "CREATE INDEX runs_by_outcome ON runs (outcome)",
+        # A desk's last compliant (or clean) scan and the start of its drift, without reading its other scans.
+        "CREATE INDEX desk_scans_by_desk_status ON desk_scans (desk, status, scanned_at)",
     )),
 )
 

@@ -36,12 +36,9 @@ TEMPLATE = r"""{% macro when(iso) -%}
 {% if d.not_reached %}<div class="not-reached" data-kind="{{ d.not_reached.kind }}">Not read by the run of {{ when(d.not_reached.at) }}
 ({{ d.not_reached.kind }}): {{ d.not_reached.reason }}. The desk keeps its last scan.</div>{% endif %}
 <details class="timeline" id="timeline-{{ d.name }}" data-name="{{ d.name }}"><summary>Story of {{ d.name }}:
-{{ d.history.scans }} scan(s) in the history{% if d.story %}, the latest {{ d.story | length }} event(s) below{% endif %}</summary>
+{{ d.history.scans }} scan(s) in the history{% if d.story_count %}, the latest {{ d.story_count }} event(s) below{% endif %}</summary>
 <table class="story"><thead><tr><th>When (UTC)</th><th>What</th><th>Status</th><th>JSON pointers that differed / why</th><th>Run</th></tr></thead><tbody>
-{% for e in d.story %}<tr data-kind="{{ e.kind }}"><td>{{ when(e.at) }}</td><td>{{ e.what }}</td>
-<td>{% if e.status %}<span class="badge {{ e.status }}">{{ titles[e.status] }}</span>{% endif %}</td>
-<td><code class="ptr">{{ breakable(e.detail) }}</code></td><td><code>{{ e.run_id[:12] }}</code></td></tr>
-{% else %}<tr><td colspan="5" class="empty">no scan of this desk yet</td></tr>{% endfor %}
+{{ d.story }}
 </tbody></table></details>
 {%- endmacro %}
 <!DOCTYPE html>

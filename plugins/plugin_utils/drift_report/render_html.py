@@ -11,10 +11,10 @@ could run even if some text slipped through.
 
 from __future__ import annotations
 
-import re
+import html
 
 from jinja2 import DictLoader, Environment, StrictUndefined
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report import numbers
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report.aggregate import DESK_STATUSES
@@ -45,17 +45,20 @@ def clock(iso) -> dict:
     return {"full": text, "short": text}
 
 
-_BREAK_AFTER = re.compile(r"(?<=[\\/])")
+def _wrap_points(text: str) -> str:
+    """Escaped text with <wbr> after each / and \\ (html.escape leaves both alone)."""
+    return html.escape(text, quote=True).replace("/", "/<wbr>").replace("\\", "\\<wbr>")
 
 
 def breakable(text) -> Markup:
     """A path or JSON pointer that may wrap only after a separator (never inside a name): escaped, <wbr> after
     each / or \\."""
-    return Markup("<wbr>").join(escape(part) for part in _BREAK_AFTER.split(str(text or "")))
+    return Markup(_wrap_points(str(text or "")))
 
 
-def timeline(desk: dict) -> list:
-    """The desk's story as rows of the timeline table, newest first."""
+def story_html(desk: dict) -> Markup:
+    """The rows of the desk's story table, newest first, built here rather than in the template: a fleet of
+    thousands of desks has tens of thousands of them, and a Jinja macro call per row costs seconds."""
     rows = []
     for entry in desk.get("timeline") or []:
         kind = entry["kind"]
@@ -67,9 +70,17 @@ def timeline(desk: dict) -> list:
             what, detail = "rollback", entry.get("detail") or ""
         else:
             what, detail = "not read", entry.get("detail") or ""
-        rows.append({"at": entry["at"], "what": what, "kind": kind, "status": entry.get("status"),
-                     "run_id": entry.get("run_id") or "", "detail": detail})
-    return rows
+        status = entry.get("status")
+        badge = '<span class="badge %s">%s</span>' % (html.escape(status), html.escape(_LOWER_TITLES.get(
+            status, status))) if status else ""
+        at = html.escape(numbers.when(entry["at"]))
+        rows.append('<tr data-kind="%s"><td><time datetime="%s" title="%s">%s</time></td><td>%s</td><td>%s</td>'
+                    '<td><code class="ptr">%s</code></td><td><code>%s</code></td></tr>' % (
+                        html.escape(kind), html.escape(entry["at"]), at, at, what, badge, _wrap_points(detail),
+                        html.escape((entry.get("run_id") or "")[:12])))
+    if not rows:
+        return Markup('<tr><td colspan="5" class="empty">no scan of this desk yet</td></tr>')
+    return Markup("\n".join(rows))
 
 
 def value(entry: dict, side: str) -> dict:
@@ -130,7 +141,7 @@ def render_html(report: dict) -> str:
     rank = {status: index for index, status in enumerate(ATTENTION)}
     desks = []
     for desk in sorted(report["desks"], key=lambda d: rank.get(d["status"], len(rank))):
-        desks.append(dict(desk, files=[_file_view(i) for i in desk["installs"]], story=timeline(desk),
+        desks.append(dict(desk, files=[_file_view(i) for i in desk["installs"]], story=story_html(desk), story_count=len(desk.get("timeline") or ()),
                           flap=numbers.flapping(desk["history"]), since_note=numbers.since(desk["history"],
                                                                                             desk["status"])))
     trend = report.get("trend", {})
