@@ -821,8 +821,8 @@ class CallbackModule(CallbackBase):
             story = desk_story(self._history_settings(), desk)
             written = write_story(story, self.get_option("output_dir"), self.get_option("basename"))
             self._display.display(render_story_markdown(story), stderr=True)
-            self._display.display("story of desk %s written to %s and %s" % (desk, written["markdown"],
-                                                                            written["json"]), stderr=True)
+            self._display.display("story of desk %s written to %s and %s" % (
+                desk, written["markdown"], written["json"]), stderr=True)
         except Exception as exc:
             self._display.warning("ioconnect.fleet.drift_report: no story of desk %s: %s" % (desk, exc))
 

@@ -58,11 +58,12 @@ _value:
       type: list
       elements: dict
     counts:
-      description: Desks per status (C(changed), C(drifted), C(compliant), C(not_installed), C(failed),
-        C(unreachable), C(not_run)).
+      description: >-
+        Desks per status (C(changed), C(drifted), C(compliant), C(not_installed), C(failed), C(unreachable),
+        C(not_run)).
       type: dict
     message:
-      description: One line for the run's output, for example C(36 desk(s): 30 changed, 3 compliant, 1 failed.).
+      description: "One line for the run's output, for example C(36 desk(s): 30 changed, 3 compliant, 1 failed.)."
       type: str
 """
 

@@ -109,8 +109,9 @@ def _timelines(rows: t.Mapping) -> dict:
         detail = _json(detail) or {}
         if not isinstance(detail, dict):
             detail = {"reason": str(detail)}
-        out.setdefault(desk, []).append({"at": when, "kind": "rollback" if kind == "rollback" else "not_reached", "status": None,
-                        "run_id": run_id, "detail": detail.get("reason") or detail.get("detail") or kind})
+        out.setdefault(desk, []).append({
+            "at": when, "kind": "rollback" if kind == "rollback" else "not_reached", "status": None,
+            "run_id": run_id, "detail": detail.get("reason") or detail.get("detail") or kind})
     for entries in out.values():
         entries.sort(key=lambda e: (e["at"], e["run_id"] or ""), reverse=True)
     return out

@@ -141,9 +141,9 @@ def render_html(report: dict) -> str:
     rank = {status: index for index, status in enumerate(ATTENTION)}
     desks = []
     for desk in sorted(report["desks"], key=lambda d: rank.get(d["status"], len(rank))):
-        desks.append(dict(desk, files=[_file_view(i) for i in desk["installs"]], story=story_html(desk), story_count=len(desk.get("timeline") or ()),
-                          flap=numbers.flapping(desk["history"]), since_note=numbers.since(desk["history"],
-                                                                                            desk["status"])))
+        desks.append(dict(desk, files=[_file_view(i) for i in desk["installs"]], story=story_html(desk),
+                          story_count=len(desk.get("timeline") or ()), flap=numbers.flapping(desk["history"]),
+                          since_note=numbers.since(desk["history"], desk["status"])))
     trend = report.get("trend", {})
     kinds = (("region", "region", "by_region"), ("environment", "environment", "by_environment"))
     trends = [(kind, title, [_chart(name, points) for name, points in trend.get(key, {}).items() if points])

@@ -48,8 +48,9 @@ def render_story_markdown(story: dict) -> str:
         else:
             detail = entry.get("reason") or ""
             status = entry.get("why") or ""
-        out.append("| %s | %s | %s | %s | `%s` |" % (numbers.when(entry["at"]), WHAT.get(entry["kind"], entry["kind"]),
-                                                   status, detail.replace("|", "\\|"), entry.get("run_id") or ""))
+        out.append("| %s | %s | %s | %s | `%s` |" % (
+            numbers.when(entry["at"]), WHAT.get(entry["kind"], entry["kind"]), status, detail.replace("|", "\\|"),
+            entry.get("run_id") or ""))
     out.append("")
     return "\n".join(out)
 
