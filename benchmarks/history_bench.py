@@ -264,7 +264,7 @@ def label_lookup_cpu(desks: int, work: str) -> float:
 def median_time(func, reps: int) -> tuple:
     times = []
     result = None
-    for _ in range(reps):
+    for _rep in range(reps):
         began = time.perf_counter()
         result = func()
         times.append(time.perf_counter() - began)

@@ -88,7 +88,7 @@ def fleet_summary(hostvars, hosts, result_var="desktop_report", check_mode=False
     if not isinstance(hostvars, Mapping) and not hasattr(hostvars, "__getitem__"):
         raise AnsibleFilterError("fleet_summary expects hostvars as input, got %s" % type(hostvars).__name__)
     rows = []
-    counts = dict.fromkeys(STATUSES, 0)
+    counts = {status: 0 for status in STATUSES}
     any_check = bool(check_mode)
     for host in [str(h) for h in hosts or []]:
         report = _var(hostvars, host, result_var)
