@@ -254,9 +254,9 @@ def test_only_what_was_read_is_a_scan():
     collector.add_result("rolled", {"changed": True, "desk": "rolled", "rolled_back": ["r1"], "check_mode": False,
                                     "files": [{"path": "/u/system.json", "action": "restore"}],
                                     "msg": "rolled back 1 run(s)"}, "emea", "prod")
-    collector.add_result("corrupt", {"changed": False, "status": "failed", "desk": "corrupt", "files": [
-        {"path": "/u/system.json", "failed": True, "error_kind": "parse", "msg": "not valid JSON"}]}, "emea", "prod",
-                         outcome="failed")
+    corrupt = {"path": "/u/system.json", "failed": True, "error_kind": "parse", "msg": "not valid JSON"}
+    collector.add_result("corrupt", {"changed": False, "status": "failed", "desk": "corrupt", "files": [corrupt]},
+                         "emea", "prod", outcome="failed")
     collector.add_result("absent", {"changed": False, "status": "not_installed", "desk": "absent", "files": []},
                          "emea", "prod")
     desks = {d["name"]: d for d in collector.run_desks("the play 'Configure the canary desks first' stopped the run")}
