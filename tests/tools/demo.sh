@@ -134,8 +134,9 @@ print("history:   %d scan rounds; drifted desks per region, configure then drift
                                            for region, points in report["trend"]["by_region"].items())))
 for desk in drifted:
     h = desk["history"]
-    print("           %s drifted since %s, drifted %d time(s) in its last %d scans, last compliant %s"
-          % (desk["name"], h["drifted_since"], h["times_drifted"], h["window"], h["last_compliant_at"] or "never"))
+    when = lambda iso: iso.replace("T", " ").split(".")[0].rstrip("Z") + " UTC" if iso else "never"
+    print("           %s drifted since %s (%d drift(s) in its last %d scans), last compliant %s"
+          % (desk["name"], when(h["drifted_since"]), h["times_drifted"], h["window"], when(h["last_compliant_at"])))
 print("Try: ansible-playbook -i inventories/demo playbooks/rollback.yml --limit lon-prod-01   (restores from backup)")
 print("     (with IOCONNECT_DEMO_ROOT=%s IOCONNECT_DEMO_PORT_BASE=%s and ANSIBLE_COLLECTIONS_PATH=%s/collections)"
       % (root, os.environ.get("IOCONNECT_DEMO_PORT_BASE"), root))

@@ -33,10 +33,13 @@ def desk_history(statuses: t.Sequence, times: t.Sequence, window: int, drifted_s
     episodes = 0
     in_drift = False
     for status in reversed(statuses):  # oldest first
-        if status in ("drifted", "changed"):
+        # A drift is a run of drifted scans; a clean scan (compliant, changed: a configure run wrote it, not
+        # installed) ends it, a failed or unreachable one does not. A configure run's change is not a drift found
+        # (the first rollout to a desk changes it too), so "drifted since" and "times drifted" tell the same story.
+        if status == "drifted":
             if not in_drift:
                 episodes += 1
-            in_drift = status == "drifted"  # changed: found drifted, and put right by that run
+            in_drift = True
         elif status in CLEAN:
             in_drift = False
     if drifted_since is None and statuses and statuses[0] == "drifted":
@@ -52,8 +55,7 @@ def desk_history(statuses: t.Sequence, times: t.Sequence, window: int, drifted_s
         "scans": scans_total if scans_total is not None else len(statuses),
         "window": len(statuses),
         "times_drifted": episodes,
-        # Scans that found it drifted: a changed scan did too (that run found drift and wrote it).
-        "drifted_scans": sum(1 for s in statuses if s in ("drifted", "changed")),
+        "drifted_scans": sum(1 for s in statuses if s == "drifted"),
         "drifted_since": drifted_since if statuses and statuses[0] == "drifted" else None,
         "last_compliant_at": last_compliant,
     }

@@ -6,8 +6,9 @@ Markdown say the same thing. Pure Python.
 
 - Times: RFC 3339 UTC in the data; shown to the second with the zone (``2026-01-05 06:00:12 UTC``).
 - "Times drifted" of a desk: ``times_drifted`` separate drifts in its last ``window`` scans (a desk put right that
-  drifts back counts again); ``drifted_scans`` of those scans found it drifted (a configure run that wrote it,
-  ``changed``, found it drifted too). So ``times_drifted <= drifted_scans <= window``, always.
+  drifts back counts again; a configure run that wrote it is not a drift found); ``drifted_scans`` of those scans
+  found it drifted. So ``times_drifted <= drifted_scans <= window``, always, and a desk drifted since its latest
+  scan shows one drift more than it had before.
 """
 
 from __future__ import annotations

@@ -121,3 +121,19 @@ def test_a_desk_story_from_the_history(tmp_path):
         assert entry["kind"] == ("configure" if entry["run_id"] == "r2" else "scan")
         if entry["status"] in ("drifted", "changed"):
             assert [d["pointer"] for d in entry["drift"]] == ["/server/url"]
+
+
+def test_configured_then_drifted_is_one_drift_since_the_last_scan():
+    """The demo's lon-prod-01: configure wrote it (changed), an upgrade reset it (drifted). It drifted once, since
+    its latest scan; the cell and its tooltip say so (not "2 in 2", not "drifted in 0 of ...")."""
+    from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report import numbers
+    from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report.fleet import desk_history
+
+    history = desk_history(["drifted", "changed"], ["2026-01-02T06:00:00Z", "2026-01-01T06:00:00Z"], 10)
+    assert history["drifted_since"] == "2026-01-02T06:00:00Z" and history["last_compliant_at"] == "2026-01-01T06:00:00Z"
+    flap = numbers.flapping(history)
+    assert flap["cell"] == "1 in 2"
+    assert flap["tooltip"].startswith("1 separate drift(s) in its last 2 scan(s); 1 of those scans found it drifted")
+    # drifted, failed, drifted: one drift (a failed scan does not end it); compliant in between: two.
+    assert desk_history(["drifted", "failed", "drifted"], ["3", "2", "1"], 10)["times_drifted"] == 1
+    assert desk_history(["drifted", "compliant", "drifted"], ["3", "2", "1"], 10)["times_drifted"] == 2
