@@ -278,14 +278,30 @@ def size_of(store, where: dict) -> int:
     return int(store.backend.conn.execute("SELECT pg_database_size(current_database())").fetchone()[0])
 
 
-def measure(backend: str, where: dict, desks: int, days: int, reps: int, out_dir: str) -> dict:
+def reuse(store) -> dict:
+    """What fill() returns, read from a history an earlier run filled (--reuse-sqlite, --reuse-dsn); the runs a
+    measurement added are removed first."""
+    def step():
+        for table in ("drifted_pointers", "file_scans", "desk_scans", "desk_events", "runs"):
+            store._x("DELETE FROM %s WHERE run_id LIKE ?" % table, ("bench-run-%",))
+    store._run(step, write=True)
+    busiest = store._run(lambda: store._x(
+        "SELECT desk FROM desk_scans WHERE status = 'drifted' GROUP BY desk ORDER BY count(*) DESC, desk "
+        "LIMIT 1").fetchone()[0])
+    last = store._run(lambda: store._x("SELECT MAX(started_at) FROM runs WHERE run_id LIKE ?",
+                                       ("run-%",)).fetchone()[0])
+    return {"fill_s": None, "busiest_desk": busiest, "last_day": last}
+
+
+def measure(backend: str, where: dict, desks: int, days: int, reps: int, out_dir: str, reused=False) -> dict:
     settings = HistorySettings(enabled=True, path=where.get("path", ""), dsn=where.get("dsn", ""), timeout=600,
                                retention_days=0, max_scans_per_desk=0, window=10, rounds=20,
                                pending_dir=os.path.join(out_dir, "pending"))
-    print("%s: filling %d desks x %d profiles x %d days" % (backend, desks, len(USERS), days), flush=True)
+    print("%s: %s %d desks x %d profiles x %d days" % (backend, "reusing" if reused else "filling", desks,
+                                                       len(USERS), days), flush=True)
     store = open_store(settings.path, settings.dsn or None, 600)
     try:
-        filled = fill(store, desks, days)
+        filled = reuse(store) if reused else fill(store, desks, days)
         if backend == "postgresql":
             store.backend.conn.execute("ANALYZE")
         else:
@@ -372,13 +388,21 @@ def main(argv=None) -> int:
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--reuse-sqlite", help="measure an SQLite history an earlier run filled (no fill)")
+    parser.add_argument("--reuse-dsn", help="measure a PostgreSQL history an earlier run filled (no fill)")
     parser.add_argument("--out", default=os.path.join(HERE, "reference"),
                         help="folder of the results (history-<date>.json and .md)")
     args = parser.parse_args(argv)
     rows = []
     with tempfile.TemporaryDirectory(prefix="ioconnect-history-bench-") as work:
         for backend in args.backends.split(","):
-            if backend == "sqlite":
+            if backend == "sqlite" and args.reuse_sqlite:
+                rows.append(measure(backend, {"path": args.reuse_sqlite}, args.desks, args.days, args.reps, work,
+                                    reused=True))
+            elif backend == "postgresql" and args.reuse_dsn:
+                rows.append(measure(backend, {"dsn": args.reuse_dsn}, args.desks, args.days, args.reps, work,
+                                    reused=True))
+            elif backend == "sqlite":
                 where = {"path": os.path.join(work, "history.sqlite")}
                 rows.append(measure(backend, where, args.desks, args.days, args.reps, work))
             elif backend == "postgresql":
@@ -403,9 +427,9 @@ def main(argv=None) -> int:
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for row in rows:
         rc = row["rows"]
-        lines.append("| %s | %d | %d | %d | %d | %.1f | %.0f | %.2f | %.3f | %.2f + %.2f | %.2f | %.2f | %.1f |" % (
+        lines.append("| %s | %d | %d | %d | %d | %.1f | %s | %.2f | %.3f | %.2f + %.2f | %.2f | %.2f | %.1f |" % (
             row["backend"], rc["desk_scans"], rc["file_scans"], rc["drifted_pointers"], rc["desk_events"],
-            row["size_mb"], row["fill_s"], row["report_s"], row["timeline_s"], row["callback_collect_cpu_s"],
+            row["size_mb"], "%.0f" % row["fill_s"] if row["fill_s"] is not None else "reused", row["report_s"], row["timeline_s"], row["callback_collect_cpu_s"],
             row["callback_end_cpu_s"], row["callback_overhead_pct"], row["prune_s"], row["size_after_prune_mb"]))
     with open(base + ".md", "w", encoding="utf-8") as handle:
         handle.write("\n".join(lines) + "\n")

@@ -253,13 +253,17 @@ class HistoryStore:
         the small tables (runs, desk_events); none ranks the whole history."""
         window = max(1, window)
         # Per desk: the time of its latest scan and of the oldest of its latest `window` scans (index seeks).
-        cut = ("(SELECT k.desk AS desk, (SELECT MAX(x.scanned_at) FROM desk_scans x WHERE x.desk = k.desk) AS latest_at, "
-               "(SELECT y.scanned_at FROM desk_scans y WHERE y.desk = k.desk ORDER BY y.scanned_at DESC LIMIT 1 "
-               "OFFSET %d) AS since FROM (SELECT DISTINCT desk FROM desk_scans) k)" % (window - 1))
-        recent_rows = self._rows(
+        cut = self._rows(
+            "SELECT k.desk, (SELECT MAX(x.scanned_at) FROM desk_scans x WHERE x.desk = k.desk), (SELECT y.scanned_at "
+            "FROM desk_scans y WHERE y.desk = k.desk ORDER BY y.scanned_at DESC LIMIT 1 OFFSET %d) FROM (SELECT "
+            "DISTINCT desk FROM desk_scans) k" % (window - 1))
+        # Then each desk's window, its latest files and the window's pointers, by batches of desks given as VALUES
+        # (the same SQL on both backends; CROSS JOIN keeps SQLite's join order: the batch, then an index seek).
+        recent_rows = self._batched(
             "SELECT d.desk, d.scanned_at, d.status, d.run_id, d.drift_count, r.check_mode, d.run_group, d.region, "
-            "d.environment, d.reason, d.errors FROM desk_scans d JOIN " + cut + " c ON d.desk = c.desk AND "
-            "d.scanned_at >= COALESCE(c.since, '') LEFT JOIN runs r ON r.run_id = d.run_id")
+            "d.environment, d.reason, d.errors FROM %s c CROSS JOIN desk_scans d LEFT JOIN runs r ON "
+            "r.run_id = d.run_id WHERE d.desk = c.column1 AND d.scanned_at >= c.column2",
+            [(desk, since or "") for desk, _latest, since in cut])
         recent_rows.sort(key=lambda r: (r[0], r[1], r[3]), reverse=True)
         per_desk: dict = {}
         for row in recent_rows:
@@ -272,20 +276,16 @@ class HistoryStore:
             (desk_, when, status, run_id, count, _mode, group, region, env, reason, errors) = rows_of[0]
             latest.append((run_id, desk, group, when, region, env, status, reason, count, errors))
             recent += [(r[0], r[1], r[2], r[3], r[4], r[5]) for r in rows_of]
-        latest_keys = {(r[0], r[1]) for r in latest}
-        files = [r for r in self._rows(
+        files = self._batched(
             "SELECT f.run_id, f.desk, f.file_no, f.path, f.profile, f.root, f.product, f.kind, f.pair, f.task, "
-            "f.status, f.changed, f.file_exists, f.error_kind, f.msg, f.backup_file FROM " + cut + " c JOIN "
-            "desk_scans d ON d.desk = c.desk AND d.scanned_at = c.latest_at CROSS JOIN file_scans f "
-            # CROSS JOIN: SQLite keeps this order (desk, then its latest scan, then its files by primary key).
-            "WHERE f.run_id = d.run_id AND f.desk = d.desk") if (r[0], r[1]) in latest_keys]
+            "f.status, f.changed, f.file_exists, f.error_kind, f.msg, f.backup_file FROM %s c CROSS JOIN "
+            "file_scans f WHERE f.run_id = c.column1 AND f.desk = c.column2", [(r[0], r[1]) for r in latest])
         files.sort(key=lambda r: (r[1], r[2]))
-        window_keys = {(r[3], r[0]) for r in recent}
-        window_pointers = [r for r in self._rows(
+        latest_keys = {(r[0], r[1]) for r in latest}
+        window_pointers = self._batched(
             "SELECT p.run_id, p.desk, p.file_no, p.pointer_no, p.pointer, p.op, p.before_value, p.after_value "
-            "FROM " + cut + " c JOIN desk_scans d ON d.desk = c.desk AND d.scanned_at >= COALESCE(c.since, '') "
-            "CROSS JOIN drifted_pointers p WHERE p.run_id = d.run_id AND p.desk = d.desk")
-            if (r[0], r[1]) in window_keys]
+            "FROM %s c CROSS JOIN drifted_pointers p WHERE p.run_id = c.column1 AND p.desk = c.column2",
+            [(r[3], r[0]) for r in recent if r[4]])
         window_pointers.sort(key=lambda r: (r[1], r[0], r[2], r[3]))
         pointers = [r for r in window_pointers if (r[0], r[1]) in latest_keys]
         story_pointers = [(r[1], r[0], r[4]) for r in window_pointers]
@@ -330,6 +330,19 @@ class HistoryStore:
             "scan_counts": dict(counts), "rounds": list(reversed(round_rows)), "round_scans": round_scans,
             "baseline": baseline, "total_rounds": total_rounds,
         }
+
+    def _batched(self, query: str, pairs: list) -> list:
+        """``query`` (with one %s for a VALUES list of pairs, columns column1 and column2) over ``pairs``.
+
+        SQLite seeks its indexes pair by pair: small batches. PostgreSQL plans a batch as one hash join over the
+        table: as few batches as its parameter limit (65,535) allows.
+        """
+        size = 20000 if self.backend.name == "postgresql" else 400
+        out = []
+        for chunk in _chunks(pairs, size):
+            values = "(VALUES %s)" % ", ".join(["(?, ?)"] * len(chunk))
+            out += self._rows(query % values, [v for pair in chunk for v in pair])
+        return out
 
     def _drift_bounds(self, per_desk: dict, window: int) -> tuple:
         """({desk: drifted_since}, {desk: last_compliant_at}): from the window when it holds the answer, else one
