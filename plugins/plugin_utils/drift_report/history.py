@@ -222,20 +222,22 @@ class HistoryStore:
         return True
 
     def _retain(self, cutoff, max_scans: int, desks: list) -> None:
-        """Drop scans older than ``cutoff``, and beyond the ``max_scans`` newest of each desk just scanned."""
+        """Drop scans older than ``cutoff``, and beyond the ``max_scans`` newest of each desk just scanned, with
+        their files and pointers. The scans to drop are found by index (time; each desk's own scans), then removed
+        key by key: a run's retention costs what it removes, not the size of the history."""
+        doomed = set()
         if cutoff:
-            self._x("DELETE FROM desk_scans WHERE scanned_at < ?", (cutoff,))
-        if max_scans and max_scans > 0:
-            self._many("DELETE FROM desk_scans WHERE desk = ? AND scanned_at < ("
-                       "SELECT scanned_at FROM desk_scans WHERE desk = ? "
-                       "ORDER BY scanned_at DESC, run_id DESC LIMIT 1 OFFSET ?)",
-                       [(name, name, max_scans - 1) for name in desks])
-        if cutoff:
+            doomed.update(self._rows("SELECT run_id, desk FROM desk_scans WHERE scanned_at < ?", (cutoff,)))
             self._x("DELETE FROM desk_events WHERE event_at < ?", (cutoff,))
-        if cutoff or max_scans:
-            for table in ("file_scans", "drifted_pointers"):
-                self._x("DELETE FROM %s WHERE NOT EXISTS (SELECT 1 FROM desk_scans d "
-                        "WHERE d.run_id = %s.run_id AND d.desk = %s.desk)" % (table, table, table))
+        if max_scans and max_scans > 0:
+            for name in desks:
+                doomed.update(self._rows(
+                    "SELECT run_id, desk FROM desk_scans WHERE desk = ? AND scanned_at < (SELECT scanned_at FROM "
+                    "desk_scans WHERE desk = ? ORDER BY scanned_at DESC, run_id DESC LIMIT 1 OFFSET ?)",
+                    (name, name, max_scans - 1)))
+        keys = sorted(doomed)
+        for table in ("drifted_pointers", "file_scans", "desk_scans"):
+            self._many("DELETE FROM %s WHERE run_id = ? AND desk = ?" % table, keys)
         if cutoff or max_scans:
             # A complete run whose scans are all gone says nothing more; an incomplete or killed run (no scan, by
             # definition) is part of the audit and stays until the cutoff.
