@@ -206,15 +206,17 @@ def trend(rows: t.Mapping, window: int) -> dict:
     rounds = []
     by_region: dict = {}
     by_env: dict = {}
+    keys = ({v[0] for v in state.values()} | {s[3] for s in rows["round_scans"]},
+            {v[1] for v in state.values()} | {s[4] for s in rows["round_scans"]})
     for index, (group, _first, last) in enumerate(rows["rounds"]):
         scans = sorted(by_group.get(group, []))
         for _when, desk, region, env, status in scans:
             state[desk] = (region, env, status)
         rounds.append({"group": group, "at": last, "desks": len({s[1] for s in scans})})
         for position, index_map in ((0, by_region), (1, by_env)):
-            # Every region and environment known so far gets a point in every round (a round that did not scan
-            # it carries its desks forward), so all trend rows have as many points as there are rounds.
-            for key in sorted({v[position] for v in state.values()}):
+            # Every region and environment gets a point in every round (a round that did not scan it carries its
+            # desks forward; before its first desk, a point of 0 desks), so all trend rows have one point per round.
+            for key in sorted(keys[position]):
                 members = [v for v in state.values() if v[position] == key]
                 index_map.setdefault(key, []).append({
                     "round": index, "at": last, "desks": len(members),
