@@ -102,7 +102,8 @@ def record_start(run: t.Mapping, settings: HistorySettings) -> bool:
     if not settings.enabled:
         return False
     try:
-        store = open_store(settings.path, settings.dsn or None, settings.timeout)
+        # A short wait: a history that is not there now is waited for (history_timeout) at the end of the run.
+        store = open_store(settings.path, settings.dsn or None, min(settings.timeout, 5.0))
     except HistoryError:
         return False
     try:
