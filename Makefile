@@ -33,7 +33,7 @@ export PATH := $(BIN):$(PATH)
 # The gates `make test` runs, in order: quick static checks first, the slow ones last.
 GATES := changelog-lint lint docs-lint unit integration molecule sanity build-install galaxy-importer ee docs
 
-.PHONY: help venv deps demo bench test $(GATES) changelog-release dev-collections clean
+.PHONY: help venv deps demo bench bench-history test $(GATES) changelog-release dev-collections clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -54,8 +54,11 @@ demo: $(STAMP) ## Run the main job on the demo fleet (loopback desks)
 	elif [ -f tests/tools/demo.sh ]; then bash tests/tools/demo.sh; \
 	else $(BIN)/ansible-playbook -i inventories/demo playbooks/demo.yml; fi
 
-bench: $(STAMP) ## Fleet benchmark over loopback SSH: ping floor vs system_json vs the naive playbook (benchmarks/README.md)
+bench: $(STAMP) bench-history ## Benchmarks: a year of drift history, then the fleet over loopback SSH (benchmarks/README.md)
 	benchmarks/run.sh $(BENCH_ARGS)
+
+bench-history: $(STAMP) ## A year of a 5,000-desk fleet in the drift history, SQLite and PostgreSQL (about 20 min)
+	$(BIN)/python benchmarks/history_bench.py $(HISTORY_BENCH_ARGS)
 
 test: $(STAMP) deps ## Run every gate; prints a summary with durations; fails if any gate failed
 	tests/tools/run-gates.sh $(GATES)

@@ -246,7 +246,8 @@ class ActionModule(FleetAction):
         if down:
             raise _fail(desk, FleetError(
                 "io.Manager %s did not answer, so this desk is not switched to it. Nothing was written on this desk. "
-                "Fix the instance (or the topology URL) and run again; preflight=false skips this check."
+                "Fix the instance (or the topology URL) and run again; -e desktop_preflight=false (the role's variable; "
+                "preflight: false on the task) skips this check."
                 % ", ".join(down), kind="preflight"))
 
     @staticmethod

@@ -310,8 +310,9 @@ options:
         key: secret_keys
   summary_line:
     description:
-      - When to print one closing line with the counts and the report files. C(auto) prints it only when standard
-        error is a terminal.
+      - When to print one closing line with the counts and the report files, on standard error. C(auto) prints it
+        when standard error is a terminal and, otherwise (CI, AWX/AAP, a pipe), a shorter line that only names the
+        report files, so a log always says where the report went. C(never) prints neither.
     type: str
     choices: [auto, always, never]
     default: auto
@@ -356,13 +357,21 @@ from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report.aggre
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report.fleet_report import (
     HistorySettings,
     build_fleet_report,
+    record_start,
 )
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report.history_pending import FOLDER as PENDING
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report.progress import ProgressMeter
+from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report.timeline import (
+    desk_story,
+    render_story_markdown,
+    write_story,
+)
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report.write import write_reports
 
 # The play variable of playbooks/drift_report.yml: write the fleet report from the history, no desk scanned.
 REPORT_PLAY_VAR = "ioconnect_drift_report_from_history"
+# The extra variable of playbooks/drift_report.yml that asks for one desk's story: -e desk=NAME.
+DESK_VARS = ("desk", "ioconnect_drift_desk")
 # Extra variables AWX/AAP sets for the jobs of a workflow (a sliced job is a workflow of its slices).
 GROUP_VARS = ("awx_workflow_job_id", "tower_workflow_job_id")
 
@@ -426,6 +435,11 @@ class CallbackModule(CallbackBase):
         self._group = None
         self._report_play = False
         self._drift_hosts: set = set()  # hosts targeted by a drift play: the desks of the run
+        self._targets: dict = {}  # host name -> Host, of the drift plays (whatever batch they are in)
+        self._plays_total = 0  # plays of the playbooks run
+        self._plays_started: list = []  # (uuid, play) in the order they started
+        self._start_recorded = False
+        self._desk_story = None  # -e desk=NAME on playbooks/drift_report.yml
 
     # -- run structure ---------------------------------------------------------------------------------------
     def v2_playbook_on_start(self, playbook):
@@ -435,6 +449,10 @@ class CallbackModule(CallbackBase):
         name = getattr(playbook, "_file_name", None)
         if name:
             self._playbooks.append(str(name))
+        try:
+            self._plays_total += len(playbook.get_plays())
+        except Exception:
+            pass
 
     def v2_playbook_on_play_start(self, play):
         self._finish_play()
@@ -442,12 +460,20 @@ class CallbackModule(CallbackBase):
             self._started = time.monotonic()
             self._started_at = utc_now()
         self._play = play
+        uuid_ = getattr(play, "_uuid", None) or id(play)
+        if uuid_ not in [u for u, _p in self._plays_started]:
+            self._plays_started.append((uuid_, play))
         self._play_hosts_seen = {}
         self._play_checked = set()
         self._play_is_drift = self._has_static_check(play)
         self._note_play_vars(play)
         if self._play_is_drift:
-            self._drift_hosts.update(self._play_host_names(play))
+            targets = self._play_targets(play)
+            self._targets.update(targets)
+            self._drift_hosts.update(targets)
+            if not self._start_recorded:
+                self._start_recorded = True
+                self._note_start()
         self._any_drift_play = self._any_drift_play or self._play_is_drift
         self._meter = None
         if self._progress_enabled():
@@ -456,6 +482,51 @@ class CallbackModule(CallbackBase):
                 every=int(self.get_option("progress_every") or 0),
                 interval=float(self.get_option("progress_interval") or 10),
             )
+
+    def _play_targets(self, play) -> dict:
+        """The hosts a play targets in every batch (serial), within --limit: name -> Host."""
+        try:
+            inventory = play.get_variable_manager()._inventory
+            return {h.get_name(): h for h in inventory.get_hosts(play.hosts, ignore_restrictions=True)}
+        except Exception:
+            return {}
+
+    def _run_meta(self) -> dict:
+        return {
+            "run_id": self._run_id,
+            "group": self.get_option("history_group") or self._group or self._run_id,
+            "playbooks": self._playbooks, "started_at": self._started_at,
+            "limit": str(context.CLIARGS.get("subset") or ""),
+        }
+
+    def _note_start(self):
+        """The run is in the history from its first drift play: killed before its end, it shows as never finished."""
+        try:
+            record_start(dict(self._run_meta(), outcome="running"), self._history_settings())
+        except Exception as exc:  # never break the run
+            self._display.vvv("ioconnect.fleet.drift_report: could not note the run's start: %s" % exc)
+
+    def _stop_reason(self, stats) -> str:
+        """Why the run did not read every desk it targeted, in words; empty when it did."""
+        reasons = []
+        if self._plays_total and len(self._plays_started) < self._plays_total and self._plays_started:
+            play = self._plays_started[-1][1]
+            name = getattr(play, "name", None) or getattr(play, "hosts", "") or "?"
+            failed = sorted(set(getattr(stats, "failures", {}) or {}) | set(getattr(stats, "dark", {}) or {}))
+            who = (" after a failure on %s" % ", ".join(failed[:5]) + (" ..." if len(failed) > 5 else "")) \
+                if failed else ""
+            if getattr(play, "any_errors_fatal", False):
+                why = "any_errors_fatal: one failed desk stops every desk"
+            elif getattr(play, "max_fail_percentage", None) not in (None, ""):
+                why = "more than max_fail_percentage (%g%%) of a batch failed" % float(play.max_fail_percentage)
+            else:
+                why = "every desk of a batch failed"
+            reasons.append("the play '%s' stopped the run%s (%s); %d of %d play(s) ran" % (
+                name, who, why, len(self._plays_started), self._plays_total))
+        limit = context.CLIARGS.get("subset")
+        if limit:
+            reasons.append("limited to --limit %s: desks outside it were not targeted" % limit)
+        return "; ".join(reasons)
 
     def _note_play_vars(self, play):
         """The scan round of the run (AWX workflow id) and whether the play asks for the report from history."""
@@ -474,6 +545,13 @@ class CallbackModule(CallbackBase):
             play_vars = {}
         if str(play_vars.get(REPORT_PLAY_VAR, "")).lower() in ("true", "yes", "1"):
             self._report_play = True
+            try:
+                extra = play.get_variable_manager().extra_vars or {}
+            except Exception:
+                extra = {}
+            for name in DESK_VARS:
+                if isinstance(extra.get(name), str) and extra[name].strip():
+                    self._desk_story = extra[name].strip()
 
     def _finish_play(self):
         """Desks of a drift play that got no check at all are still listed (not_checked)."""
@@ -687,22 +765,42 @@ class CallbackModule(CallbackBase):
             if not self._any_drift_play and not self._report_play and not self.get_option("write_empty"):
                 return
             self._merge_errors(stats)
+            for name, host in self._targets.items():
+                if name not in self._collector:  # a batch that never ran, a play that never started
+                    region, env = self._labels_for(host)
+                    self._collector.mark_not_reached(name, region, env)
             finished = utc_now()
-            run = {
-                "run_id": self._run_id,
-                "group": self.get_option("history_group") or self._group or self._run_id,
+            reason = self._stop_reason(stats)
+            run_desks = self._collector.run_desks(reason)
+            missed = [d for d in run_desks if d.get("observed") is False]
+            if missed:
+                kinds: dict = {}
+                for desk in missed:
+                    kind = (desk.get("not_reached") or {}).get("kind", "stopped")
+                    kinds[kind] = kinds.get(kind, 0) + 1
+                reason = "; ".join(([reason] if reason else []) + ["%d of %d desk(s) not read (%s)" % (
+                    len(missed), len(run_desks), ", ".join("%s %d" % kv for kv in sorted(kinds.items())))])
+            run = dict(self._run_meta(), **{
                 "check_mode": self._check_modes.pop() if len(self._check_modes) == 1 else None,
-                "playbooks": self._playbooks,
-                "started_at": self._started_at,
                 "finished_at": finished,
                 "duration_seconds": round(time.monotonic() - self._started, 3) if self._started else None,
-            }
-            report, warning = build_fleet_report(self._collector.run_desks(), run, self._history_settings())
+                "outcome": "incomplete" if reason else "complete",
+                "stop_reason": reason,
+                "targeted": len(run_desks),
+                "recorded_start": self._start_recorded,
+            })
+            report, warning = build_fleet_report(run_desks, run, self._history_settings())
             if warning:
                 self._display.warning("ioconnect.fleet.drift_report: " + warning)
             written = write_reports(report, self.get_option("output_dir"), self.get_option("formats"),
                                     self.get_option("basename"))
-            if self._wanted(self.get_option("summary_line")) and written:
+            mode = self.get_option("summary_line")
+            if written and mode not in ("never", False) and not self._wanted(mode):
+                # Not a terminal (CI, AWX, a pipe): one short line, so the log still says where the report went.
+                folder = os.path.dirname(next(iter(written.values())))
+                self._display.display("drift report written to %s: %s" % (folder, ", ".join(
+                    os.path.basename(written[k]) for k in sorted(written))), stderr=True)
+            elif self._wanted(mode) and written:
                 summary = report["summary"]
                 main = written.get("html") or next(iter(written.values()))
                 history = report["history"]
@@ -714,6 +812,19 @@ class CallbackModule(CallbackBase):
                         summary["unreachable"], report["run"]["summary"]["desks"], main, where), stderr=True)
         except Exception as exc:
             self._display.warning("ioconnect.fleet.drift_report: no drift report written: %s" % exc)
+        if self._desk_story:
+            self._write_desk_story(self._desk_story)
+
+    def _write_desk_story(self, desk: str) -> None:
+        """playbooks/drift_report.yml -e desk=NAME: the desk's story from the history, written and printed."""
+        try:
+            story = desk_story(self._history_settings(), desk)
+            written = write_story(story, self.get_option("output_dir"), self.get_option("basename"))
+            self._display.display(render_story_markdown(story), stderr=True)
+            self._display.display("story of desk %s written to %s and %s" % (
+                desk, written["markdown"], written["json"]), stderr=True)
+        except Exception as exc:
+            self._display.warning("ioconnect.fleet.drift_report: no story of desk %s: %s" % (desk, exc))
 
     def _history_settings(self) -> HistorySettings:
         output_dir = os.path.abspath(os.path.expanduser(self.get_option("output_dir")))

@@ -324,6 +324,17 @@ def test_html_in_headless_chromium(fleet_run, tmp_path):
     counts = [int(count) for _name, count in visible]
     assert counts == sorted(counts, reverse=True)
 
+    # A desk's story: the link (the same code as a click on its row) opens that desk's timeline, and no other.
+    desk = report["desks_by_status"]["drifted"][0]
+    proc = chromium(tmp_path, "file://" + page + "#desk=" + desk, "--dump-dom")
+    opened = re.findall(r'<details class="timeline" id="timeline-([^"]+)" data-name="[^"]+" open', proc.stdout)
+    assert opened == [desk], proc.stderr[-2000:]
+    story = proc.stdout[proc.stdout.index('id="timeline-%s"' % desk):]
+    story = story[:story.index("</details>")]
+    assert re.search(r"<time [^>]*>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC</time></td><td>drift scan</td>", story), story
+    # Trend charts carry a time axis (the first round's day and time under the axis).
+    assert re.search(r'<text class="lbl time"[^>]*>\d{4}-\d\d-\d\d</text>', proc.stdout)
+
     shot = tmp_path / "drift-report.png"
     proc = chromium(tmp_path, "file://" + page, "--screenshot=%s" % shot, "--window-size=1280,900",
                     "--hide-scrollbars")
@@ -400,8 +411,11 @@ def test_limited_runs_one_after_another_keep_the_whole_fleet(fleet_run, tmp_path
         d["scanned_at"] for d in first["desks"] if d["name"] == "emea-prod-drifted")
     kept = desks["amer-prod-drifted"]
     assert not kept["in_this_run"] and kept["run_id"] == second["run"]["run_id"] and kept["status"] == "drifted"
+    # One point per scan round for every region (the amer round carries emea's desks forward): rows of the same
+    # length, whatever a round scanned.
     assert [p["drifted"] for p in third["trend"]["by_region"]["emea"]] == [
-        sum(1 for n, w in fleet_run["expected"].items() if n.startswith("emea-") and w["status"] == "drifted")] * 2
+        sum(1 for n, w in fleet_run["expected"].items() if n.startswith("emea-") and w["status"] == "drifted")] * 3
+    assert {len(points) for points in third["trend"]["by_region"].values()} == {len(third["trend"]["rounds"])}
 
 
 def test_a_corrupt_history_file_never_fails_the_scan(fleet_run, tmp_path):

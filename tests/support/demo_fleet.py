@@ -149,8 +149,32 @@ def install_dirs(root: str, desk: str, hv: dict) -> list:
     return [os.path.join(base, "Users", user, "AppData", "Local", *under) for user in hv.get("demo_users", ["jdoe"])]
 
 
+def write_run_config(root: str, port_base: int) -> None:
+    """<root>/port-base (read by the demo's group_vars when IOCONNECT_DEMO_PORT_BASE is unset) and <root>/ansible.cfg,
+    so the demo inventory also works outside `make demo`: the desks were built for that port base, and a run with
+    another one would find every desk drifted."""
+    repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    link = os.path.join(root, "collections", "ansible_collections", "ioconnect", "fleet")
+    os.makedirs(os.path.dirname(link), exist_ok=True)
+    if not os.path.islink(link):
+        os.symlink(repo, link)
+    with open(os.path.join(root, "port-base"), "w", encoding="utf-8") as handle:
+        handle.write("%d\n" % port_base)
+    with open(os.path.join(root, "ansible.cfg"), "w", encoding="utf-8") as handle:
+        handle.write(
+            "# Written by tests/support/demo_fleet.py generate. Run the demo fleet outside `make demo` with:\n"
+            "#   export ANSIBLE_CONFIG=%(root)s/ansible.cfg IOCONNECT_DEMO_ROOT=%(root)s\n"
+            "#   ansible-playbook -i inventories/demo playbooks/drift.yml\n"
+            "# (the stub io.Manager instances, for configure.yml: tests/support/demo_fleet.py serve -i inventories/demo "
+            "--port-base %(base)d --pidfile %(root)s/stub-iomanager.pid)\n"
+            "[defaults]\ncollections_path = %(root)s/collections\n"
+            "callbacks_enabled = ioconnect.fleet.drift_report\nretry_files_enabled = false\n"
+            "\n[ioconnect_drift_report]\noutput_dir = %(root)s/report\n" % {"root": root, "base": port_base})
+
+
 def generate(args) -> None:
     desks = read_inventory(args.inventory)
+    write_run_config(os.path.abspath(args.root), args.port_base)
     desks_root = os.path.join(args.root, "desks")
     if os.path.isdir(desks_root):
         shutil.rmtree(desks_root)

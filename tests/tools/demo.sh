@@ -98,6 +98,7 @@ echo "Drift report (open in a browser):  $report_dir/drift-report.html"
 echo "Markdown summary:                  $report_dir/drift-report.md"
 echo "JSON (docs/drift-report.schema.json): $report_dir/drift-report.json   JUnit: $report_dir/drift-report.junit.xml"
 echo "Drift history (SQLite, both scans): $report_dir/drift-history.sqlite"
+echo "Run the demo fleet again outside make demo: export ANSIBLE_CONFIG=$root/ansible.cfg IOCONNECT_DEMO_ROOT=$root (see that file)"
 
 step "Done in $(( $(date +%s) - start ))s"
 "$bin/python" - "$root" "$report_dir" <<'PY'
@@ -133,8 +134,9 @@ print("history:   %d scan rounds; drifted desks per region, configure then drift
                                            for region, points in report["trend"]["by_region"].items())))
 for desk in drifted:
     h = desk["history"]
-    print("           %s drifted since %s, drifted %d time(s) in its last %d scans, last compliant %s"
-          % (desk["name"], h["drifted_since"], h["times_drifted"], h["window"], h["last_compliant_at"] or "never"))
+    when = lambda iso: iso.replace("T", " ").split(".")[0].rstrip("Z") + " UTC" if iso else "never"
+    print("           %s drifted since %s (%d drift(s) in its last %d scans), last compliant %s"
+          % (desk["name"], when(h["drifted_since"]), h["times_drifted"], h["window"], when(h["last_compliant_at"])))
 print("Try: ansible-playbook -i inventories/demo playbooks/rollback.yml --limit lon-prod-01   (restores from backup)")
 print("     (with IOCONNECT_DEMO_ROOT=%s IOCONNECT_DEMO_PORT_BASE=%s and ANSIBLE_COLLECTIONS_PATH=%s/collections)"
       % (root, os.environ.get("IOCONNECT_DEMO_PORT_BASE"), root))

@@ -93,6 +93,16 @@ def _position(text: str, pos: int):
     return line, col
 
 
+def _trailing_comma(text: str, pos: int):
+    """The position of a comma that only whitespace separates from the closing bracket at ``pos``, or None."""
+    if pos >= len(text) or text[pos] not in "}]":
+        return None
+    back = pos - 1
+    while back >= 0 and text[back] in " \t\r\n":
+        back -= 1
+    return back if back >= 0 and text[back] == "," else None
+
+
 def _expect(text, pos, char, what):
     if pos >= len(text) or text[pos] != char:
         raise ValueError("expected %s" % what)
@@ -202,9 +212,14 @@ class Document:
         except json.JSONDecodeError as exc:
             # json's own message for a control character ends in " at"; we add the position ourselves.
             reason = exc.msg[:-3] if exc.msg.endswith(" at") else exc.msg
+            line, col = exc.lineno, exc.colno
+            comma = _trailing_comma(text, exc.pos)
+            if comma is not None:  # json points at the "}" or "]" after it, often on the next line
+                reason = "a trailing comma before %r (JSON allows none)" % text[exc.pos]
+                line, col = _position(text, comma)
             raise SystemJsonError(
                 "%s is not valid JSON: %s at line %d, column %d. io.Connect Desktop cannot read it either: fix it by "
-                "hand or restore a backup. The file was left unchanged." % (self.path, reason, exc.lineno, exc.colno),
+                "hand or restore a backup. The file was left unchanged." % (self.path, reason, line, col),
                 kind="parse")
         except (_DuplicateKey, _BadConstant, ValueError):
             pass

@@ -40,6 +40,11 @@ CLEAN_STATUSES = ("compliant", "changed", "not_installed")
 # Desk statuses whose drifted pointers are counted apart: the desk is not counted as drifted.
 PROBLEM_STATUSES = ("failed", "unreachable")
 OPS = ("add", "replace", "remove")
+# Error kinds of a check that stopped before it read a file: the desk was not observed (the request was refused on
+# the controller, or its io.Manager did not answer the preflight).
+NOT_READ_KINDS = ("request", "preflight")
+# Why a desk the run targeted has no scan in it (see Desk.not_reached): the desk keeps its last observed state.
+NOT_REACHED_KINDS = ("unreachable", "refused", "preflight", "failed", "validated", "skipped", "stopped")
 MAX_TEXT = 2000  # longest message kept; a module traceback is not what a desk-support lead needs
 
 
@@ -102,6 +107,22 @@ def is_desk_result(result) -> bool:
     """Whether a result is a desk_system_json result (one desk, a ``files`` list) rather than one file's."""
     return isinstance(result, t.Mapping) and isinstance(result.get("files"), list) and (
         "status" in result or "installs" in result or "desk" in result)
+
+
+def files_read(item: t.Mapping) -> bool:
+    """Whether a check result says the desk's files were actually read (a scan), rather than a check that stopped
+    first (unreachable, skipped, refused on the controller, a failed preflight, validate_only) or a rollback."""
+    if not isinstance(item, t.Mapping) or item.get("unreachable") or item.get("skipped"):
+        return False
+    if "rolled_back" in item:
+        return False
+    if is_desk_result(item) and item["files"]:
+        return True
+    if (item.get("failed") or item.get("status") == "failed") and item.get("error_kind") in NOT_READ_KINDS:
+        return False
+    if is_desk_result(item):
+        return item.get("status") in ("not_installed", "failed")
+    return any(key in item for key in ("path", "drift", "exists"))
 
 
 def _optional_text(value, limit: int = 500):
@@ -179,6 +200,10 @@ class Desk:
         self.no_install = False  # a desk-level check found no install at all
         self.checked = False  # at least one check result that was not skipped
         self.scanned_at = None  # when its last check result came (UTC, RFC 3339)
+        self.observed = False  # its files were read in this run: the run's desk is a scan of the history
+        self.validated = False  # a validate_only check passed (nothing read)
+        self.attempts: list = []  # checks that stopped before reading: {"kind", "msg", "task"}
+        self.events: list = []  # rollbacks that touched it: {"kind", "at", "detail"}
 
     @property
     def status(self) -> str:
@@ -191,7 +216,27 @@ class Desk:
                 return status
         return "not_checked"
 
-    def to_dict(self) -> dict:
+    def not_reached(self, stop_reason: str = "") -> dict | None:
+        """Why this desk has no scan in the run (None when its files were read): kind and reason."""
+        if self.observed:
+            return None
+        stopped = stop_reason or "the run ended before any check read its files"
+        for error in self.errors + self.attempts:
+            if error["kind"] == "unreachable":
+                return {"kind": "unreachable", "reason": error["msg"] or "unreachable"}
+        for error in self.attempts:
+            if error["kind"] in ("refused", "preflight"):
+                return {"kind": error["kind"], "reason": error["msg"]}
+        for error in self.errors:
+            return {"kind": "failed", "reason": "%s (task %s)" % (error["msg"], error["task"]) if error["task"]
+                    else error["msg"]}
+        if self.validated:
+            return {"kind": "validated", "reason": "validated, but its files were not read: %s" % stopped}
+        if self.skipped_checks:
+            return {"kind": "skipped", "reason": "every drift check was skipped for this desk"}
+        return {"kind": "stopped", "reason": "no check reached this desk: %s" % stopped}
+
+    def to_dict(self, stop_reason: str = "") -> dict:
         drift = [dict(entry, path=install["path"], profile=install["profile"], root=install["root"])
                  for install in self.installs for entry in install["drift"]]
         status = self.status
@@ -199,10 +244,8 @@ class Desk:
         if status == "not_installed":
             reason = "no io.Connect Desktop install found on this desk (no system.json in the profiles looked at)"
         elif status == "not_checked":
-            if self.skipped_checks:
-                reason = "every drift check was skipped for this desk"
-            else:
-                reason = "no drift check ran for this desk: no install was found to check, or the play stopped first"
+            missed = self.not_reached(stop_reason)
+            reason = missed["reason"] if missed else "no drift check ran for this desk"
         return {
             "name": self.name,
             "region": self.region,
@@ -215,6 +258,9 @@ class Desk:
             "installs": self.installs,
             "errors": self.errors,
             "scanned_at": self.scanned_at,
+            "observed": self.observed,
+            "not_reached": self.not_reached(stop_reason),
+            "events": list(self.events),
         }
 
 
@@ -266,6 +312,23 @@ class DriftCollector:
         added = []
         checked = False
         for item in iter_task_results(result, outcome):
+            read = files_read(item)
+            desk.observed = desk.observed or read
+            if item.get("unreachable"):
+                desk.attempts.append({"kind": "unreachable", "task": _text(task_name, 300),
+                                      "msg": _text(item.get("msg") or "unreachable", policy=policy)})
+            if isinstance(item, t.Mapping) and "rolled_back" in item and not item.get("unreachable"):
+                self._add_rollback(desk, item, task_name, check_mode)
+                checked = True
+                continue
+            if not read and not item.get("unreachable") and not item.get("skipped") and not item.get("failed") \
+                    and not is_desk_result(item) and item.get("status") != "failed":
+                desk.validated = True  # validate_only: nothing read, nothing to count
+                continue
+            if not read and item.get("error_kind") in NOT_READ_KINDS:
+                kind = "preflight" if item.get("error_kind") == "preflight" else "refused"
+                msg = item.get("error") or item.get("msg") or "the check was refused"
+                desk.attempts.append({"kind": kind, "task": _text(task_name, 300), "msg": _text(msg, policy=policy)})
             if is_desk_result(item) and not item.get("unreachable"):
                 added.extend(self._add_desk_result(desk, item, task_name, check_mode, policy))
                 checked = True
@@ -282,6 +345,21 @@ class DriftCollector:
             desk.checked = True
             desk.scanned_at = scanned_at or utc_now(precise=True)
         return added
+
+    @staticmethod
+    def _add_rollback(desk: Desk, result: t.Mapping, task_name: str, check_mode) -> None:
+        """A rollback is an event of the desk's story, not a scan: what it restored says nothing of compliance."""
+        mode = result.get("check_mode") if isinstance(result.get("check_mode"), bool) else check_mode
+        if mode:
+            return  # a rollback in check mode touched nothing
+        files = [f for f in result.get("files") or [] if isinstance(f, t.Mapping)]
+        acted = [_text(f.get("path") or "", 500) for f in files if f.get("action") in ("restore", "delete")]
+        desk.events.append({
+            "kind": "rollback", "at": utc_now(precise=True), "task": _text(task_name, 300),
+            "failed": bool(result.get("failed")), "files": acted,
+            "detail": _text(result.get("msg") or "", 1000),
+            "runs": [_text(r, 100) for r in result.get("rolled_back") or [] if isinstance(r, str)],
+        })
 
     def _add_desk_result(self, desk: Desk, result: t.Mapping, task_name: str, check_mode, policy=None) -> list:
         """A desk_system_json result: one file record per item of ``files``; a desk-level failure (discovery, an
@@ -307,6 +385,11 @@ class DriftCollector:
         desk.scanned_at = desk.scanned_at or utc_now(precise=True)
         desk.errors.append({"kind": kind, "task": _text(task_name, 300), "msg": _text(msg)})
 
+    def mark_not_reached(self, name: str, region=None, environment=None) -> None:
+        """A desk a drift play targeted that got no result at all (the run stopped before its batch)."""
+        desk = self.desk(name, region, environment)
+        desk.seen = True
+
     def desks(self) -> list:
         return sorted(self._desks.values(), key=lambda d: (d.region, d.environment, d.name))
 
@@ -316,9 +399,10 @@ class DriftCollector:
             counts[desk.status] += 1
         return counts
 
-    def run_desks(self) -> list:
-        """The desk records of this run (region, environment, name order)."""
-        return [d.to_dict() for d in self.desks()]
+    def run_desks(self, stop_reason: str = "") -> list:
+        """The desk records of this run (region, environment, name order); ``stop_reason``: why the run stopped
+        early, for the desks it never read."""
+        return [d.to_dict(stop_reason) for d in self.desks()]
 
     def report(self, run: t.Mapping | None = None) -> dict:
         """The report of this run alone, without history (see docs/drift-report.schema.json)."""
@@ -333,9 +417,10 @@ def _counts(desks: list) -> dict:
     ``pointers_on_failed_desks``, those a run wrote ``changed_pointers``."""
     counts = {"desks": len(desks)}
     counts.update(dict.fromkeys(DESK_STATUSES, 0))
-    counts.update(drifted_pointers=0, changed_pointers=0, pointers_on_failed_desks=0)
+    counts.update(drifted_pointers=0, changed_pointers=0, pointers_on_failed_desks=0, not_reached=0)
     for desk in desks:
         counts[desk["status"]] += 1
+        counts["not_reached"] += bool(desk.get("not_reached"))
         if desk["status"] in PROBLEM_STATUSES:
             counts["pointers_on_failed_desks"] += desk["drift_count"]
         elif desk["status"] == "changed":
@@ -380,7 +465,11 @@ def build_report(desks: list, run: t.Mapping, history: t.Mapping | None = None,
             "started_at": run.get("started_at"),
             "finished_at": run.get("finished_at"),
             "duration_seconds": run.get("duration_seconds"),
-            "summary": _counts([d for d in desks if d["name"] in scanned]),
+            "outcome": run.get("outcome") or "complete",
+            "stop_reason": _text(run.get("stop_reason") or "", 2000),
+            "targeted": int(run.get("targeted") or len(scanned)),
+            "summary": _counts([d for d in desks if d["name"] in scanned and d.get("in_this_run", True)
+                                and d.get("observed", True)]),
         },
         "history": dict(history or {"status": "disabled", "backend": None, "location": None, "message": "",
                                     "problem": None, "desks_known": len(desks), "rounds": 1 if desks else 0}),

@@ -33,10 +33,13 @@ def desk_history(statuses: t.Sequence, times: t.Sequence, window: int, drifted_s
     episodes = 0
     in_drift = False
     for status in reversed(statuses):  # oldest first
-        if status in ("drifted", "changed"):
+        # A drift is a run of drifted scans; a clean scan (compliant, changed: a configure run wrote it, not
+        # installed) ends it, a failed or unreachable one does not. A configure run's change is not a drift found
+        # (the first rollout to a desk changes it too), so "drifted since" and "times drifted" tell the same story.
+        if status == "drifted":
             if not in_drift:
                 episodes += 1
-            in_drift = status == "drifted"  # changed: found drifted, and put right by that run
+            in_drift = True
         elif status in CLEAN:
             in_drift = False
     if drifted_since is None and statuses and statuses[0] == "drifted":
@@ -58,13 +61,25 @@ def desk_history(statuses: t.Sequence, times: t.Sequence, window: int, drifted_s
     }
 
 
+MISSED_STATUS = {"unreachable": "unreachable", "refused": "failed", "preflight": "failed", "failed": "failed"}
+
+
 def run_view(desks: list, run: t.Mapping) -> list:
-    """The fleet view without a history: the run's own desks, each its own one-scan history."""
+    """The fleet view without a history: the run's own desks, each its own one-scan history (none when the run
+    did not read its files)."""
     out = []
     for desk in desks:
         when = desk.get("scanned_at") or run.get("finished_at")
+        observed = desk.get("observed", True)
+        entry = {"at": when, "kind": "scan" if run.get("check_mode") is not False else "configure",
+                 "status": desk["status"], "run_id": run.get("run_id"), "drift_count": desk.get("drift_count", 0),
+                 "pointers": [e["pointer"] for e in desk.get("drift") or []]} if observed else \
+            {"at": when, "kind": "not_reached", "status": None, "run_id": run.get("run_id"),
+             "detail": (desk.get("not_reached") or {}).get("reason", "")}
+        missed = dict(desk["not_reached"], at=when, run_id=run.get("run_id")) if desk.get("not_reached") else None
         out.append(dict(desk, scanned_at=when, run_id=run.get("run_id"), in_this_run=True,
-                        history=desk_history([desk["status"]], [when], 1)))
+                        not_reached=missed, observed=bool(observed), timeline=[entry],
+                        history=desk_history([desk["status"]] if observed else [], [when] if observed else [], 1)))
     return out
 
 
@@ -82,9 +97,38 @@ def run_trend(desks: list, run: t.Mapping, window: int = 20) -> dict:
     return {"window": window, "rounds": rounds, "by_region": _sorted(by_region), "by_environment": _sorted(by_env)}
 
 
+def _timelines(rows: t.Mapping) -> dict:
+    """Each desk's story over its window, newest first: its scans (with the pointers that differed) and events."""
+    pointers: dict = {}
+    for desk, run_id, pointer in rows.get("story_pointers", ()):
+        pointers.setdefault((desk, run_id), []).append(pointer)
+    out: dict = {}
+    for desk, when, status, run_id, drift_count, check_mode in rows["recent"]:
+        out.setdefault(desk, []).append({
+            "at": when, "kind": "configure" if check_mode == 0 else "scan", "status": status, "run_id": run_id,
+            "drift_count": int(drift_count or 0), "pointers": pointers.get((desk, run_id), [])})
+    for desk, when, kind, detail, run_id in rows.get("story_events", ()):
+        detail = _json(detail) or {}
+        if not isinstance(detail, dict):
+            detail = {"reason": str(detail)}
+        out.setdefault(desk, []).append({
+            "at": when, "kind": "rollback" if kind == "rollback" else "not_reached", "status": None,
+            "run_id": run_id, "detail": detail.get("reason") or detail.get("detail") or kind})
+    for entries in out.values():
+        entries.sort(key=lambda e: (e["at"], e["run_id"] or ""), reverse=True)
+    return out
+
+
 def fleet_view(rows: t.Mapping, run_desks: list, run: t.Mapping, window: int) -> list:
-    """Every desk of the history, latest scan first-class; this run's desks as the run saw them."""
+    """Every desk of the history, latest scan first-class; this run's desks as the run saw them. A desk this run
+    (or the latest run that targeted it) did not read keeps its latest scan, with ``not_reached`` saying why."""
     mine = {d["name"]: d for d in run_desks}
+    missed = {}
+    for desk, when, kind, region, environment, detail, run_id in rows.get("missed", ()):
+        detail = _json(detail) or {}
+        missed[desk] = {"kind": kind, "reason": (detail.get("reason") if isinstance(detail, dict) else "") or kind,
+                        "at": when, "run_id": run_id, "region": region, "environment": environment}
+    stories = _timelines(rows)
     files: dict = {}
     for row in rows["files"]:
         (run_id, desk, file_no, path, profile, root, product, kind, pair, task, status, changed, exists, error_kind,
@@ -99,7 +143,7 @@ def fleet_view(rows: t.Mapping, run_desks: list, run: t.Mapping, window: int) ->
         if record is not None:
             record["drift"].append({"pointer": pointer, "op": op, "before": _json(before), "after": _json(after)})
     recent: dict = {}
-    for desk, when, status in rows["recent"]:
+    for desk, when, status, *_rest in rows["recent"]:
         recent.setdefault(desk, []).append((status, when))
     out = []
     for run_id, name, _group, scanned_at, region, environment, status, reason, drift_count, errors in rows["latest"]:
@@ -122,12 +166,34 @@ def fleet_view(rows: t.Mapping, run_desks: list, run: t.Mapping, window: int) ->
             }
             if drift_count != len(drift):  # pointers of an older schema or a partial row: say what was stored
                 desk["drift_count"] = int(drift_count)
-        desk.update(run_id=run_id, in_this_run=run_id == run.get("run_id"), history=fields)
+        desk.update(run_id=run_id, in_this_run=run_id == run.get("run_id"), history=fields, observed=True,
+                    timeline=stories.get(name, []), events=desk.get("events") or [])
+        note = None
+        here = mine.get(name)
+        if here is not None and here.get("observed") is False and here.get("not_reached"):
+            note = dict(here["not_reached"], at=here.get("scanned_at") or run.get("finished_at"),
+                        run_id=run.get("run_id"))
+        elif name in missed and missed[name]["at"] > scanned_at:
+            note = {k: missed[name][k] for k in ("kind", "reason", "at", "run_id")}
+        desk["not_reached"] = note
         out.append(desk)
-    # A desk of this run missing from the history (recorded by a run that retention removed at once): keep it.
+    # Desks no scan ever read: this run's (or an earlier run's) attempts, with the status that run met.
     known = {d["name"] for d in out}
     for desk in run_view([d for d in run_desks if d["name"] not in known], run):
+        desk["timeline"] = stories.get(desk["name"]) or desk["timeline"]
         out.append(desk)
+    known = {d["name"] for d in out}
+    for name, note in missed.items():
+        if name in known:
+            continue
+        out.append({
+            "name": name, "region": note["region"], "environment": note["environment"],
+            "status": MISSED_STATUS.get(note["kind"], "not_checked"), "reason": note["reason"], "profiles": [],
+            "drift_count": 0, "drift": [], "installs": [], "errors": [], "scanned_at": None, "run_id": None,
+            "in_this_run": False, "observed": False, "events": [], "timeline": stories.get(name, []),
+            "not_reached": {k: note[k] for k in ("kind", "reason", "at", "run_id")},
+            "history": desk_history([], [], 1),
+        })
     return sorted(out, key=lambda d: (d["region"], d["environment"], d["name"]))
 
 
@@ -140,14 +206,17 @@ def trend(rows: t.Mapping, window: int) -> dict:
     rounds = []
     by_region: dict = {}
     by_env: dict = {}
+    keys = ({v[0] for v in state.values()} | {s[3] for s in rows["round_scans"]},
+            {v[1] for v in state.values()} | {s[4] for s in rows["round_scans"]})
     for index, (group, _first, last) in enumerate(rows["rounds"]):
         scans = sorted(by_group.get(group, []))
         for _when, desk, region, env, status in scans:
             state[desk] = (region, env, status)
         rounds.append({"group": group, "at": last, "desks": len({s[1] for s in scans})})
         for position, index_map in ((0, by_region), (1, by_env)):
-            touched = {s[2 + position] for s in scans}
-            for key in touched:
+            # Every region and environment gets a point in every round (a round that did not scan it carries its
+            # desks forward; before its first desk, a point of 0 desks), so all trend rows have one point per round.
+            for key in sorted(keys[position]):
                 members = [v for v in state.values() if v[position] == key]
                 index_map.setdefault(key, []).append({
                     "round": index, "at": last, "desks": len(members),

@@ -11,6 +11,7 @@ run's scans wait in a pending folder until a later run can add them.
 from __future__ import annotations
 
 import datetime
+import json
 import os
 import typing as t
 
@@ -71,16 +72,45 @@ def build_fleet_report(run_desks: list, run: t.Mapping, settings: HistorySetting
                 store.record(waiting, cutoff, settings.max_scans_per_desk)
                 info["pending_imported"] += 1
             history_pending.done(path)
-        if run_desks:
+        if run_desks or run.get("recorded_start"):
             store.record(batch, cutoff, settings.max_scans_per_desk)
-        else:
+        if not batch["desks"]:
             info["status"] = "read"  # nothing scanned: the report is the fleet as the history knows it
         rows = store.fleet_rows(settings.window, settings.rounds)
-        info.update(schema_version=store.version, desks_known=len(rows["latest"]), rounds=rows["total_rounds"])
         desks = fleet_view(rows, run_desks, run, settings.window)
+        info.update(schema_version=store.version, desks_known=len(desks), rounds=rows["total_rounds"],
+                    incomplete_runs=[_incomplete(row) for row in rows["incomplete_runs"]])
         return build_report(desks, run, info, trend(rows, settings.rounds)), ""
     except HistoryError as exc:
         return _without_history(run_desks, run, settings, info, batch, exc)
+    finally:
+        store.close()
+
+
+def _incomplete(row) -> dict:
+    run_id, outcome, reason, started, finished, playbooks, controller = row
+    try:
+        names = [str(p) for p in json.loads(playbooks or "[]")]
+    except ValueError:
+        names = []
+    return {"run_id": run_id, "outcome": outcome, "reason": reason, "started_at": started,
+            "finished_at": finished or None, "playbooks": names, "controller": controller or ""}
+
+
+def record_start(run: t.Mapping, settings: HistorySettings) -> bool:
+    """Note in the history that a run started, so a run killed before its end is still there (never fails)."""
+    if not settings.enabled:
+        return False
+    try:
+        # A short wait: a history that is not there now is waited for (history_timeout) at the end of the run.
+        store = open_store(settings.path, settings.dsn or None, min(settings.timeout, 5.0))
+    except HistoryError:
+        return False
+    try:
+        batch = make_batch(run, [], utc_now(precise=True))
+        return store.record_start(batch["run"], batch["run"]["recorded_at"])
+    except HistoryError:
+        return False
     finally:
         store.close()
 

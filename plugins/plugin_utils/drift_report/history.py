@@ -13,6 +13,7 @@ can warn and still write its report.
 from __future__ import annotations
 
 import json
+import os
 import socket
 import typing as t
 
@@ -34,7 +35,7 @@ CLEAN = ("compliant", "changed", "not_installed")
 COMPLIANT_AFTER = ("compliant", "changed")
 
 # The latest scan of every desk (ties on time: the later run id, so the choice is stable).
-_RANKED = """SELECT run_id, desk, run_group, scanned_at, region, environment, status, reason, drift_count, errors,
+_RANKED = """SELECT desk_scans.run_id AS run_id, desk, run_group, scanned_at, region, environment, status, reason, drift_count, errors,
        ROW_NUMBER() OVER (PARTITION BY desk ORDER BY scanned_at DESC, run_id DESC) AS rn
   FROM desk_scans"""
 LATEST = "SELECT run_id, desk, run_group, scanned_at, region, environment, status, reason, drift_count, errors " \
@@ -139,6 +140,27 @@ class HistoryStore:
         return self._run(step, write=True)
 
     # -- writing ----------------------------------------------------------------------------------------------------
+    def record_start(self, run: t.Mapping, recorded_at: str) -> bool:
+        """Note that a run started (outcome ``running``), so a run whose controller is killed before its end is
+        still in the history: no scan, and an outcome that says it never finished."""
+        def step():
+            if self._x("SELECT count(*) FROM runs WHERE run_id = ?", (run["run_id"],)).fetchone()[0]:
+                return False
+            self._insert_run(run, recorded_at, "running", "the run has not finished: still running, or its "
+                             "controller stopped (killed) before the end", 0)
+            return True
+        return self._run(step, write=True)
+
+    def _insert_run(self, run, recorded_at, outcome, reason, scanned) -> None:
+        self._x("INSERT INTO runs (run_id, run_group, started_at, finished_at, recorded_at, check_mode, playbooks, "
+                "controller, desks, outcome, stop_reason, run_limit, desks_targeted, controller_pid) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", (
+                    run["run_id"], run.get("group") or run["run_id"], run.get("started_at"),
+                    run.get("finished_at") or "" if outcome != "running" else "", recorded_at,
+                    None if run.get("check_mode") is None else int(bool(run["check_mode"])),
+                    json.dumps(run.get("playbooks") or []), run.get("controller") or _hostname(), scanned, outcome,
+                    reason, run.get("limit") or "", int(run.get("targeted") or 0), run.get("pid") or os.getpid()))
+
     def record(self, batch: t.Mapping, retention_cutoff: str | None = None, max_scans_per_desk: int = 0) -> bool:
         """Append one run (see ``make_batch``) and apply retention, in one transaction.
 
@@ -146,15 +168,27 @@ class HistoryStore:
         """
         return self._run(self._record, batch, retention_cutoff, max_scans_per_desk, write=True)
 
+    def _reap(self, run) -> None:
+        """Runs of this controller still ``running`` whose process is gone were killed: say so."""
+        controller = run.get("controller") or _hostname()
+        for run_id, pid in self._rows("SELECT run_id, controller_pid FROM runs WHERE outcome = 'running' AND "
+                                      "controller = ? AND run_id <> ?", (controller, run["run_id"])):
+            if pid and _alive(int(pid)):
+                continue
+            self._x("UPDATE runs SET outcome = 'incomplete', stop_reason = ? WHERE run_id = ?", (
+                "the controller stopped before the run ended (process %s is gone: killed or crashed); no desk of "
+                "this run was recorded, each keeps its last scan" % (pid or "?"), run_id))
+
     def _record(self, batch, retention_cutoff, max_scans_per_desk) -> bool:
         run = batch["run"]
-        if self._x("SELECT count(*) FROM runs WHERE run_id = ?", (run["run_id"],)).fetchone()[0]:
+        self._reap(run)
+        found = self._x("SELECT outcome FROM runs WHERE run_id = ?", (run["run_id"],)).fetchone()
+        if found and found[0] != "running":
             return False
-        self._x("INSERT INTO runs (run_id, run_group, started_at, finished_at, recorded_at, check_mode, playbooks, "
-                "controller, desks) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", (
-                    run["run_id"], run["group"], run.get("started_at"), run["finished_at"], run["recorded_at"],
-                    None if run.get("check_mode") is None else int(bool(run["check_mode"])),
-                    json.dumps(run.get("playbooks") or []), run.get("controller") or "", len(batch["desks"])))
+        if found:
+            self._x("DELETE FROM runs WHERE run_id = ?", (run["run_id"],))
+        self._insert_run(run, run["recorded_at"], run.get("outcome") or "complete", run.get("stop_reason") or "",
+                         len(batch["desks"]))
         desks, files, pointers = [], [], []
         for desk in batch["desks"]:
             key = (run["run_id"], desk["name"])
@@ -170,6 +204,11 @@ class HistoryStore:
                     pointers.append(key + (file_no, pointer_no, entry["pointer"], entry["op"],
                                            json.dumps(entry.get("before"), ensure_ascii=False),
                                            json.dumps(entry.get("after"), ensure_ascii=False)))
+        events = []
+        for event in batch.get("events") or []:
+            events.append((run["run_id"], event["desk"], len([e for e in events if e[1] == event["desk"]]),
+                           event["at"], event["kind"], event["region"], event["environment"],
+                           json.dumps(event.get("detail") or {}, ensure_ascii=False)))
         self._many("INSERT INTO desk_scans (run_id, desk, run_group, scanned_at, region, environment, status, reason, "
                    "drift_count, errors) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", desks)
         self._many("INSERT INTO file_scans (run_id, desk, file_no, path, profile, root, product, kind, pair, task, "
@@ -177,23 +216,34 @@ class HistoryStore:
                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", files)
         self._many("INSERT INTO drifted_pointers (run_id, desk, file_no, pointer_no, pointer, op, before_value, "
                    "after_value) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", pointers)
+        self._many("INSERT INTO desk_events (run_id, desk, event_no, event_at, kind, region, environment, detail) "
+                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", events)
         self._retain(retention_cutoff, max_scans_per_desk, [d["name"] for d in batch["desks"]])
         return True
 
     def _retain(self, cutoff, max_scans: int, desks: list) -> None:
-        """Drop scans older than ``cutoff``, and beyond the ``max_scans`` newest of each desk just scanned."""
+        """Drop scans older than ``cutoff``, and beyond the ``max_scans`` newest of each desk just scanned, with
+        their files and pointers. The scans to drop are found by index (time; each desk's own scans), then removed
+        key by key: a run's retention costs what it removes, not the size of the history."""
+        doomed = set()
         if cutoff:
-            self._x("DELETE FROM desk_scans WHERE scanned_at < ?", (cutoff,))
+            doomed.update(self._rows("SELECT run_id, desk FROM desk_scans WHERE scanned_at < ?", (cutoff,)))
+            self._x("DELETE FROM desk_events WHERE event_at < ?", (cutoff,))
         if max_scans and max_scans > 0:
-            self._many("DELETE FROM desk_scans WHERE desk = ? AND scanned_at < ("
-                       "SELECT scanned_at FROM desk_scans WHERE desk = ? "
-                       "ORDER BY scanned_at DESC, run_id DESC LIMIT 1 OFFSET ?)",
-                       [(name, name, max_scans - 1) for name in desks])
+            for name in desks:
+                doomed.update(self._rows(
+                    "SELECT run_id, desk FROM desk_scans WHERE desk = ? AND scanned_at < (SELECT scanned_at FROM "
+                    "desk_scans WHERE desk = ? ORDER BY scanned_at DESC, run_id DESC LIMIT 1 OFFSET ?)",
+                    (name, name, max_scans - 1)))
+        keys = sorted(doomed)
+        for table in ("drifted_pointers", "file_scans", "desk_scans"):
+            self._many("DELETE FROM %s WHERE run_id = ? AND desk = ?" % table, keys)
         if cutoff or max_scans:
-            for table in ("file_scans", "drifted_pointers"):
-                self._x("DELETE FROM %s WHERE NOT EXISTS (SELECT 1 FROM desk_scans d "
-                        "WHERE d.run_id = %s.run_id AND d.desk = %s.desk)" % (table, table, table))
-            self._x("DELETE FROM runs WHERE NOT EXISTS (SELECT 1 FROM desk_scans d WHERE d.run_id = runs.run_id)")
+            # A complete run whose scans are all gone says nothing more; an incomplete or killed run (no scan, by
+            # definition) is part of the audit and stays until the cutoff.
+            self._x("DELETE FROM runs WHERE (outcome = 'complete' OR recorded_at < ?) AND NOT EXISTS (SELECT 1 FROM "
+                    "desk_scans d WHERE d.run_id = runs.run_id) AND NOT EXISTS (SELECT 1 FROM desk_events e WHERE "
+                    "e.run_id = runs.run_id)", (cutoff or "",))
 
     # -- reading ----------------------------------------------------------------------------------------------------
     def fleet_rows(self, window: int, rounds: int) -> dict:
@@ -201,52 +251,173 @@ class HistoryStore:
         return self._run(self._fleet_rows, window, rounds)
 
     def _fleet_rows(self, window: int, rounds: int) -> dict:
-        latest = self._rows(LATEST)
-        files = self._rows(
+        """Built for a year of a big fleet: every query walks an index per desk (its latest ``window`` scans) or
+        the small tables (runs, desk_events); none ranks the whole history."""
+        window = max(1, window)
+        # Per desk: the time of its latest scan and of the oldest of its latest `window` scans (index seeks).
+        cut = self._rows(
+            "SELECT k.desk, (SELECT MAX(x.scanned_at) FROM desk_scans x WHERE x.desk = k.desk), (SELECT y.scanned_at "
+            "FROM desk_scans y WHERE y.desk = k.desk ORDER BY y.scanned_at DESC LIMIT 1 OFFSET %d) FROM (SELECT "
+            "DISTINCT desk FROM desk_scans) k" % (window - 1))
+        # Then each desk's window, its latest files and the window's pointers, by batches of desks given as VALUES
+        # (the same SQL on both backends; CROSS JOIN keeps SQLite's join order: the batch, then an index seek).
+        recent_rows = self._batched(
+            "SELECT d.desk, d.scanned_at, d.status, d.run_id, d.drift_count, r.check_mode, d.run_group, d.region, "
+            "d.environment, d.reason, d.errors FROM %s c CROSS JOIN desk_scans d LEFT JOIN runs r ON "
+            "r.run_id = d.run_id WHERE d.desk = c.column1 AND d.scanned_at >= c.column2",
+            [(desk, since or "") for desk, _latest, since in cut])
+        recent_rows.sort(key=lambda r: (r[0], r[1], r[3]), reverse=True)
+        per_desk: dict = {}
+        for row in recent_rows:
+            rows_of = per_desk.setdefault(row[0], [])
+            if len(rows_of) < window:
+                rows_of.append(row)
+        latest, recent = [], []
+        for desk in sorted(per_desk):
+            rows_of = per_desk[desk]
+            (desk_, when, status, run_id, count, _mode, group, region, env, reason, errors) = rows_of[0]
+            latest.append((run_id, desk, group, when, region, env, status, reason, count, errors))
+            recent += [(r[0], r[1], r[2], r[3], r[4], r[5]) for r in rows_of]
+        files = self._batched(
             "SELECT f.run_id, f.desk, f.file_no, f.path, f.profile, f.root, f.product, f.kind, f.pair, f.task, "
-            "f.status, f.changed, f.file_exists, f.error_kind, f.msg, f.backup_file "
-            "FROM file_scans f JOIN (" + LATEST + ") l ON f.run_id = l.run_id AND f.desk = l.desk "
-            "ORDER BY f.desk, f.file_no")
-        pointers = self._rows(
+            "f.status, f.changed, f.file_exists, f.error_kind, f.msg, f.backup_file FROM %s c CROSS JOIN "
+            "file_scans f WHERE f.run_id = c.column1 AND f.desk = c.column2", [(r[0], r[1]) for r in latest])
+        files.sort(key=lambda r: (r[1], r[2]))
+        latest_keys = {(r[0], r[1]) for r in latest}
+        window_pointers = self._batched(
             "SELECT p.run_id, p.desk, p.file_no, p.pointer_no, p.pointer, p.op, p.before_value, p.after_value "
-            "FROM drifted_pointers p JOIN (" + LATEST + ") l ON p.run_id = l.run_id AND p.desk = l.desk "
-            "ORDER BY p.desk, p.file_no, p.pointer_no")
-        recent = self._rows(
-            "SELECT desk, scanned_at, status FROM (" + _RANKED + ") ranked WHERE rn <= ? ORDER BY desk, rn",
-            (max(1, window),))
-        # First drifted scan after the last clean one: the start of the current drift, however long ago.
-        drifted_since = self._rows(
-            "SELECT d.desk, MIN(d.scanned_at) FROM desk_scans d WHERE d.status = 'drifted' AND d.scanned_at > "
-            "COALESCE((SELECT MAX(c.scanned_at) FROM desk_scans c WHERE c.desk = d.desk "
-            "AND c.status IN ('compliant', 'changed', 'not_installed')), '') GROUP BY d.desk")
-        last_compliant = self._rows(
-            "SELECT desk, MAX(scanned_at) FROM desk_scans WHERE status IN ('compliant', 'changed') GROUP BY desk")
+            "FROM %s c CROSS JOIN drifted_pointers p WHERE p.run_id = c.column1 AND p.desk = c.column2",
+            [(r[3], r[0]) for r in recent if r[4]])
+        window_pointers.sort(key=lambda r: (r[1], r[0], r[2], r[3]))
+        pointers = [r for r in window_pointers if (r[0], r[1]) in latest_keys]
+        story_pointers = [(r[1], r[0], r[4]) for r in window_pointers]
+        drifted_since, last_compliant = self._drift_bounds(per_desk, window)
         counts = self._rows("SELECT desk, count(*) FROM desk_scans GROUP BY desk")
         round_rows = self._rows(
-            "SELECT run_group, MIN(scanned_at), MAX(scanned_at) FROM desk_scans GROUP BY run_group "
-            "ORDER BY MAX(scanned_at) DESC, run_group DESC LIMIT ?", (max(1, rounds),))
+            "SELECT run_group, MIN(COALESCE(started_at, recorded_at)), MAX(COALESCE(NULLIF(finished_at, ''), "
+            "recorded_at)) FROM runs WHERE EXISTS (SELECT 1 FROM desk_scans d WHERE d.run_id = runs.run_id) "
+            "GROUP BY run_group ORDER BY MAX(COALESCE(NULLIF(finished_at, ''), recorded_at)) DESC, run_group DESC "
+            "LIMIT ?", (max(1, rounds),))
         round_scans, baseline = [], []
         if round_rows:
             groups = [r[0] for r in round_rows]
             round_scans = self._rows(
                 "SELECT desk, run_group, scanned_at, region, environment, status FROM desk_scans "
                 "WHERE run_group IN (%s) ORDER BY scanned_at" % ", ".join("?" * len(groups)), groups)
-            start = min(r[1] for r in round_rows)
-            baseline = self._rows(
-                "SELECT desk, region, environment, status FROM (SELECT desk, region, environment, status, "
-                "ROW_NUMBER() OVER (PARTITION BY desk ORDER BY scanned_at DESC, run_id DESC) AS rn "
-                "FROM desk_scans WHERE scanned_at < ? AND run_group NOT IN (%s)) ranked WHERE rn = 1"
-                % ", ".join("?" * len(groups)), [start] + groups)
-        total_rounds = self._x("SELECT count(DISTINCT run_group) FROM desk_scans").fetchone()[0]
+            start = min([r[2] for r in round_scans[:1]] + [r[1] or "" for r in round_rows])
+            baseline = [r for r in self._rows(
+                "SELECT d.desk, d.region, d.environment, d.status, d.run_group FROM desk_scans d JOIN (SELECT desk, "
+                "MAX(scanned_at) AS at FROM desk_scans WHERE scanned_at < ? GROUP BY desk) b ON d.desk = b.desk AND "
+                "d.scanned_at = b.at", (start,)) if r[4] not in groups]
+            baseline = [r[:4] for r in baseline]
+        total_rounds = self._x("SELECT count(DISTINCT run_group) FROM runs WHERE EXISTS (SELECT 1 FROM desk_scans d "
+                               "WHERE d.run_id = runs.run_id)").fetchone()[0]
+        # The latest event of each desk that was not a rollback: a run that targeted it and did not read it.
+        missed = self._rows(
+            "SELECT desk, event_at, kind, region, environment, detail, run_id FROM (SELECT desk, event_at, kind, "
+            "region, environment, detail, run_id, ROW_NUMBER() OVER (PARTITION BY desk ORDER BY event_at DESC, "
+            "run_id DESC) AS rn FROM desk_events WHERE kind <> 'rollback') ranked WHERE rn = 1")
+        incomplete = self._rows(
+            "SELECT run_id, outcome, stop_reason, started_at, finished_at, playbooks, controller FROM runs "
+            "WHERE outcome <> 'complete' ORDER BY recorded_at DESC, run_id DESC LIMIT 10")
+        story_events = self._rows(
+            "SELECT desk, event_at, kind, detail, run_id FROM (SELECT desk, event_at, kind, detail, run_id, "
+            "ROW_NUMBER() OVER (PARTITION BY desk ORDER BY event_at DESC, run_id DESC) AS rn FROM desk_events) "
+            "ranked WHERE rn <= ? ORDER BY desk, event_at DESC", (window,))
         return {
+            "missed": missed, "incomplete_runs": incomplete, "story_pointers": story_pointers,
+            "story_events": story_events,
             "latest": latest, "files": files, "pointers": pointers, "recent": recent,
-            "drifted_since": dict(drifted_since), "last_compliant": dict(last_compliant),
+            "drifted_since": drifted_since, "last_compliant": last_compliant,
             "scan_counts": dict(counts), "rounds": list(reversed(round_rows)), "round_scans": round_scans,
             "baseline": baseline, "total_rounds": total_rounds,
         }
 
+    def _batched(self, query: str, pairs: list) -> list:
+        """``query`` (with one %s for a VALUES list of pairs, columns column1 and column2) over ``pairs``.
+
+        SQLite seeks its indexes pair by pair: small batches. PostgreSQL plans a batch as one hash join over the
+        table: as few batches as its parameter limit (65,535) allows.
+        """
+        size = 20000 if self.backend.name == "postgresql" else 400
+        out = []
+        for chunk in _chunks(pairs, size):
+            values = "(VALUES %s)" % ", ".join(["(?, ?)"] * len(chunk))
+            out += self._rows(query % values, [v for pair in chunk for v in pair])
+        return out
+
+    def _drift_bounds(self, per_desk: dict, window: int) -> tuple:
+        """({desk: drifted_since}, {desk: last_compliant_at}): from the window when it holds the answer, else one
+        indexed query per batch of desks that need the older history."""
+        since, compliant = {}, {}
+        need_since, need_compliant = [], []
+        for desk, rows_of in per_desk.items():
+            statuses = [r[2] for r in rows_of]
+            found = next((r[1] for r in rows_of if r[2] in COMPLIANT_AFTER), None)
+            if found:
+                compliant[desk] = found
+            elif len(rows_of) >= window:
+                need_compliant.append(desk)
+            if statuses[0] != "drifted":
+                continue
+            clean_at = next((i for i, s in enumerate(statuses) if s in CLEAN), None)
+            if clean_at is not None or len(rows_of) < window:
+                drifted = [r[1] for r in rows_of[:clean_at] if r[2] == "drifted"]
+                since[desk] = min(drifted)
+            else:
+                need_since.append(desk)
+        for chunk in _chunks(need_compliant, 500):
+            compliant.update(dict(self._rows(
+                "SELECT desk, MAX(scanned_at) FROM desk_scans WHERE desk IN (%s) AND status IN ('compliant', "
+                "'changed') GROUP BY desk" % ", ".join("?" * len(chunk)), chunk)))
+        for chunk in _chunks(need_since, 500):
+            since.update(dict(self._rows(
+                "SELECT d.desk, MIN(d.scanned_at) FROM desk_scans d WHERE d.desk IN (%s) AND d.status = 'drifted' "
+                "AND d.scanned_at > COALESCE((SELECT MAX(c.scanned_at) FROM desk_scans c WHERE c.desk = d.desk "
+                "AND c.status IN ('compliant', 'changed', 'not_installed')), '') GROUP BY d.desk"
+                % ", ".join("?" * len(chunk)), chunk)))
+        return since, compliant
+
+    def desk_timeline(self, desk: str, limit: int = 0) -> dict:
+        """One desk's story, newest first: every scan (time, status, run, check mode, the pointers that differed)
+        and every event (a run that did not reach it, a rollback), at most ``limit`` of each (0: all)."""
+        return self._run(self._desk_timeline, desk, limit)
+
+    def _desk_timeline(self, desk, limit):
+        cap = " LIMIT %d" % int(limit) if limit and int(limit) > 0 else ""
+        scans = self._rows(
+            "SELECT d.run_id, d.scanned_at, d.status, d.reason, d.drift_count, d.region, d.environment, r.check_mode, "
+            "r.playbooks FROM desk_scans d LEFT JOIN runs r ON r.run_id = d.run_id WHERE d.desk = ? "
+            "ORDER BY d.scanned_at DESC, d.run_id DESC" + cap, (desk,))
+        runs = [row[0] for row in scans]
+        pointers: dict = {}
+        if runs:
+            for run_id, path, pointer, op, before, after in self._rows(
+                    "SELECT p.run_id, f.path, p.pointer, p.op, p.before_value, p.after_value FROM drifted_pointers p "
+                    "JOIN file_scans f ON f.run_id = p.run_id AND f.desk = p.desk AND f.file_no = p.file_no "
+                    "WHERE p.desk = ? AND p.run_id IN (%s) ORDER BY p.file_no, p.pointer_no"
+                    % ", ".join("?" * len(runs)), [desk] + runs):
+                pointers.setdefault(run_id, []).append({"path": path, "pointer": pointer, "op": op,
+                                                        "before": _load(before), "after": _load(after)})
+        events = self._rows(
+            "SELECT e.run_id, e.event_at, e.kind, e.detail, r.playbooks FROM desk_events e LEFT JOIN runs r "
+            "ON r.run_id = e.run_id WHERE e.desk = ? ORDER BY e.event_at DESC, e.run_id DESC" + cap, (desk,))
+        out = []
+        for run_id, when, status, reason, count, region, env, check_mode, playbooks in scans:
+            out.append({"at": when, "kind": "configure" if check_mode == 0 else "scan", "status": status,
+                        "run_id": run_id, "drift_count": int(count), "reason": reason, "region": region,
+                        "environment": env, "playbooks": _load(playbooks) or [],
+                        "drift": pointers.get(run_id, [])})
+        for run_id, when, kind, detail, playbooks in events:
+            detail = _load(detail) or {}
+            out.append({"at": when, "kind": "rollback" if kind == "rollback" else "not_reached", "status": None,
+                        "run_id": run_id, "reason": detail.get("reason") or detail.get("detail") or "",
+                        "why": kind, "files": detail.get("files") or [], "playbooks": _load(playbooks) or []})
+        out.sort(key=lambda e: (e["at"], e["run_id"] or ""), reverse=True)
+        return {"desk": desk, "scans": len(scans), "entries": out}
+
     def count(self, table: str) -> int:
-        if table not in ("runs", "desk_scans", "file_scans", "drifted_pointers"):
+        if table not in ("runs", "desk_scans", "file_scans", "drifted_pointers", "desk_events"):
             raise ValueError(table)
         return self._run(lambda: self._x("SELECT count(*) FROM %s" % table).fetchone()[0])
 
@@ -256,8 +427,22 @@ def make_batch(run: t.Mapping, desks: t.Iterable[t.Mapping], recorded_at: str) -
 
     ``run``: run_id, group, started_at, finished_at, check_mode, playbooks; ``desks``: desk dicts of the report.
     """
-    out = []
+    out, events = [], []
     for desk in desks:
+        labels = {"desk": redact_text(desk["name"], 200), "region": redact_text(desk["region"], 200),
+                  "environment": redact_text(desk["environment"], 200)}
+        for event in desk.get("events") or []:
+            events.append(dict(labels, at=event.get("at") or recorded_at, kind=event.get("kind") or "rollback",
+                               detail={"detail": redact_text(event.get("detail") or "", 1000),
+                                       "files": [redact_text(f, 500) for f in event.get("files") or []],
+                                       "runs": [redact_text(r, 100) for r in event.get("runs") or []],
+                                       "failed": bool(event.get("failed"))}))
+        if desk.get("observed") is False:
+            # Not a scan: the run targeted the desk but did not read its files. It keeps its last scan.
+            missed = desk.get("not_reached") or {"kind": "stopped", "reason": desk.get("reason") or ""}
+            events.append(dict(labels, at=desk.get("scanned_at") or recorded_at, kind=missed["kind"],
+                               detail={"reason": redact_text(missed.get("reason") or "", 2000)}))
+            continue
         installs = []
         for item in desk.get("installs") or []:
             drift = []
@@ -292,10 +477,37 @@ def make_batch(run: t.Mapping, desks: t.Iterable[t.Mapping], recorded_at: str) -
             "started_at": run.get("started_at"), "finished_at": run.get("finished_at") or recorded_at,
             "recorded_at": recorded_at, "check_mode": run.get("check_mode"),
             "playbooks": [redact_text(p, 500) for p in run.get("playbooks") or []],
-            "controller": redact_text(_hostname(), 200),
+            "controller": redact_text(_hostname(), 200), "pid": os.getpid(),
+            "outcome": run.get("outcome") or "complete", "stop_reason": redact_text(run.get("stop_reason") or "", 2000),
+            "limit": redact_text(run.get("limit") or "", 500), "targeted": int(run.get("targeted") or 0),
         },
         "desks": out,
+        "events": events,
     }
+
+
+def _chunks(items: list, size: int):
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def _load(text):
+    if text is None:
+        return None
+    try:
+        return json.loads(text)
+    except (TypeError, ValueError):
+        return text
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # exists, owned by someone else
+    return True
 
 
 def _opt(value):

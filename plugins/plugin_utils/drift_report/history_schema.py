@@ -78,6 +78,31 @@ MIGRATIONS = (
         "CREATE INDEX desk_scans_by_group ON desk_scans (run_group)",
         "CREATE INDEX desk_scans_by_time ON desk_scans (scanned_at)",
     )),
+    (3, "what a run did not see: run outcomes (complete, incomplete, running) and desk events", (
+        # outcome: running from the run's start until it records its scans; a row still running after its
+        # controller is gone is a run that was killed (made incomplete by the next run of that controller).
+        "ALTER TABLE runs ADD COLUMN outcome TEXT NOT NULL DEFAULT 'complete'",
+        "ALTER TABLE runs ADD COLUMN stop_reason TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE runs ADD COLUMN run_limit TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE runs ADD COLUMN desks_targeted INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE runs ADD COLUMN controller_pid INTEGER",
+        # Not scans: a desk a run targeted but did not read (kind unreachable, refused, preflight, failed,
+        # validated, skipped, stopped), and rollbacks (kind rollback). detail is JSON: reason, files, runs.
+        """CREATE TABLE desk_events (
+            run_id TEXT NOT NULL,
+            desk TEXT NOT NULL,
+            event_no INTEGER NOT NULL,
+            event_at TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            region TEXT NOT NULL,
+            environment TEXT NOT NULL,
+            detail TEXT NOT NULL,
+            PRIMARY KEY (run_id, desk, event_no))""",
+        "CREATE INDEX desk_events_by_desk ON desk_events (desk, event_at)",
+        "CREATE INDEX runs_by_outcome ON runs (outcome)",
+        # A desk's last compliant (or clean) scan and the start of its drift, without reading its other scans.
+        "CREATE INDEX desk_scans_by_desk_status ON desk_scans (desk, status, scanned_at)",
+    )),
 )
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]

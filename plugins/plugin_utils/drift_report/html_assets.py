@@ -62,8 +62,15 @@ table.drift{border:0;margin-top:4px;width:100%;table-layout:fixed}
 table.drift col.c-ptr{width:26%}table.drift col.c-op{width:8%}table.drift col.c-v{width:33%}
 table.drift td,table.drift th{font-size:12px;padding:3px 6px}
 code,.v{font-family:ui-monospace,SFMono-Regular,Consolas,monospace;font-size:12px}
-.v,.ptr{overflow-wrap:anywhere}
-code.path{overflow-wrap:anywhere;cursor:help}
+.v{overflow-wrap:break-word}
+.ptr,code.path{overflow-wrap:normal;word-break:normal}
+code.path{cursor:help}
+details.timeline{margin:6px 0 2px}
+details.timeline[open]{background:#fff;border:1px solid var(--line);border-radius:6px;padding:4px 8px}
+table.story{border:0;margin-top:4px}
+table.story td,table.story th{font-size:12px;padding:3px 6px}
+.not-reached{color:#7a4b00;background:#fff4e5;border-radius:4px;padding:2px 6px;margin:2px 0}
+tr.desk{cursor:pointer}
 .absent{color:#55606c;font-style:italic;font-family:inherit}
 .op-add{color:var(--ok)}.op-remove{color:var(--fail)}.op-replace{color:var(--drift)}
 details summary{cursor:pointer}
@@ -77,6 +84,7 @@ svg.chart .axis{stroke:#9aa3ad;stroke-width:1}
 svg.chart .line{fill:none;stroke:var(--drift);stroke-width:2}
 svg.chart .dot{fill:var(--drift)}
 svg.chart .lbl{font-size:10px;fill:#55606c}
+svg.chart .tick{stroke:#9aa3ad;stroke-width:1}
 """
 
 JS = """
@@ -175,7 +183,20 @@ JS = """
       th.click();
     }
     apply();
+    if (params.desk !== undefined) { openDesk(params.desk); }
   }
+  // A desk's row opens its story (the same as a link with #desk=NAME).
+  function openDesk(name) {
+    var story = document.getElementById('timeline-' + name);
+    if (!story) { return; }
+    story.open = true;
+    var row = rows.filter(function (r) { return r.dataset.name === name; })[0];
+    if (row) { row.hidden = false; if (row.detailRow) { row.detailRow.hidden = false; } }
+    if (story.scrollIntoView) { story.scrollIntoView({block: 'nearest'}); }
+  }
+  rows.forEach(function (row) {
+    row.addEventListener('click', function () { openDesk(row.dataset.name); });
+  });
   window.addEventListener('hashchange', fromHash);
   fromHash();
 }());

@@ -13,7 +13,7 @@ TEMPLATE = r"""{% macro when(iso) -%}
 {% macro drift_table(drift) -%}
 <table class="drift"><colgroup><col class="c-ptr"><col class="c-op"><col class="c-v"><col class="c-v"></colgroup><thead><tr><th>JSON pointer</th>
 <th>op</th><th>before</th><th>after</th></tr></thead><tbody>
-{% for e in drift %}<tr class="pointer" data-path="{{ e.path or '' }}"><td><code class="ptr">{{ e.pointer }}</code></td>
+{% for e in drift %}<tr class="pointer" data-path="{{ e.path or '' }}"><td><code class="ptr">{{ breakable(e.pointer) }}</code></td>
 <td class="op-{{ e.op }}">{{ e.op }}</td>{% for side in ('before', 'after') %}{% set v = value(e, side) %}
 <td class="v {{ side }}">{% if v.missing %}<span class="absent">absent</span>{% else %}{{ v.text }}{% endif %}</td>{% endfor %}</tr>
 {% endfor %}</tbody></table>
@@ -22,7 +22,7 @@ TEMPLATE = r"""{% macro when(iso) -%}
 {% for f in d.files %}
 <div class="file" data-status="{{ f.status }}"><div class="file-head">
 <span class="badge {{ f.status }}">{{ titles[f.status] }}</span>{% if f.profile %}<span class="profile">{{ f.profile }}</span>{% endif %}
-<code class="path" title="{{ f.path }}">{{ f.shown }}</code>{% if f.product %}<span class="note">{{ f.product }}{% if f.pair %}
+<code class="path" title="{{ f.path }}">{{ breakable(f.shown) }}</code>{% if f.product %}<span class="note">{{ f.product }}{% if f.pair %}
 , {{ f.pair }}{% endif %}</span>{% endif %}</div>
 {% if f.drift %}<details{% if open_details %} open{% endif %}
 ><summary>{{ f.drift | length }} drifted pointer(s): <code>{{ f.drift[:3] | map(attribute='pointer') | join(', ') }}{% if f.drift | length > 3 %}
@@ -33,6 +33,13 @@ TEMPLATE = r"""{% macro when(iso) -%}
 {% endfor %}
 {% for e in d.errors %}<div class="problem">{{ e.kind }}{% if e.task %} in {{ e.task }}{% endif %}: {{ e.msg }}</div>{% endfor %}
 {% if d.status in ('not_installed', 'not_checked') %}<span class="empty">{{ d.reason }}</span>{% endif %}
+{% if d.not_reached %}<div class="not-reached" data-kind="{{ d.not_reached.kind }}">Not read by the run of {{ when(d.not_reached.at) }}
+({{ d.not_reached.kind }}): {{ d.not_reached.reason }}. The desk keeps its last scan.</div>{% endif %}
+<details class="timeline" id="timeline-{{ d.name }}" data-name="{{ d.name }}"><summary>Story of {{ d.name }}:
+{{ d.history.scans }} scan(s) in the history{% if d.story_count %}, the latest {{ d.story_count }} event(s) below{% endif %}</summary>
+<table class="story"><thead><tr><th>When (UTC)</th><th>What</th><th>Status</th><th>JSON pointers that differed / why</th><th>Run</th></tr></thead><tbody>
+{{ d.story }}
+</tbody></table></details>
 {%- endmacro %}
 <!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
@@ -45,6 +52,8 @@ TEMPLATE = r"""{% macro when(iso) -%}
 <header><h1>io.Connect fleet drift report</h1>
 <p class="meta">Generated {{ when(report.generated_at) }}, {{ mode }}{% if run.playbooks %}, playbook {{ run.playbooks | join(', ') }}{% endif %}
 {% if run.run_id %}, run <code id="run-id">{{ run.run_id }}</code>{% endif %}.</p>
+{% if run.outcome == 'incomplete' %}<div class="warning" id="run-incomplete" data-outcome="incomplete"><strong>This run did not read
+every desk it targeted.</strong> {{ run.stop_reason }}. Those desks keep their last scan (see &ldquo;Not read&rdquo; in their row).</div>{% endif %}
 <p class="meta" id="run-line" data-desks="{{ run.summary.desks }}">This run scanned {{ run.summary.desks }} desk(s): {{ run.summary.drifted }}
 drifted, {{ run.summary.changed }} changed, {{ run.summary.compliant }} compliant, {{ run.summary.failed }} failed, {{ run.summary.unreachable }}
 unreachable, {{ run.summary.not_installed }} without io.Connect Desktop.</p>
@@ -97,6 +106,9 @@ viewBox="0 0 {{ chart.width }} {{ chart.height }}" role="img" aria-label="{{ cha
 <text class="lbl" x="2" y="{{ chart.bottom }}">0</text>
 {% if chart.points | length > 1 %}<polyline class="line" points="{{ chart.polyline }}"/>{% endif %}
 {% for p in chart.points %}<circle class="dot" cx="{{ p.x }}" cy="{{ p.y }}" r="3"><title>{{ p.title }}</title></circle>{% endfor %}
+{% for t in chart.ticks %}<line class="tick" x1="{{ t.x }}" y1="{{ chart.bottom }}" x2="{{ t.x }}" y2="{{ chart.bottom + 3 }}"/>{% endfor %}
+{% for l in chart.labels %}<text class="lbl time" x="{{ l.x }}" y="{{ chart.bottom + 13 }}" text-anchor="{{ l.anchor }}">{{ l.day }}</text>
+<text class="lbl time" x="{{ l.x }}" y="{{ chart.bottom + 24 }}" text-anchor="{{ l.anchor }}">{{ l.time }}</text>{% endfor %}
 </svg></figure>
 {% else %}<p class="empty">no scan yet</p>
 {% endfor %}
@@ -160,9 +172,9 @@ data-compliant="{{ d.history.last_compliant_at or '' }}" data-this-run="{{ 'yes'
 <td class="num">{{ d.drift_count }}{% if d.drift_count and d.status in ('failed', 'unreachable') %}
  <span class="note">on a {{ titles[d.status] }} desk</span>{% endif %}</td>
 <td>{{ when(d.scanned_at) }}{% if d.in_this_run %} <span class="this-run">this run</span>{% endif %}</td>
-<td>{{ when(d.history.drifted_since) }}</td>
-<td class="num" title="drifted in {{ d.history.drifted_scans }} of its last {{ d.history.window }} scan(s)">{{ d.history.times_drifted }}<span
-class="note"> in {{ d.history.window }}</span></td>
+<td{% if d.since_note %} title="{{ d.since_note }}"{% endif %}>{{ when(d.history.drifted_since) }}</td>
+<td class="num flaps" title="{{ d.flap.tooltip }}" data-times="{{ d.flap.times }}" data-found="{{ d.flap.found }}"
+data-window="{{ d.flap.window }}">{{ d.flap.times }}<span class="note"> in {{ d.flap.window }}</span></td>
 <td>{% if d.history.last_compliant_at %}{{ when(d.history.last_compliant_at) }}{% else %}<span class="note">never seen</span>{% endif %}</td></tr>
 <tr class="detail" data-for="{{ d.name }}"><td></td><td colspan="9">{{ details(d) }}</td></tr>
 {% else %}
@@ -177,7 +189,7 @@ class="note"> in {{ d.history.window }}</span></td>
 {% for d in listed %}
 {% for p in problems(d, status) %}
 <tr data-name="{{ d.name }}"><td>{{ d.name }}</td><td>{{ d.region }}</td><td>{{ d.environment }}</td><td>{{ p.profile or '' }}</td>
-<td>{{ p.task or '' }}</td><td>{% if p.path %}<code class="path" title="{{ p.path }}">{{ p.shown }}</code>{% endif %}
+<td>{{ p.task or '' }}</td><td>{% if p.path %}<code class="path" title="{{ p.path }}">{{ breakable(p.shown) }}</code>{% endif %}
 </td><td>{{ p.error_kind or '' }}</td><td>{{ p.msg or '' }}</td></tr>
 {% endfor %}
 {% if d.drift %}<tr>

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 
+from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report import numbers
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report.display import (
     COLUMNS,
     STATUS_TITLES,
@@ -52,9 +53,7 @@ def value_text(value, limit: int = VALUE_LIMIT, missing: bool = False) -> str:
 
 
 def when(iso) -> str:
-    if not iso:
-        return ""
-    return str(iso).replace("T", " ").split(".", 1)[0].rstrip("Z") + " UTC"
+    return numbers.when(iso)
 
 
 def _counts_table(title: str, groups: dict) -> list:
@@ -86,10 +85,43 @@ def _trend_lines(report: dict) -> list:
         groups = trend.get(key) or {}
         if not groups:
             continue
-        out += ["| %s | drifted desks, oldest to latest scan round |" % title, "|---|---|"]
+        out += ["| %s | drifted desks / desks, per scan round, oldest to latest |" % title, "|---|---|"]
         for name, points in groups.items():
             out.append("| %s | %s |" % (md(name), " → ".join("%d/%d" % (p["drifted"], p["desks"]) for p in points)))
         out.append("")
+    rounds = trend.get("rounds") or []
+    if out and rounds:
+        out += ["Scan rounds (end of each, oldest first): %s." % ", ".join(when(r.get("at")) for r in rounds), ""]
+    return out
+
+
+def _run_lines(report: dict) -> list:
+    run = report.get("run", {})
+    out = []
+    if run.get("outcome") == "incomplete":
+        out += ["> **This run did not read every desk it targeted:** %s. Those desks keep their last scan." % md(
+            run.get("stop_reason")), ""]
+    earlier = [r for r in (report.get("history") or {}).get("incomplete_runs") or [] if r["run_id"] != run.get("run_id")]
+    if earlier:
+        out += ["Earlier runs that did not finish or did not read every desk:", ""]
+        out += ["- %s `%s` (%s): %s" % (when(r.get("started_at")), md(r["run_id"]), md(r["outcome"]), md(r["reason"]))
+                for r in earlier[:5]]
+        out.append("")
+    return out
+
+
+def _not_reached_lines(desks: list) -> list:
+    missed = [d for d in desks if d.get("not_reached")]
+    if not missed:
+        return []
+    out = ["", "## Not read by their latest run (%d)" % len(missed), "",
+           "Each keeps the status of its last scan; the run that targeted it did not read its files.", "",
+           "| desk | region | environment | status kept | last scan | not read at | why |", "|---|---|---|---|---|---|---|"]
+    for desk in missed:
+        note = desk["not_reached"]
+        out.append("| %s | %s | %s | %s | %s | %s | %s: %s |" % (
+            md(desk["name"]), md(desk["region"]), md(desk["environment"]), desk["status"], when(desk.get("scanned_at")),
+            when(note.get("at")), md(note.get("kind")), md(note.get("reason"))))
     return out
 
 
@@ -104,7 +136,7 @@ def render_markdown(report: dict) -> str:
         "",
         "Generated %s, %s. Fleet: %d desk(s): **%d drifted**, %d changed, %d compliant, %d failed, %d unreachable, "
         "%d without io.Connect Desktop, %d not checked; %d drifted JSON pointer(s)%s." % (
-            md(report.get("generated_at", "")), mode, summary["desks"], summary["drifted"], summary["changed"],
+            md(when(report.get("generated_at", ""))), mode, summary["desks"], summary["drifted"], summary["changed"],
             summary["compliant"], summary["failed"], summary["unreachable"], summary["not_installed"],
             summary["not_checked"], summary["drifted_pointers"],
             ", %d more on failed desks" % summary["pointers_on_failed_desks"] if summary["pointers_on_failed_desks"]
@@ -117,6 +149,7 @@ def render_markdown(report: dict) -> str:
         "",
     ]
     out += _history_lines(report)
+    out += _run_lines(report)
     out += ["## By region", ""]
     out += _counts_table("region", report["by_region"])
     out += ["", "## By environment", ""]
@@ -138,7 +171,7 @@ def render_markdown(report: dict) -> str:
             out.append("| %s | %s | %s | %s | %d | %s | %s | %s | %s |" % (
                 md(desk["name"]), md(desk["region"]), md(desk["environment"]), md(", ".join(desk.get("profiles", []))),
                 desk["drift_count"], when(desk.get("scanned_at")), when(history.get("drifted_since")),
-                "%d in %d scan(s)" % (history.get("times_drifted", 0), history.get("window", 0)),
+                numbers.flapping(history)["cell"] + " scan(s)",
                 when(history.get("last_compliant_at")) or "never seen"))
     for desk in drifted:
         out += _desk_drift(desk)
@@ -168,6 +201,7 @@ def render_markdown(report: dict) -> str:
             if desk["drift"]:
                 out += _desk_drift(desk, note=" (on a %s desk, counted under pointers on failed desks)" % status)
 
+    out += _not_reached_lines(desks)
     for status, title in (("not_installed", "No install found"), ("not_checked", "Not checked")):
         listed = [d for d in desks if d["status"] == status]
         if listed:

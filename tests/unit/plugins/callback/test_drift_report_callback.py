@@ -63,6 +63,9 @@ class Block:
 
 
 class VariableManager:
+    def __init__(self, extra_vars=None):
+        self.extra_vars = extra_vars or {}
+
     def get_vars(self, play=None, host=None, include_hostvars=True):
         return host.get_vars()
 
@@ -78,7 +81,7 @@ class Play:
         return []
 
     def get_variable_manager(self):
-        return VariableManager()
+        return VariableManager(getattr(self, "extra_vars", None))
 
     def get_vars(self):
         return dict(getattr(self, "vars", {}))
@@ -419,3 +422,44 @@ def test_secret_keys_of_the_task_and_of_the_callback_are_masked_in_every_format(
     assert drift[0]["before"] == "********" and drift[0]["after"] == "********"
     assert drift[1]["after"]["firmCode"] == "********"
     assert drift[1]["after"]["headers"] == [{"name": "Authorization", "value": "********"}]
+
+
+@pytest.mark.parametrize("mode, expected", [("auto", "written to"), ("never", None), ("always", "drift report: 1 of")])
+def test_the_log_says_where_the_report_went_when_stderr_is_not_a_terminal(tmp_path, monkeypatch, mode, expected):
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: False, raising=False)
+    cb = make_callback(tmp_path, summary_line=mode)
+    task = Task(SYSTEM_JSON)
+    cb.v2_playbook_on_start(MagicMock(_file_name="drift.yml"))
+    cb.v2_playbook_on_play_start(Play(task))
+    cb.v2_runner_on_ok(Result(Host("a", "emea", "prod"), task, fx.drifted()))
+    cb.v2_playbook_on_stats(Stats())
+    lines = [c[0][0] for c in cb._display.display.call_args_list if c[1].get("stderr")]
+    if expected is None:
+        assert not any(line.startswith("drift report") for line in lines)
+        return
+    (line,) = [line for line in lines if line.startswith("drift report")]
+    assert expected in line and str(tmp_path / "report") in line and "drift-report.html" in line
+
+
+def test_the_story_of_one_desk_from_the_report_playbook(tmp_path):
+    """playbooks/drift_report.yml -e desk=NAME: the desk's scans, newest first, written beside the report and printed."""
+    for index, result in enumerate((fx.compliant(), fx.drifted(pointers=("/server/url", "/env")), fx.compliant())):
+        cb = make_callback(tmp_path)
+        check = Task(SYSTEM_JSON)
+        cb.v2_playbook_on_play_start(Play(check))
+        cb.v2_runner_on_ok(Result(Host("desk-7", "emea", "prod"), check, result))
+        cb.v2_runner_on_ok(Result(Host("other", "emea", "prod"), check, fx.drifted()))
+        cb.v2_playbook_on_stats(Stats())
+    later = make_callback(tmp_path)
+    play = Play(Task("ansible.builtin.debug"), hosts="localhost")
+    play.vars = {"ioconnect_drift_report_from_history": True}
+    play.extra_vars = {"desk": "desk-7"}
+    later.v2_playbook_on_play_start(play)
+    later.v2_playbook_on_stats(Stats())
+    story = json.loads((tmp_path / "report" / "drift-report-desk-desk-7.json").read_text(encoding="utf-8"))
+    assert [e["status"] for e in story["entries"]] == ["compliant", "drifted", "compliant"]
+    assert [d["pointer"] for d in story["entries"][1]["drift"]] == ["/server/url", "/env"]
+    text = (tmp_path / "report" / "drift-report-desk-desk-7.md").read_text(encoding="utf-8")
+    assert "# Story of desk desk-7" in text and "`/server/url` replace" in text and " UTC | drift scan | drifted" in text
+    printed = [c[0][0] for c in later._display.display.call_args_list]
+    assert any(p.startswith("# Story of desk desk-7") for p in printed)

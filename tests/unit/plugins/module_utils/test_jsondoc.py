@@ -137,7 +137,7 @@ def test_render_new_uses_defaults_and_trailing_newline():
 
 
 @pytest.mark.parametrize("raw, kind, fragment", [
-    (b'{"a": 1,}', "parse", "line 1, column 9"),
+    (b'{"a": 1,}', "parse", "a trailing comma before '}' (JSON allows none) at line 1, column 8"),
     (b'{\n  "a": 1\n  // comment\n}', "parse", "line 3"),
     (b"{'a': 1}", "parse", "line 1"),
     (b'{"a": NaN}', "parse", "NaN"),
@@ -202,3 +202,22 @@ def test_merge_is_idempotent_and_keeps_unmanaged_keys(doc, patch, indent, newlin
             assert json.loads(out)[key] == value
     again = parse_bytes(out, "system.json")
     assert again.render(apply_request(again.value, request)) == out
+
+
+@pytest.mark.parametrize("raw, line, col, closing", [
+    (b'{\n  "region": "EMEA",\n  "env": "PROD",\n}\n', 3, 16, "}"),
+    (b'{\r\n    "appStores": [\r\n        {"type": "path"},\r\n    ]\r\n}', 3, 25, "]"),
+    (b'{"a": 1,}', 1, 8, "}"),
+])
+def test_a_trailing_comma_is_reported_on_its_own_line(raw, line, col, closing):
+    with pytest.raises(SystemJsonError) as info:
+        parse_bytes(raw, "/desk/system.json")
+    message = str(info.value)
+    assert "a trailing comma before %r" % closing in message
+    assert "at line %d, column %d." % (line, col) in message
+
+
+def test_other_syntax_errors_keep_json_s_position():
+    with pytest.raises(SystemJsonError) as info:
+        parse_bytes(b'{\n  "region": "EMEA"\n  "env": "PROD"\n}', "/desk/system.json")
+    assert "Expecting ',' delimiter at line 3, column 3." in str(info.value)

@@ -236,3 +236,37 @@ def test_long_values_are_cut_quickly():
     assert time.monotonic() - started < 2
     entry = collector.report()["desks"][0]["drift"][0]
     assert len(entry["before"]) < 4100
+
+
+def test_only_what_was_read_is_a_scan():
+    """validate_only, a refused request, a failed preflight, an unreachable desk, a rollback: none read the desk's
+    files, so none is a scan; each says why (not_reached) and the desk's run status is what the run met."""
+    collector = DriftCollector()
+    collector.add_result("validated", {"changed": False, "desk": "validated", "env_region": ["PROD-EMEA"],
+                                       "instances": [], "msg": "validated; nothing was touched"}, "emea", "prod")
+    collector.add_result("refused", {"changed": False, "status": "failed", "files": [], "error_kind": "request",
+                                     "error": "UTA is not an environment of desktop_topology"}, "emea", "prod",
+                         outcome="failed")
+    collector.add_result("preflight", {"changed": False, "status": "failed", "desk": "preflight", "files": [],
+                                       "error_kind": "preflight", "error": "io.Manager PROD-EMEA did not answer; "
+                                       "-e desktop_preflight=false skips this check"}, "emea", "prod", outcome="failed")
+    collector.add_result("gone", {"msg": "ssh: connect to host: timed out"}, "emea", "prod", outcome="unreachable")
+    collector.add_result("rolled", {"changed": True, "desk": "rolled", "rolled_back": ["r1"], "check_mode": False,
+                                    "files": [{"path": "/u/system.json", "action": "restore"}],
+                                    "msg": "rolled back 1 run(s)"}, "emea", "prod")
+    corrupt = {"path": "/u/system.json", "failed": True, "error_kind": "parse", "msg": "not valid JSON"}
+    collector.add_result("corrupt", {"changed": False, "status": "failed", "desk": "corrupt", "files": [corrupt]},
+                         "emea", "prod", outcome="failed")
+    collector.add_result("absent", {"changed": False, "status": "not_installed", "desk": "absent", "files": []},
+                         "emea", "prod")
+    desks = {d["name"]: d for d in collector.run_desks("the play 'Configure the canary desks first' stopped the run")}
+    assert {n for n, d in desks.items() if d["observed"]} == {"corrupt", "absent"}
+    kinds = {n: (d["not_reached"] or {}).get("kind") for n, d in desks.items()}
+    assert kinds == {"validated": "validated", "refused": "refused", "preflight": "preflight", "gone": "unreachable",
+                     "rolled": "stopped", "corrupt": None, "absent": None}
+    assert desks["validated"]["status"] == "not_checked"  # never "compliant": its files were not read
+    assert "canary desks first" in desks["validated"]["not_reached"]["reason"]
+    assert "desktop_preflight=false" in desks["preflight"]["not_reached"]["reason"]
+    assert desks["rolled"]["events"][0]["kind"] == "rollback" and desks["rolled"]["events"][0]["files"] == [
+        "/u/system.json"]
+    assert desks["corrupt"]["status"] == "failed" and desks["absent"]["status"] == "not_installed"

@@ -65,6 +65,8 @@ def test_no_secret_in_any_format(report, render):
 @pytest.mark.parametrize("render", RENDERERS)
 def test_every_drifted_pointer_in_every_format(report, render):
     text = render(report)
+    if render is render_html:
+        text = text.replace("<wbr>", "")  # paths and pointers may wrap after a separator only: same visible text
     for desk in report["desks"]:
         for entry in desk["drift"]:
             pointer = entry["pointer"]
