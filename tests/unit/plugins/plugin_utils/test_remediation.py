@@ -333,7 +333,9 @@ def test_a_run_still_running_is_not_consumed_before_its_scans_land(tmp_path):
     h.scan(a="compliant")
     feed = h.feed()
     poll(feed)
-    feed.store.x("ALTER TABLE runs ADD COLUMN outcome TEXT NOT NULL DEFAULT 'complete'")
+    columns = [row[1] for row in feed.store.x("PRAGMA table_info(runs)").fetchall()]
+    if "outcome" not in columns:  # a history older than schema 3
+        feed.store.x("ALTER TABLE runs ADD COLUMN outcome TEXT NOT NULL DEFAULT 'complete'")
     feed.store.x("INSERT INTO runs (run_id, run_group, started_at, finished_at, recorded_at, check_mode, playbooks, "
                  "controller, desks, outcome) VALUES ('zz-running', 'zz-running', '2026-12-05T08:00:00.000000Z', "
                  "'2026-12-05T08:00:00.000000Z', '2026-12-05T08:00:00.000000Z', 1, '[]', 'c', 0, 'running')")
