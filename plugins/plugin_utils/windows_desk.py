@@ -110,8 +110,15 @@ class WindowsDesk:
         """The connecting account's profile folder, as the desk says (the PowerShell shell's expand_user of ~;
         ActionBase._remote_expand_user would ask for ~<remote_user>, which powershell_expand_user.ps1 returns as is)."""
         self.operations += 1
-        command = self._action._connection._shell._expand_user2("~")
-        out = self._action._low_level_execute_command(command.command, in_data=command.input_data, sudoable=False)
+        shell = self._action._connection._shell
+        if hasattr(shell, "_expand_user2"):
+            # ansible-core 2.19+: the bootstrap wrapper runs powershell_expand_user.ps1 (what core itself uses)
+            command = shell._expand_user2("~")
+            out = self._action._low_level_execute_command(command.command, in_data=command.input_data, sudoable=False)
+        else:
+            # ansible-core 2.16-2.18: the public expand_user, an encoded ``Write-Output (Get-Location).Path`` (a
+            # session starts in the account's profile folder)
+            out = self._action._low_level_execute_command(shell.expand_user("~"), sudoable=False)
         lines = to_text(out.get("stdout", "")).strip().splitlines()
         if out.get("rc") != 0 or not lines:
             raise FleetError("cannot find the connecting account's profile folder: %s"
