@@ -128,13 +128,19 @@ class WindowsDesk:
 
     # -- installs --------------------------------------------------------------------------------------------
     def find(self, roots, depth: int, extra_patterns=()) -> list:
-        """Every file below the roots whose name discovery wants, in one win_find (links followed)."""
+        """Every file below the roots whose name discovery wants, in one win_find (links followed).
+
+        ``depth`` is not passed to win_find: up to ansible.windows 3.3.0 its depth handling is wrong (upstream
+        issue #839: each child folder lowers the depth shared with its siblings, so with the default depth
+        ``io.Connect Desktop\\{Cache,Crashpad,Desktop,UserData}`` gives Desktop depth 1 and its
+        ``config\\system.json`` is never seen, while UserData is walked without limit). Without ``depth`` every
+        version walks the whole tree the same way; discovery.classify keeps only hits within depth levels."""
+        del depth
         if not roots:
             return []
         found = self._run("ansible.windows.win_find", {
             "paths": [root.path for root in roots], "patterns": list(discovery.PATTERNS) + list(extra_patterns),
-            "recurse": True, "depth": depth, "follow": True, "hidden": True, "file_type": "file",
-            "get_checksum": False})
+            "recurse": True, "follow": True, "hidden": True, "file_type": "file", "get_checksum": False})
         if found.get("failed"):
             raise FleetError("searching for io.Connect Desktop failed: %s" % to_text(found.get("msg", "")), kind="io")
         entries = []
@@ -153,6 +159,10 @@ class WindowsDesk:
         msg = to_text(slurped.get("msg", ""))
         if msg.endswith("is not found"):
             return None
+        if "has an invalid path" in msg:
+            # Get-AnsibleParam's Test-Path -IsValid (Ansible.ModuleUtils.Legacy): nothing was read
+            raise FleetError("%s is not a valid Windows path (it holds one of \" < > | or a colon after the drive): "
+                             "check path" % path, kind="request")
         if msg.endswith("is a directory"):
             raise FleetError("%s is a directory, not a file; check path (it should name system.json)" % path,
                              kind="io")
