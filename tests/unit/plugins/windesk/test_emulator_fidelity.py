@@ -199,3 +199,39 @@ def test_win_powershell_script_error_contract(windows_desk, on_windows, monkeypa
     assert error["exception"]["message"].startswith('Exception calling "Replace"')
     assert error["category_info"]["category"] == "NotSpecified"
     assert result["result"] == {} and result["output"] == []
+
+
+# -- win_stat, win_shortcut -------------------------------------------------------------------------------------------
+def test_win_stat_folder_queries_win32_share_and_size_is_zero_when_a_subfolder_is_denied(windows_desk, on_windows):
+    """win_stat.ps1 line 134 (Win32_Share per folder) and lines 140-150 (EnumerateFiles throws: size 0)."""
+    windows_desk.write(IOCD + r"\Desktop\config\system.json", b"{}")
+    windows_desk.write(IOCD + r"\UserData\secret.txt", b"12345")
+    windows_desk.forget_operations()
+    result = run_module(on_windows, "ansible.windows.win_stat", {"path": IOCD})
+    assert result["stat"]["isdir"] is True and result["stat"]["size"] == 7
+    assert [op["op"] for op in windows_desk.operations()] == ["module", "wmi_query"]
+    windows_desk.deny(IOCD + r"\UserData")
+    assert run_module(on_windows, "ansible.windows.win_stat", {"path": IOCD})["stat"]["size"] == 0
+
+
+def test_win_shortcut_compares_ignoring_case_and_reports_windowstyle(windows_desk, on_windows):
+    """community.windows win_shortcut.ps1 compares each property with -ne (case-insensitive) and reports
+    windowstyle by name ($windowstyleids)."""
+    dest = r"C:\Users\kim\Start Menu\io.lnk"
+    windows_desk.profile("kim")
+    windows_desk.write(r"C:\Users\kim\Start Menu\keep", b"")
+    first = run_module(on_windows, "community.windows.win_shortcut", {"src": r"C:\io\io.exe", "dest": dest,
+                                                                      "arguments": "config=A.json"})
+    assert first["changed"] is True and first["windowstyle"] == "normal"
+    again = run_module(on_windows, "community.windows.win_shortcut", {"src": r"C:\IO\IO.EXE", "dest": dest,
+                                                                      "arguments": "CONFIG=a.json"})
+    assert again["changed"] is False and again["args"] == "config=A.json"
+
+
+def test_win_shortcut_save_failure_wording(windows_desk, on_windows):
+    windows_desk.profile("kim")
+    dest = r"C:\Users\kim\No Such Folder\io.lnk"
+    result = run_module(on_windows, "community.windows.win_shortcut", {"src": r"C:\io\io.exe", "dest": dest})
+    assert result["failed"] is True
+    assert result["msg"] == ("Failed to create shortcut '%s'. (Exception calling \"Save\" with \"0\" argument(s): "
+                             "\"Unable to save shortcut \"%s\".\")" % (dest, dest))
