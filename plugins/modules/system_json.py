@@ -25,9 +25,12 @@ description:
   - On POSIX desks the module runs on the desk in one round trip and replaces the file atomically (a temporary file
     in the same folder, then a rename), keeping its mode and owner.
   - On Windows desks (C(ansible_shell_type=powershell) over WinRM, PSRP or SSH) the action plugin reads the file
-    with M(ansible.windows.slurp), merges on the controller with the same code, checks that the file did not
-    change meanwhile (M(ansible.windows.win_stat) checksum) and writes it with M(ansible.windows.win_copy).
-    Nothing needs installing on the desk.
+    with M(ansible.windows.slurp), merges on the controller with the same code, and writes it with one
+    M(ansible.windows.win_powershell) run of the collection's commit script, which writes the new content to a
+    temporary file beside the original, checks that the original still has the SHA-1 it was read with (another
+    process editing it meanwhile fails the task and nothing is written), copies the backup, and replaces the file in
+    one step (C([System.IO.File]::Replace)). Check mode and a compliant file cost one module execution (slurp; two
+    for an override file, whose base file is read too), a write one more. Nothing needs installing on the desk.
   - Requested settings are validated on the controller against the shapes of io.Connect Desktop's schema before any
     desk is read, so a typo fails once, clearly, instead of on every desk.
   - "Secrets are masked in the result, drift list, diff, messages and warnings, with the collection's one masking
@@ -245,7 +248,7 @@ seealso:
   - name: io.Connect Desktop system configuration
     description: The vendor's documentation of system.json.
     link: https://docs.interop.io/desktop/developers/configuration/system/index.html
-  - module: ansible.windows.win_copy
+  - module: ansible.windows.win_powershell
   - module: ansible.windows.slurp
 """
 
