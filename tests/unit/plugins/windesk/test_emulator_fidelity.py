@@ -235,3 +235,19 @@ def test_win_shortcut_save_failure_wording(windows_desk, on_windows):
     assert result["failed"] is True
     assert result["msg"] == ("Failed to create shortcut '%s'. (Exception calling \"Save\" with \"0\" argument(s): "
                              "\"Unable to save shortcut \"%s\".\")" % (dest, dest))
+
+
+# -- the shell's expand_user on every ansible-core ----------------------------------------------------------------------
+def test_current_profile_without_expand_user2_uses_the_public_expand_user(windows_desk, on_windows, monkeypatch):
+    """ansible-core 2.16-2.18 have no ShellModule._expand_user2: the profile comes from the public expand_user (an
+    encoded ``Write-Output (Get-Location).Path``), which the emulated desk answers as 2.16's wire."""
+    from ansible.plugins.shell.powershell import ShellModule
+
+    if hasattr(ShellModule, "_expand_user2"):
+        monkeypatch.delattr(ShellModule, "_expand_user2")
+    result = on_windows("ioconnect.fleet.desk_system_json", {
+        "env": "PROD", "region": "EMEA", "profiles": "current", "preflight": False,
+        "topology": {"PROD": {"EMEA": {"url": "https://iomanager-emea.example.com"}}}}, check_mode=True)
+    assert not result.get("failed"), result
+    assert [p["path"] for p in result["profiles"]] == ["C:\\Users\\svc_fleet"]
+    assert [op["op"] for op in windows_desk.operations()][0] == "expand_user"
