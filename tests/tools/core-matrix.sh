@@ -28,9 +28,16 @@ else
   done
 fi
 # The playbook tests whose outcome depends on ansible-core: Windows desks through the real shell and action plugins
-# (the emulator speaks each version's wire), POSIX desks over the local connection, the role, the callback.
-integration=(tests/integration/test_windows_fleet.py tests/integration/test_system_json.py
-             tests/integration/test_roles_playbooks.py tests/integration/test_drift_report.py)
+# (the emulator speaks each version's wire: the role on a fleet of emulated desks, check, apply, rollback) and
+# system_json on POSIX desks over the local connection. The role's other playbooks and the drift report's
+# (test_roles_playbooks.py, test_drift_report.py, test_faults.py) take five times as long and exercise the same
+# plugins through the same core APIs; they run once, in `make integration`, to keep `make test` under 20 minutes.
+# CORE_MATRIX_ALL=1 adds them here (when this gate was written, the first two passed on 2.16, 2.17 and 2.18).
+integration=(tests/integration/test_windows_fleet.py tests/integration/test_system_json.py)
+if [ -n "${CORE_MATRIX_ALL:-}" ]; then
+  integration+=(tests/integration/test_roles_playbooks.py tests/integration/test_drift_report.py
+                tests/integration/test_faults.py)
+fi
 collections="$root/build/dev-collections:$root/tests/windesk"
 status=0
 summary=()
