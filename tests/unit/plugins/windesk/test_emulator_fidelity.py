@@ -68,8 +68,8 @@ def test_win_find_without_depth_finds_every_level(windows_desk, on_windows):
     _iocd_desk(windows_desk)
     found = run_module(on_windows, "ansible.windows.win_find", {
         "paths": [ROOT], "patterns": ["system*.json"], "recurse": True, "hidden": True, "get_checksum": False})
-    assert [f["path"] for f in found["files"]] == [IOCD + r"\Desktop\config\system.json",
-                                                    IOCD + r"\UserData\PROD-EMEA\a\b\c\d\e\system.json"]
+    assert [f["path"] for f in found["files"]] == [
+        IOCD + r"\Desktop\config\system.json", IOCD + r"\UserData\PROD-EMEA\a\b\c\d\e\system.json"]
 
 
 def test_desk_scan_does_not_rely_on_win_find_depth(windows_desk, on_windows):
@@ -171,8 +171,8 @@ def test_slurp_unreadable_file_is_an_unhandled_exception(windows_desk, on_window
 def test_windows_desk_read_names_an_invalid_path(windows_desk, on_windows):
     """system_json on a path slurp refuses: a request error naming the path, no desk write."""
     windows_desk.profile("kim")
-    result = on_windows("ioconnect.fleet.system_json", {"path": "C:\\Users\\kim\\config|system.json",
-                                                         "server": {"enabled": True}})
+    result = on_windows("ioconnect.fleet.system_json",
+                        {"path": "C:\\Users\\kim\\config|system.json", "server": {"enabled": True}})
     assert result["failed"] is True and result["error_kind"] == "request"
     assert "not a valid Windows path" in result["msg"]
 

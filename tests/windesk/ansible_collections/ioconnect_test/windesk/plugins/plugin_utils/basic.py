@@ -34,11 +34,10 @@ UNHANDLED = "Unhandled exception while executing module: "
 def unhandled(exc) -> dict:
     """The module wrapper's answer to an exception the module let through (exc: a DotNetError, or text)."""
     message = getattr(exc, "message", None) or str(exc)
-    type_name = getattr(exc, "type_name", "System.Management.Automation.RuntimeException")
-    return {"failed": True, "msg": UNHANDLED + message,
-            "exception": "%s\r\n+ CategoryInfo          : NotSpecified: (:) [], %s\r\n"
-                         "+ FullyQualifiedErrorId : %s" % (message, type_name.rsplit(".", 1)[-1],
-                                                          type_name.rsplit(".", 1)[-1])}
+    short = getattr(exc, "type_name", "System.Management.Automation.RuntimeException").rsplit(".", 1)[-1]
+    exception = "%s\r\n+ CategoryInfo          : NotSpecified: (:) [], %s\r\n+ FullyQualifiedErrorId : %s" % (
+        message, short, short)
+    return {"failed": True, "msg": UNHANDLED + message, "exception": exception}
 
 
 class Context:

@@ -24,6 +24,7 @@ import re
 from ansible_collections.ioconnect_test.windesk.plugins.plugin_utils.basic import ModuleExit, basic_params, basic_result
 from ansible_collections.ioconnect_test.windesk.plugins.plugin_utils.desk_fs import DotNetError
 
+
 def _raise(error):
     raise error
 
