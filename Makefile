@@ -31,7 +31,7 @@ TEST_COLLECTIONS := $(DEV_COLLECTIONS):$(CURDIR)/tests/windesk
 export PATH := $(BIN):$(PATH)
 
 # The gates `make test` runs, in order: quick static checks first, the slow ones last.
-GATES := changelog-lint lint docs-lint unit integration molecule sanity build-install galaxy-importer ee docs
+GATES := changelog-lint lint docs-lint unit integration core-matrix molecule sanity build-install galaxy-importer ee docs
 
 .PHONY: help venv deps demo bench bench-history test $(GATES) changelog-release dev-collections clean
 
@@ -85,6 +85,9 @@ unit: $(STAMP) dev-collections ## pytest tests/unit (pytest-ansible puts the col
 
 integration: $(STAMP) dev-collections ## pytest tests/integration (playbooks against loopback desks)
 	ANSIBLE_COLLECTIONS_PATH=$(TEST_COLLECTIONS) tests/tools/pytest.sh tests/integration --ansible-unit-inject-only
+
+core-matrix: $(STAMP) dev-collections ## Unit + Windows/POSIX playbook tests under each older ansible-core minor meta/runtime.yml claims (requirements/constraints-core-*.txt)
+	tests/tools/core-matrix.sh $(BUILD)/core-venvs
 
 molecule: $(STAMP) dev-collections ## molecule test --all (scenarios under extensions/molecule)
 	ANSIBLE_COLLECTIONS_PATH=$(TEST_COLLECTIONS) tests/tools/molecule.sh

@@ -118,6 +118,10 @@ class WindowsDesk:
         msg = to_text(slurped.get("msg", ""))
         if msg.endswith("is not found"):
             return None
+        if "has an invalid path" in msg:
+            # Get-AnsibleParam's Test-Path -IsValid (Ansible.ModuleUtils.Legacy): nothing was read
+            raise FleetError("%s is not a valid Windows path (it holds one of \" < > | or a colon after the drive): "
+                             "check path" % path, kind="request")
         if msg.endswith("is a directory"):
             raise FleetError("%s is a directory, not a file; check path (it should name system.json)" % path,
                              kind="io")

@@ -431,7 +431,9 @@ def test_a_corrupt_history_file_never_fails_the_scan(fleet_run, tmp_path):
     report = json.loads((out / "drift-report.json").read_text(encoding="utf-8"))
     assert report["history"]["problem"] == "corrupt" and report["summary"]["desks"] == 12
     stderr = " ".join(proc.stderr.split())
-    assert str(history) in stderr and "is corrupt" in stderr and "move the file aside" in stderr, proc.stderr[-3000:]
+    # ansible-core before 2.19 wraps warnings at 80 columns, breaking long paths after a "-": compare without spaces
+    assert str(history) in re.sub(r"\s+", "", proc.stderr) and "is corrupt" in stderr \
+        and "move the file aside" in stderr, proc.stderr[-3000:]
     assert "History not used." in (out / "drift-report.html").read_text(encoding="utf-8")
     assert history.read_bytes().startswith(b"SQLite format 3\x00\xff")  # left for a person to look at
 

@@ -19,6 +19,7 @@ import pytest
 from ansible.parsing.dataloader import DataLoader
 from ansible.playbook.play_context import PlayContext
 from ansible.playbook.task import Task
+from ansible.plugins import loader as plugin_loader_module
 from ansible.plugins.loader import action_loader, connection_loader, init_plugin_loader
 from ansible.template import Templar
 
@@ -44,7 +45,9 @@ class ActionRunner:
         task.diff = diff
         loader = DataLoader()
         action = action_loader.get(name, task=task, connection=self.connection, play_context=PlayContext(),
-                                   loader=loader, templar=Templar(loader=loader), shared_loader_obj=None)
+                                   loader=loader, templar=Templar(loader=loader),
+                                   # what the worker passes: ansible-core before 2.19 reads module_loader from it
+                                   shared_loader_obj=plugin_loader_module)
         return action.run(task_vars=dict(self.task_vars, **(task_vars or {})))
 
 

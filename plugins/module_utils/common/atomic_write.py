@@ -90,18 +90,41 @@ def write_file(module, path: str, data: bytes, expected: str = None, label: str 
                                     "another process is editing it. Nothing was written; run the task again."
                                     % (label, current, expected))
         if module is not None:
-            module.atomic_move(tmp, path, unsafe_writes=unsafe_writes)
+            _atomic_move(module, tmp, path, unsafe_writes)
         else:
             _replace(tmp, path)
     except WriteError:
         raise
-    # atomic_move raises a bare Exception
+    # atomic_move raises a bare Exception (_MoveFailed before ansible-core 2.19)
     except Exception as exc:  # pylint: disable=broad-except
         raise WriteError("cannot write %s: %s (is it read-only, locked or on a full disk?); the file was left "
                          "unchanged" % (label, os_reason(exc)))
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+class _MoveFailed(Exception):
+    """AnsibleModule.atomic_move gave up (see _atomic_move)."""
+
+
+def _atomic_move(module, tmp: str, path: str, unsafe_writes: bool) -> None:
+    """AnsibleModule.atomic_move, failing with an exception on every ansible-core version: from 2.19 it raises,
+    before 2.19 it calls module.fail_json itself (the task would end there, with core's message and a traceback in
+    the result), so fail_json is turned into a raise for the duration of the call; the OSError it handled stays
+    the exception's context, for os_reason."""
+    def fail_json(msg="", **_kwargs):
+        raise _MoveFailed(msg)
+
+    own = vars(module).get("fail_json")  # an instance attribute already there (a test's), kept
+    module.fail_json = fail_json
+    try:
+        module.atomic_move(tmp, path, unsafe_writes=unsafe_writes)
+    finally:
+        if own is not None:
+            module.fail_json = own
+        else:
+            del module.fail_json  # the class's method again
 
 
 def _replace(tmp: str, path: str) -> None:

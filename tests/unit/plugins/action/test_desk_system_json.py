@@ -296,7 +296,11 @@ def test_a_firms_own_secret_keys_are_masked_in_the_desks_result(windows_desk, on
 
 # -- options_from_vars (the desktop role's way of passing its variables) ---------------------------------------------
 def test_options_come_from_the_prefixed_variables_templated_once(windows_desk, on_windows):
-    from ansible.template import trust_as_template
+    try:
+        from ansible.template import trust_as_template
+    except ImportError:  # ansible-core < 2.19: every string is a template
+        def trust_as_template(value):
+            return value
 
     b = builder()
     kim = windows_desk.v9("kim", b.render(b.vendor_document()))

@@ -11,7 +11,10 @@ exec manifest), put_file and fetch_file. It answers as the ansible.windows modul
 (plugin_utils/desk_fs.py).
 
 Every remote operation is appended, one JSON line, to the desk's operation log (``<desk>/operations.jsonl``), so
-tests count what a task costs a desk.
+tests count what a task costs a desk: ``module`` (one module execution, one round trip), the shell's ``mkdtemp``,
+``expand_user`` and ``remove``, ``put_file``/``fetch_file``, and, after the module that made them, the WMI queries a
+module makes on the desk (``wmi_query``: win_find's Win32_Share query per matched folder), which cost no round trip
+but a WMI call each.
 """
 
 from __future__ import annotations
@@ -55,7 +58,7 @@ from ansible.errors import AnsibleError, AnsibleFileNotFound
 from ansible.plugins.connection import ConnectionBase
 
 from ansible_collections.ioconnect_test.windesk.plugins.plugin_utils import wire
-from ansible_collections.ioconnect_test.windesk.plugins.plugin_utils.basic import Context, ModuleExit
+from ansible_collections.ioconnect_test.windesk.plugins.plugin_utils.basic import Context, ModuleExit, unhandled
 from ansible_collections.ioconnect_test.windesk.plugins.plugin_utils.desk_fs import DeskFS, DotNetError
 
 MODULES = ("slurp", "win_stat", "win_find", "win_copy", "win_file", "win_ping", "win_powershell", "win_shortcut")
@@ -160,17 +163,24 @@ class Connection(ConnectionBase):
         except ModuleExit as exc:
             result = exc.result
         except DotNetError as exc:
-            result = {"failed": True, "msg": exc.message, "exception": exc.type_name}
+            # An exception the module did not catch: ansible-core's module wrapper answers (basic.unhandled).
+            result = unhandled(exc)
         except Exception as exc:  # pylint: disable=broad-except
             for event in ctx.events:
                 self._log(dict(event, op="event"))
             if type(exc).__name__ == "Crash":
                 # The process died: nothing is printed, the connection sees a non-zero exit.
+                self._log_events(ctx)
                 return 1, b"", str(exc).encode("utf-8")
             raise
-        for event in ctx.events:
-            self._log(dict(event, op="event"))
+        self._log_events(ctx)
         return (1 if result.get("failed") else 0), json.dumps(result).encode("utf-8"), b""
+
+    def _log_events(self, ctx):
+        """What happened besides the module's own execution: WMI queries (op wmi_query) and what the hostile user
+        planted meanwhile (op event)."""
+        for event in ctx.events:
+            self._log(dict({"op": "event"}, **event))
 
     def put_file(self, in_path, out_path):
         super().put_file(in_path, out_path)

@@ -8,7 +8,13 @@
   are expanded with [Environment]::ExpandEnvironmentVariables, the result carries ``invocation.module_args`` and
   ``warnings``.
 - Ansible.ModuleUtils.Legacy (slurp, win_copy, win_file): Get-AnsibleParam reads one option at a time (type path:
-  Expand-Environment), unknown options are ignored, Fail-Json gives ``{"failed": true, "msg": ...}``.
+  Expand-Environment, then ``Test-Path -IsValid``), unknown options are ignored, Fail-Json gives
+  ``{"failed": true, "msg": ..., "changed": false}``.
+- An exception the module does not catch (a .NET method throwing under ``$ErrorActionPreference = 'Stop'``) ends in
+  ansible-core's module wrapper: ``{"failed": true, "msg": "Unhandled exception while executing module: <message>",
+  "exception": <text>}`` (2.19 executor/powershell/module_wrapper.ps1 Write-AnsibleErrorDetail, line 86: the message
+  is "$ErrorRecord"; 2.16-2.18 module_wrapper.ps1 + exec_wrapper.ps1 Write-AnsibleError: the message and ": " and
+  the exception's message: the same text).
 """
 
 from __future__ import annotations
@@ -22,8 +28,21 @@ class ModuleExit(Exception):
         self.result = result
 
 
+UNHANDLED = "Unhandled exception while executing module: "
+
+
+def unhandled(exc) -> dict:
+    """The module wrapper's answer to an exception the module let through (exc: a DotNetError, or text)."""
+    message = getattr(exc, "message", None) or str(exc)
+    short = getattr(exc, "type_name", "System.Management.Automation.RuntimeException").rsplit(".", 1)[-1]
+    exception = "%s\r\n+ CategoryInfo          : NotSpecified: (:) [], %s\r\n+ FullyQualifiedErrorId : %s" % (
+        message, short, short)
+    return {"failed": True, "msg": UNHANDLED + message, "exception": exception}
+
+
 class Context:
-    """One module run: the desk, the check/diff flags, a process id, the warnings."""
+    """One module run: the desk, the check/diff flags, a process id, the warnings, and the operations the module
+    makes besides its own execution (``events``: WMI queries, logged by the connection after the module)."""
 
     def __init__(self, fs, args: dict, pid: int):
         self.fs = fs
@@ -36,6 +55,25 @@ class Context:
 
     def warn(self, message: str) -> None:
         self.warnings.append(message)
+
+    def wmi(self, class_name: str, query_filter: str) -> None:
+        """Get-CimInstance -ClassName <class_name> -Filter <query_filter>: one WMI query (the emulated desk has no
+        shares, so Win32_Share answers nothing)."""
+        self.events.append({"op": "wmi_query", "class": class_name, "filter": query_filter})
+
+
+_INVALID_PATH_CHARS = set('"<>|') | {chr(c) for c in range(32)}
+
+
+def valid_path(value: str) -> bool:
+    """Test-Path -IsValid on a FileSystem path, as Windows PowerShell 5.1 answers it: FileSystemProvider.IsValidPath
+    builds a System.IO.FileInfo, which on .NET Framework 4.x refuses the characters of Path.GetInvalidPathChars
+    (" < > | and control characters: ArgumentException) and a colon anywhere but after a drive letter
+    (NotSupportedException "The given path's format is not supported.")."""
+    if any(ch in _INVALID_PATH_CHARS for ch in value):
+        return False
+    rest = value[2:] if len(value) > 1 and value[1] == ":" and value[0].isalpha() else value
+    return ":" not in rest
 
 
 def _convert(fs, name, value, kind, elements=None):
@@ -125,6 +163,11 @@ def legacy_param(ctx: Context, name: str, kind: str = "str", default=None, requi
                               "msg": "Get-AnsibleParam: Missing required argument: %s" % name})
         return default
     value = _convert(ctx.fs, name, value, kind)
+    # Ansible.ModuleUtils.Legacy.psm1 Get-AnsibleParam, lines 220-236: a path option is expanded, then must pass
+    # Test-Path -IsValid (a drive letter that does not exist is retried on the first FileSystem drive: no failure).
+    if kind == "path" and not valid_path(value):
+        raise ModuleExit({"failed": True, "changed": False,
+                          "msg": "Get-AnsibleParam: Parameter '%s' has an invalid path '%s' specified." % (name, value)})
     if choices and value not in choices:
         raise ModuleExit({"failed": True, "changed": False,
                           "msg": "Get-AnsibleParam: Argument %s needs to be one of %s but was %s." % (

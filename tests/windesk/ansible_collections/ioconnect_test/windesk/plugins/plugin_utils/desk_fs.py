@@ -35,6 +35,12 @@ What each behaviour follows, in .NET and Windows terms (the modules' .ps1 source
   create junctions in folders they own) and BUILTIN\\Administrators elsewhere. A host symbolic link is followed
   by every call but SafeIo's (safe_io.py), as Windows follows links for calls made without
   FILE_FLAG_OPEN_REPARSE_POINT; a host file without write permission has the ReadOnly attribute.
+- Hidden is an attribute (desk.json ``hidden`` and the usual hidden names), never implied by a leading ".".
+- A folder lists its entries in NTFS index order: case-insensitive (upper-cased, ordinal).
+- ``DirectoryInfo.Attributes`` of a new object (``attributes_now``): .NET Framework 4.x FileSystemInfo.Attributes
+  calls Refresh (File.FillAttributeInfo): not found gives -1, any other error, access denied included, is thrown
+  (__Error.WinIOError) as UnauthorizedAccessException. Entries from an enumeration carry the attributes the
+  enumeration read and do not throw.
 """
 
 from __future__ import annotations
@@ -164,8 +170,8 @@ class DeskFS:
             names.append("Directory")
         else:
             names.append("Archive")
-        base = ntpath.basename(self.full(path)).lower()
-        if base in self.hidden or base.startswith("."):
+        # Windows hides what has the Hidden attribute, never a name for starting with "." (that is a POSIX habit).
+        if ntpath.basename(self.full(path)).lower() in self.hidden:
             names.append("Hidden")
         try:
             if not is_dir and not (os.lstat(host).st_mode & stat.S_IWUSR):
@@ -174,6 +180,13 @@ class DeskFS:
             pass
         return {"names": names, "is_dir": is_dir, "is_link": os.path.islink(host), "hidden": "Hidden" in names,
                 "readonly": "ReadOnly" in names}
+
+    def attributes_now(self, path: str):
+        """``(New-Object System.IO.DirectoryInfo $path).Attributes`` on .NET Framework 4.x: None for -1 (not found),
+        UnauthorizedAccessException for something that exists below a folder the account cannot look into."""
+        if self.below_denied(path) and os.path.lexists(self.host(path)):
+            raise access_denied(self.full(path))
+        return self.attributes(path)
 
     def get_attributes(self, path: str):
         """[System.IO.File]::GetAttributes: throws for a path below a denied folder or one that does not exist."""
@@ -203,7 +216,10 @@ class DeskFS:
         if not os.path.isdir(host):
             raise part_not_found(self.full(path))
         base = self.full(path)  # FullName of a child: the folder as it was given, then the child's own name
-        return [ntpath.join(base, name) for name in sorted(os.listdir(host))]
+        # NTFS returns a folder's entries in the order of its index, names compared after upper-casing with the
+        # volume's upcase table (case-insensitive, ordinal): "Desktop" before "config" is wrong, "config" before
+        # "Desktop" right, and "_x" after "Zeta" (0x5F > 0x5A). FindFirstFile/FindNextFile pass that order on.
+        return [ntpath.join(base, name) for name in sorted(os.listdir(host), key=lambda n: (n.upper(), n))]
 
     def owner(self, path: str) -> str:
         """FileSystemInfo.GetAccessControl().Owner."""

@@ -13,7 +13,8 @@ What the module itself does, and the emulator too:
 - ``parameters`` are passed to the script's param block; ``$Ansible.Result``, ``$Ansible.Changed`` (default true) and
   ``$Ansible.Failed`` become result, changed and failed; the result goes through Convert-OutputObject with
   ``depth`` (default 2): below that depth a collection or mapping becomes its string.
-- A terminating error fails the module with the error record in ``error``.
+- A terminating error in the script (lines 842-852) gives ``failed: true``, ``changed: true`` (the default of
+  ``$Ansible.Changed``) and the error record in ``error`` (error_record); no ``msg``.
 """
 
 from __future__ import annotations
@@ -466,5 +467,40 @@ def run(ctx):
              "information": []}
     if ctx.check_mode and not _SHOULD_PROCESS.search(script):
         return basic_result(ctx, dict(empty, changed=True, result={}, msg="skipped, running in check mode"), params)
-    value, changed = SCRIPTS[first](ctx, params["parameters"] or {})
+    try:
+        value, changed = SCRIPTS[first](ctx, params["parameters"] or {})
+    except DotNetError as exc:
+        # win_powershell.ps1 lines 842-852: a terminating error ($ErrorActionPreference = 'Stop' in the script, or a
+        # throw) is caught as RuntimeException, failed is set and its record joins error[]; $Ansible.Changed keeps
+        # its default $true (line 662) and becomes changed (line 894); $Ansible.Result is what the script had set
+        # (the emulated scripts set it only at their end: {}). No msg: that is the module wrapper's shape.
+        return basic_result(ctx, dict(empty, changed=True, failed=True, result={}, error=[error_record(exc)]),
+                            params)
     return basic_result(ctx, dict(empty, changed=changed, result=convert(value, params["depth"])), params)
+
+
+def _format_exception(type_name, message, inner=None):
+    # Format-Exception, win_powershell.ps1 lines 422-455
+    return {"message": message, "type": type_name, "help_link": None, "source": None, "hresult": -2146233087,
+            "inner_exception": inner}
+
+
+def error_record(exc) -> dict:
+    """One item of error[] (win_powershell.ps1 lines 909-935) for a .NET exception the script let through: a method
+    call's exception is wrapped by PowerShell in MethodInvocationException ('Exception calling "M" with "N"
+    argument(s): "<inner message>"'), anything else is reported as its own type."""
+    match = re.match(r'^Exception calling "[^"]+" with "\d+" argument\(s\): "(.*)"$', exc.message, re.S)
+    if match:
+        exception = _format_exception("System.Management.Automation.MethodInvocationException", exc.message,
+                                      _format_exception(exc.type_name, match.group(1)))
+        error_id = "%sException" % exc.type_name.rsplit(".", 1)[-1].replace("Exception", "")
+    else:
+        exception = _format_exception(exc.type_name, exc.message)
+        error_id = exc.type_name.rsplit(".", 1)[-1]
+    return {"output": "%s\r\n    + CategoryInfo          : NotSpecified: (:) [], %s\r\n    + FullyQualifiedErrorId : "
+                      "%s\r\n" % (exc.message, exception["type"].rsplit(".", 1)[-1], error_id),
+            "error_details": None, "exception": exception, "target_object": None,
+            "category_info": {"category": "NotSpecified", "category_id": 0, "activity": "", "reason":
+                              exception["type"].rsplit(".", 1)[-1], "target_name": "", "target_type": ""},
+            "fully_qualified_error_id": error_id, "script_stack_trace": "at <ScriptBlock>, <No file>",
+            "pipeline_iteration_info": []}

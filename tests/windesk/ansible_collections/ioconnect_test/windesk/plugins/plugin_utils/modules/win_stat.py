@@ -7,7 +7,9 @@
 - Get-AnsibleItem (Ansible.ModuleUtils.FileUtil) calls [System.IO.File]::GetAttributes with
   -ErrorAction SilentlyContinue: a path that does not exist, or is below a folder the account cannot read, is
   ``exists: false`` either way.
-- ``get_size`` (default true) walks a folder with EnumerateFiles(AllDirectories); ``get_checksum`` (default true)
+- A folder costs a WMI Win32_Share query (line 134, logged as ``wmi_query``).
+- ``get_size`` (default true) walks a folder with EnumerateFiles(AllDirectories) (0 when any folder below cannot be
+  listed); ``get_checksum`` (default true)
   hashes a file (sha1 by default). ``owner`` is null when the ACL cannot be read.
 - Links: islnk with lnk_target (as stored) and lnk_source (absolute); ``follow`` stats the target instead.
 """
@@ -17,9 +19,15 @@ from __future__ import annotations
 import hashlib
 import ntpath
 import os
+import re
 
 from ansible_collections.ioconnect_test.windesk.plugins.plugin_utils.basic import ModuleExit, basic_params, basic_result
 from ansible_collections.ioconnect_test.windesk.plugins.plugin_utils.desk_fs import DotNetError
+
+
+def _raise(error):
+    raise error
+
 
 SPEC = {
     "path": {"type": "path", "required": True, "aliases": ("dest", "name")},
@@ -57,11 +65,19 @@ def run(ctx):
     except DotNetError:
         stat["owner"] = None
     if attrs["is_dir"]:
+        # win_stat.ps1 line 134: Get-CimInstance Win32_Share for a folder (the emulated desk has no shares)
+        ctx.wmi("Win32_Share", "Path='%s'" % re.sub(r"(\\|')", r"\\\1", full))
         if params["get_size"]:
+            # lines 140-150: EnumerateFiles(AllDirectories) throws on the first folder it cannot list; size 0
             total = 0
-            for base, _dirs, files in os.walk(fs.host(path)):
-                total += sum(os.path.getsize(os.path.join(base, f)) for f in files
-                             if os.path.isfile(os.path.join(base, f)))
+            try:
+                for base, _dirs, files in os.walk(fs.host(path), onerror=_raise):
+                    if fs.is_denied(fs.windows(base)):
+                        raise OSError("denied")
+                    total += sum(os.path.getsize(os.path.join(base, f)) for f in files
+                                 if os.path.isfile(os.path.join(base, f)))
+            except OSError:
+                total = 0
             stat["size"] = total
     else:
         stat["extension"] = ntpath.splitext(full)[1]
