@@ -168,15 +168,6 @@ def test_slurp_unreadable_file_is_an_unhandled_exception(windows_desk, on_window
                                     "with \"1\" argument(s): \"The process cannot access the file")
 
 
-def test_windows_desk_read_names_an_invalid_path(windows_desk, on_windows):
-    """system_json on a path slurp refuses: a request error naming the path, no desk write."""
-    windows_desk.profile("kim")
-    result = on_windows("ioconnect.fleet.system_json",
-                        {"path": "C:\\Users\\kim\\config|system.json", "server": {"enabled": True}})
-    assert result["failed"] is True and result["error_kind"] == "request"
-    assert "not a valid Windows path" in result["msg"]
-
-
 # -- win_powershell: a failing script -----------------------------------------------------------------------------------
 def test_win_powershell_script_error_contract(windows_desk, on_windows, monkeypatch):
     """win_powershell.ps1 lines 842-852: a terminating error in the script is caught, failed is set and the record
@@ -189,9 +180,9 @@ def test_win_powershell_script_error_contract(windows_desk, on_windows, monkeypa
         raise desk_fs.DotNetError("System.UnauthorizedAccessException", 'Exception calling "Replace" with "3" '
                                   "argument(s): \"Access to the path 'C:\\x' is denied.\"")
 
-    monkeypatch.setitem(win_powershell.SCRIPTS, win_powershell.LOGGED_ON, boom)
+    monkeypatch.setitem(win_powershell.SCRIPTS, win_powershell.SCAN, boom)
     from ansible_collections.ioconnect.fleet.plugins.plugin_utils import windows_scripts
-    result = run_module(on_windows, "ansible.windows.win_powershell", {"script": windows_scripts.LOGGED_ON})
+    result = run_module(on_windows, "ansible.windows.win_powershell", {"script": windows_scripts.SCAN})
     assert result["failed"] is True and result["changed"] is True and "msg" not in result
     error = result["error"][0]
     assert error["exception"]["type"] == "System.Management.Automation.MethodInvocationException"
@@ -238,9 +229,9 @@ def test_win_shortcut_save_failure_wording(windows_desk, on_windows):
 
 
 # -- the shell's expand_user on every ansible-core ----------------------------------------------------------------------
-def test_current_profile_without_expand_user2_uses_the_public_expand_user(windows_desk, on_windows, monkeypatch):
-    """ansible-core 2.16-2.18 have no ShellModule._expand_user2: the profile comes from the public expand_user (an
-    encoded ``Write-Output (Get-Location).Path``), which the emulated desk answers as 2.16's wire."""
+def test_current_profile_needs_no_private_shell_api(windows_desk, on_windows, monkeypatch):
+    """ansible-core 2.16-2.18 have no ShellModule._expand_user2: the connecting account's profile is worked out on
+    the desk by the SCAN script (its first and only operation), so no private shell API is needed."""
     from ansible.plugins.shell.powershell import ShellModule
 
     if hasattr(ShellModule, "_expand_user2"):
@@ -250,4 +241,4 @@ def test_current_profile_without_expand_user2_uses_the_public_expand_user(window
         "topology": {"PROD": {"EMEA": {"url": "https://iomanager-emea.example.com"}}}}, check_mode=True)
     assert not result.get("failed"), result
     assert [p["path"] for p in result["profiles"]] == ["C:\\Users\\svc_fleet"]
-    assert [op["op"] for op in windows_desk.operations()][0] == "expand_user"
+    assert [op["op"] for op in windows_desk.operations()][0] == "module"
