@@ -434,7 +434,8 @@ def main(argv=None) -> int:
         lines.append("| %s | %d | %d | %d | %d | %.1f | %s | %.2f | %.3f | %.2f + %.2f | %.2f | %.2f | %.1f |" % (
             row["backend"], rc["desk_scans"], rc["file_scans"], rc["drifted_pointers"], rc["desk_events"],
             row["size_mb"], "%.0f" % row["fill_s"] if row["fill_s"] is not None else "reused", row["report_s"],
-            row["timeline_s"], row["callback_collect_cpu_s"], row["callback_end_cpu_s"], row["callback_overhead_pct"], row["prune_s"], row["size_after_prune_mb"]))
+            row["timeline_s"], row["callback_collect_cpu_s"], row["callback_end_cpu_s"], row["callback_overhead_pct"],
+            row["prune_s"], row["size_after_prune_mb"]))
     with open(base + ".md", "w", encoding="utf-8") as handle:
         handle.write("\n".join(lines) + "\n")
     print("\n".join(lines))
