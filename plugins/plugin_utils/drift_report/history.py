@@ -40,8 +40,8 @@ COMPLIANT_AFTER = ("compliant", "changed")
 REMEDIATIONS = "eda_remediations"
 REMEDIATION_COLUMNS = ("desk", "action_id", "wave_id", "decision", "outcome", "actor", "reason", "decided_at",
                        "finished_at", "drifted_since", "scanned_at", "scan_run_id", "msg")
-# The decisions the guardrails read back (ledger.read_state): a desk's latest one is never pruned, or a desk blocked
-# after a failed remediation would be released by retention instead of by a person.
+# The decisions the guardrails read back (ledger.read_state): a desk whose latest one is a failed canary or
+# remediate is blocked until a person clears it, so that row is never pruned (retention must not release it).
 GUARD_DECISIONS = "('canary', 'remediate', 'cleared')"
 
 # The latest scan of every desk (ties on time: the later run id, so the choice is stable).
@@ -259,10 +259,11 @@ class HistoryStore:
 
     def _retain_remediations(self, cutoff, max_scans: int, desks: list) -> None:
         """The loop's ledger keeps what the history keeps: rows decided before ``cutoff``, and rows of a desk just
-        scanned decided before the oldest of its ``max_scans`` kept scans, go. A desk's latest canary, remediate or
-        cleared row stays whatever its age: the guardrails read it (a failed remediation blocks until cleared)."""
+        scanned decided before the oldest of its ``max_scans`` kept scans, go. A failed canary or remediate row that
+        is its desk's latest canary, remediate or cleared row stays whatever its age: it blocks the desk until a
+        person clears it (ledger.read_state)."""
         latest_guard = (
-            "decision IN %s AND NOT EXISTS (SELECT 1 FROM %s n WHERE n.desk = %s.desk AND n.decision IN %s AND "
+            "outcome = 'failed' AND decision IN %s AND NOT EXISTS (SELECT 1 FROM %s n WHERE n.desk = %s.desk AND n.decision IN %s AND "
             "(n.decided_at > %s.decided_at OR (n.decided_at = %s.decided_at AND n.action_id > %s.action_id)))"
             % (GUARD_DECISIONS, REMEDIATIONS, REMEDIATIONS, GUARD_DECISIONS, REMEDIATIONS, REMEDIATIONS,
                REMEDIATIONS))

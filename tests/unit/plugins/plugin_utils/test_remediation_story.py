@@ -158,7 +158,7 @@ def store_batch(run_id, at):
 def test_retention_prunes_the_ledger_with_the_history_but_keeps_what_guards_a_desk(tmp_path):
     h = History(tmp_path / "h.sqlite")
     remediated(h)  # a: remediate succeeded; b: remediate failed (b stays blocked until cleared)
-    with RemediationStore(h.path) as store:  # a later, deferred decision on b (not a guard)
+    with RemediationStore(h.path) as store:  # later, deferred decisions on b and c (not guards)
         ledger.plan_wave(store, [cand("b", run="run003")], parse_policy(throttle_max=0), ACTOR,
                          now=DONE + datetime.timedelta(minutes=1))
         ledger.plan_wave(store, [cand("c", run="run003")], parse_policy(throttle_max=0), ACTOR,
@@ -168,19 +168,20 @@ def test_retention_prunes_the_ledger_with_the_history_but_keeps_what_guards_a_de
         store.record(store_batch("year-later", "2027-12-05T08:00:00.000000Z"),
                      retention_cutoff="2026-12-05T08:00:00.000000Z")
         kept = sorted((r["desk"], r["decision"]) for r in store._run(store._remediations))
-    assert kept == [("a", "remediate"), ("b", "remediate"), ("c", "deferred")]
+    assert kept == [("b", "remediate"), ("c", "deferred")], "a's succeeded and b's deferred rows went with 2026"
     with RemediationStore(h.path) as store:
         state = ledger.read_state(store, ["a", "b"], parse_policy(), DONE + datetime.timedelta(days=400))
     assert "b" in state.blocked, "a failed remediation still blocks its desk after retention"
-    # max_scans_per_desk: a's scans beyond the newest 2 go, and its ledger rows decided before the oldest kept
-    # scan, except its latest guard row.
+    # max_scans_per_desk: b's rows decided before the oldest of its 2 kept scans go, except the failed guard.
     with RemediationStore(h.path) as store:
-        ledger.plan_wave(store, [cand("a", run="run003")], parse_policy(throttle_max=0), ACTOR,
+        ledger.plan_wave(store, [cand("b", run="run003")], parse_policy(throttle_max=0), ACTOR,
                          now=DONE + datetime.timedelta(minutes=2))
     with open_store(h.path) as store:
         for index, at in enumerate(("2026-12-05T09:00:00.000000Z", "2026-12-05T10:00:00.000000Z")):
             batch = store_batch("m%d" % index, at)
-            batch["desks"][0]["name"] = "a"
+            batch["desks"][0]["name"] = "b"
             store.record(batch, max_scans_per_desk=2)
-        rows = [(r["desk"], r["decision"]) for r in store._run(store._remediations, "WHERE desk = ?", ("a",))]
-    assert rows == [("a", "remediate")], "the deferred row before a's oldest kept scan went; the guard stayed"
+        rows = [(r["desk"], r["decision"], r["outcome"])
+                for r in store._run(store._remediations, "WHERE desk = ?", ("b",))]
+        assert store.count("eda_remediations") == 2
+    assert rows == [("b", "remediate", "failed")], "the deferred row before b's oldest kept scan went"
