@@ -170,7 +170,7 @@ def fleet_view(rows: t.Mapping, run_desks: list, run: t.Mapping, window: int) ->
                               last_compliant=rows["last_compliant"].get(name),
                               scans_total=rows["scan_counts"].get(name))
         fields["remediation"] = _latest_remediation(rows.get("remediations", {}).get(name),
-                                                    [(s, w) for s, w in history], window)
+                                                    history, window)
         if run_id == run.get("run_id") and name in mine:
             desk = dict(mine[name], scanned_at=scanned_at)
         else:

@@ -71,8 +71,8 @@ def remediation(history: dict) -> dict:
     if not rem or rem.get("outcome") not in _DONE:
         return {"cell": "", "tooltip": ""}
     at = rem.get("finished_at") if rem["outcome"] != "pending" else rem.get("decided_at")
-    cell = "drifted %s, %s" % (when(rem.get("drifted_since")), _DONE[rem["outcome"]] % (_loop(rem.get("actor")),
-                                                                                         when(at)))
+    done = _DONE[rem["outcome"]] % (_loop(rem.get("actor")), when(at))
+    cell = "drifted %s, %s" % (when(rem.get("drifted_since")), done)
     return {"cell": cell, "tooltip": remediation_detail(rem)}
 
 

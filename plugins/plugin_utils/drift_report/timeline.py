@@ -54,8 +54,9 @@ def render_story_markdown(story: dict) -> str:
             status = entry["status"]
         elif entry["kind"] == "remediation":
             detail = numbers.remediation_detail(entry)
-            status = entry["decision"] if entry["outcome"] in ("none", "") else "%s, %s" % (entry["decision"],
-                                                                                        entry["outcome"])
+            status = entry["decision"]
+            if entry["outcome"] not in ("none", ""):
+                status += ", " + entry["outcome"]
         else:
             detail = entry.get("reason") or ""
             status = entry.get("why") or ""

@@ -70,8 +70,8 @@ def test_the_report_says_drifted_then_put_right_by_the_rulebook(tmp_path):
     assert desks["c"]["history"]["remediation"] is None
     # The story in the report: the decision between the scan that found the drift and the configure run.
     story = desks["a"]["timeline"]
-    assert [(e["kind"], e["status"]) for e in story] == [("scan", "changed"), ("remediation", None),
-                                                          ("scan", "drifted"), ("scan", "compliant")]
+    assert [(e["kind"], e["status"]) for e in story] == [
+        ("scan", "changed"), ("remediation", None), ("scan", "drifted"), ("scan", "compliant")]
     assert story[1]["outcome"] == "succeeded" and story[1]["decision"] == "remediate"
     assert "succeeded 2026-12-05 07:04:31 UTC (changed 1 file); by " + ACTOR in story[1]["detail"]
 
