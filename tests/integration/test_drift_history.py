@@ -319,3 +319,46 @@ def test_history_off(tmp_path):
     report, warning = build_fleet_report(desks({"a": "compliant"}), run_meta("r1"), HistorySettings(enabled=False))
     assert warning == "" and report["history"]["status"] == "disabled"
     assert not os.listdir(tmp_path)
+
+
+def test_the_loops_ledger_in_the_story_the_report_and_retention(where, tmp_path):
+    """The closed loop's ledger (eda_remediations, created by the loop in the same database) read by the desk's
+    story and the fleet report, and pruned by retention, on both backends; nothing asked of it before it exists."""
+    import datetime
+
+    from ansible_collections.ioconnect.fleet.plugins.plugin_utils.remediation import ledger
+    from ansible_collections.ioconnect.fleet.plugins.plugin_utils.remediation.guardrails import (
+        Candidate,
+        parse_policy,
+    )
+    from ansible_collections.ioconnect.fleet.plugins.plugin_utils.remediation.store import RemediationStore
+
+    settings = settings_for(where, tmp_path)
+    build_fleet_report(desks({"a": "compliant", "b": "compliant"}), run_meta("r0"), settings)
+    with store_at(where) as store:
+        assert store.count("eda_remediations") == 0 and store.desk_timeline("a")["entries"][0]["kind"] == "scan"
+    report, warning = build_fleet_report(desks({"a": "drifted", "b": "drifted"}), run_meta("r1"), settings)
+    assert warning == "" and {d["history"]["remediation"] for d in report["desks"]} == {None}
+    since = {d["name"]: d["history"]["drifted_since"] for d in report["desks"]}
+    decided = datetime.datetime.now(datetime.timezone.utc)
+    with RemediationStore(where["path"] or None, where["dsn"] or None) as loop:
+        wave_id, plan = ledger.plan_wave(loop, [
+            Candidate(desk=name, scan_run_id="r1", scanned_at=since[name], drifted_since=since[name],
+                      region="emea", environment="prod") for name in ("a", "b")],
+            parse_policy(canary_threshold=99), "ansible-rulebook ruleset 'r' rule 'x', eda@ctl", now=decided)
+        assert plan.desks == ["a", "b"]
+        ledger.record_outcomes(loop, wave_id, {"a": ("succeeded", "changed"), "b": ("failed", "write refused")},
+                               now=decided + datetime.timedelta(seconds=21))
+    report, _warning = build_fleet_report(desks({"a": "compliant", "b": "drifted"}), run_meta("r2"), settings)
+    fixed = {d["name"]: d["history"]["remediation"] for d in report["desks"]}
+    assert (fixed["a"]["outcome"], fixed["b"]["outcome"]) == ("succeeded", "failed")
+    assert fixed["a"]["drifted_since"] == since["a"]
+    with store_at(where) as store:
+        story = store.desk_timeline("a")["entries"]
+        assert [(e["kind"], e.get("decision")) for e in story] == [
+            ("scan", None), ("remediation", "remediate"), ("scan", None), ("scan", None)]
+        # Retention drops a's ledger row with its scans; b's failed remediation stays (it blocks b until cleared).
+        store.record(make_batch(run_meta("later"), desks({"y": "compliant"}), utc_now(precise=True)),
+                     retention_cutoff=utc_now(precise=True))
+        assert store.count("eda_remediations") == 1
+        assert [e["kind"] for e in store.desk_timeline("b")["entries"]] == ["remediation"]

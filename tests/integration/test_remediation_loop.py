@@ -133,12 +133,12 @@ class Loop:
             with open(path, "w", encoding="utf-8") as handle:
                 json.dump(doc, handle, indent=2)
 
-    def scan(self) -> str:
+    def scan(self, formats: str = "json") -> str:
         """playbooks/drift.yml with the drift_report callback: one run in the history; returns its run id."""
         before = set(self.runs())
         proc = subprocess.run([os.path.join(BIN, "ansible-playbook"), "-i", self.inventory,
                                os.path.join(REPO, "playbooks", "drift.yml")], capture_output=True, text=True,
-                              env=self.env, timeout=600, check=False)
+                              env=dict(self.env, IOCONNECT_DRIFT_REPORT_FORMATS=formats), timeout=600, check=False)
         new = [r for r in self.runs() if r not in before]
         assert len(new) == 1, "the drift scan recorded no run\n%s\n%s" % (proc.stdout[-3000:], proc.stderr[-3000:])
         return new[0]
@@ -332,9 +332,21 @@ def test_4_the_window_opens_and_the_rest_is_put_right(loop):
               lambda: all(any(r["scan"] == drifted and r["outcome"] == "succeeded" for r in loop.ledger(d))
                           for d in loop.deferred))
     loop.stop()
-    final = loop.status(loop.scan())
+    final = loop.status(loop.scan(formats="json,markdown"))
     assert final == {d: ("drifted" if d == "sgp-bad" else "compliant") for d in DESKS}
-    # The history shows each desk's story: drifted at one scan, put right by the rulebook after it.
+    # The history shows each desk's story: drifted at one scan, put right by the rulebook after it; the report says
+    # so in the desk's row and its timeline, and says the failing desk's remediation failed.
+    with open(os.path.join(loop.report, "drift-report.json"), encoding="utf-8") as handle:
+        report = {d["name"]: d for d in json.load(handle)["desks"]}
+    with open(os.path.join(loop.report, "drift-report.md"), encoding="utf-8") as handle:
+        markdown = handle.read().splitlines()
     for desk in loop.deferred:
         rows = [r for r in loop.ledger(desk) if r["outcome"] == "succeeded"]
         assert rows and rows[-1]["actor"].startswith("ansible-rulebook")
+        fixed = report[desk]["history"]["remediation"]
+        assert fixed["outcome"] == "succeeded" and fixed["scan_run_id"] == drifted, fixed
+        assert any(e["kind"] == "remediation" and e["outcome"] == "succeeded" for e in report[desk]["timeline"])
+        row = [line for line in markdown if line.startswith("| %s | " % desk)]
+        assert any(", put right by the rulebook " in line for line in row), row
+    row = [line for line in markdown if line.startswith("| sgp-bad | ")]
+    assert any(", the rulebook failed to put it right " in line for line in row), row

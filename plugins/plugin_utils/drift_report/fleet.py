@@ -9,7 +9,9 @@ Per desk:
   failed or unreachable scan in between does not end a drift, since nothing says it was fixed);
 - ``times_drifted``: how many separate drifts the desk had in its last ``window`` scans (flapping: a desk that
   is put right and drifts back counts each time);
-- ``last_compliant_at``: the last scan that found it compliant (or made it so, ``changed``).
+- ``last_compliant_at``: the last scan that found it compliant (or made it so, ``changed``);
+- ``remediation``: when the closed loop (docs/remediation.md) acted on its latest drift, that canary or remediate
+  row of its ledger (``eda_remediations``), else None (numbers.remediation words it).
 
 A scan round is a run, or the runs of one group (the slices of one sliced job): one point of a trend. A point
 counts, for a region or an environment, the desks whose latest scan at the end of that round was drifted,
@@ -20,6 +22,8 @@ from __future__ import annotations
 
 import json
 import typing as t
+
+from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report import numbers
 
 CLEAN = ("compliant", "changed", "not_installed")
 COMPLIANT_AFTER = ("compliant", "changed")
@@ -97,6 +101,15 @@ def run_trend(desks: list, run: t.Mapping, window: int = 20) -> dict:
     return {"window": window, "rounds": rounds, "by_region": _sorted(by_region), "by_environment": _sorted(by_env)}
 
 
+def remediation_entry(row: t.Mapping) -> dict:
+    """A row of the loop's ledger as an entry of a desk's story (kind ``remediation``, at its decision)."""
+    return {"at": row["decided_at"], "kind": "remediation", "status": None, "run_id": row["wave_id"],
+            "decision": row["decision"], "outcome": row["outcome"], "actor": row["actor"], "reason": row["reason"],
+            "decided_at": row["decided_at"], "finished_at": row["finished_at"] or None,
+            "drifted_since": row["drifted_since"] or row["scanned_at"] or None,
+            "scan_run_id": row["scan_run_id"] or None, "msg": row["msg"]}
+
+
 def _timelines(rows: t.Mapping) -> dict:
     """Each desk's story over its window, newest first: its scans (with the pointers that differed) and events."""
     pointers: dict = {}
@@ -114,6 +127,10 @@ def _timelines(rows: t.Mapping) -> dict:
         out.setdefault(desk, []).append({
             "at": when, "kind": "rollback" if kind == "rollback" else "not_reached", "status": None,
             "run_id": run_id, "detail": detail.get("reason") or detail.get("detail") or kind})
+    for row in rows.get("story_remediations", ()):
+        entry = remediation_entry(row)
+        entry["detail"] = numbers.remediation_detail(entry)
+        out.setdefault(row["desk"], []).append(entry)
     for entries in out.values():
         entries.sort(key=lambda e: (e["at"], e["run_id"] or ""), reverse=True)
     return out
@@ -152,6 +169,8 @@ def fleet_view(rows: t.Mapping, run_desks: list, run: t.Mapping, window: int) ->
                               drifted_since=rows["drifted_since"].get(name),
                               last_compliant=rows["last_compliant"].get(name),
                               scans_total=rows["scan_counts"].get(name))
+        fields["remediation"] = _latest_remediation(rows.get("remediations", {}).get(name),
+                                                    history, window)
         if run_id == run.get("run_id") and name in mine:
             desk = dict(mine[name], scanned_at=scanned_at)
         else:
@@ -195,6 +214,30 @@ def fleet_view(rows: t.Mapping, run_desks: list, run: t.Mapping, window: int) ->
             "history": desk_history([], [], 1),
         })
     return sorted(out, key=lambda d: (d["region"], d["environment"], d["name"]))
+
+
+def remediation_applies(rem: t.Mapping, scans: t.Sequence, window: int = 0) -> bool:
+    """Whether the loop's canary or remediate decision ``rem`` (a ledger row or a story entry) belongs to the desk's
+    latest drift: no drift began after it (a desk put right: no drifted scan after it; otherwise no drifted scan
+    after a clean one), and, with a ``window``, it is not older than a full window of later scans.
+    ``scans``: (status, time) newest first."""
+    after = rem.get("finished_at") or rem["decided_at"]
+    for index, (status, when) in enumerate(scans):
+        if status != "drifted" or when <= after:
+            continue
+        older = scans[index + 1][0] if index + 1 < len(scans) else None
+        if rem.get("outcome") == "succeeded" or older in CLEAN:
+            return False
+    return not (window and scans and len(scans) >= window and rem["decided_at"] < scans[-1][1])
+
+
+def _latest_remediation(row, scans: list, window: int):
+    """The history's ``remediation`` field: the latest canary or remediate row, when it applies, else None."""
+    if not row or not remediation_applies(row, scans, max(1, window)):
+        return None
+    entry = remediation_entry(row)
+    return {k: entry[k] for k in ("decision", "outcome", "actor", "reason", "decided_at", "finished_at",
+                                  "drifted_since", "scan_run_id", "msg")}
 
 
 def trend(rows: t.Mapping, window: int) -> dict:

@@ -19,6 +19,7 @@ import typing as t
 
 from ansible_collections.ioconnect.fleet.plugins.module_utils.common.masking import pointer_is_secret
 from ansible_collections.ioconnect.fleet.plugins.module_utils.common.pointer import pointer_tokens
+from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report.fleet import remediation_entry
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report.history_backends import (
     NEWER,
     HistoryError,
@@ -33,6 +34,15 @@ from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report.redac
 
 CLEAN = ("compliant", "changed", "not_installed")
 COMPLIANT_AFTER = ("compliant", "changed")
+
+# The closed loop's ledger (plugin_utils/remediation/store.py), in the same database when the loop runs: read for a
+# desk's story and the fleet view, pruned with the history. Its columns, as read here.
+REMEDIATIONS = "eda_remediations"
+REMEDIATION_COLUMNS = ("desk", "action_id", "wave_id", "decision", "outcome", "actor", "reason", "decided_at",
+                       "finished_at", "drifted_since", "scanned_at", "scan_run_id", "msg")
+# The decisions the guardrails read back (ledger.read_state): a desk whose latest one is a failed canary or
+# remediate is blocked until a person clears it, so that row is never pruned (retention must not release it).
+GUARD_DECISIONS = "('canary', 'remediate', 'cleared')"
 
 # The latest scan of every desk (ties on time: the later run id, so the choice is stable).
 _RANKED = """SELECT desk_scans.run_id AS run_id, desk, run_group, scanned_at, region, environment, status, reason, drift_count, errors,
@@ -238,12 +248,46 @@ class HistoryStore:
         keys = sorted(doomed)
         for table in ("drifted_pointers", "file_scans", "desk_scans"):
             self._many("DELETE FROM %s WHERE run_id = ? AND desk = ?" % table, keys)
+        if (cutoff or max_scans) and self.backend.table_exists(REMEDIATIONS):
+            self._retain_remediations(cutoff, max_scans, desks)
         if cutoff or max_scans:
             # A complete run whose scans are all gone says nothing more; an incomplete or killed run (no scan, by
             # definition) is part of the audit and stays until the cutoff.
             self._x("DELETE FROM runs WHERE (outcome = 'complete' OR recorded_at < ?) AND NOT EXISTS (SELECT 1 FROM "
                     "desk_scans d WHERE d.run_id = runs.run_id) AND NOT EXISTS (SELECT 1 FROM desk_events e WHERE "
                     "e.run_id = runs.run_id)", (cutoff or "",))
+
+    def _retain_remediations(self, cutoff, max_scans: int, desks: list) -> None:
+        """The loop's ledger keeps what the history keeps: rows decided before ``cutoff``, and rows of a desk just
+        scanned decided before the oldest of its ``max_scans`` kept scans, go. A failed canary or remediate row that
+        is its desk's latest canary, remediate or cleared row stays whatever its age: it blocks the desk until a
+        person clears it (ledger.read_state)."""
+        latest_guard = (
+            "outcome = 'failed' AND decision IN %s AND NOT EXISTS (SELECT 1 FROM %s n WHERE n.desk = %s.desk AND n.decision IN %s AND "
+            "(n.decided_at > %s.decided_at OR (n.decided_at = %s.decided_at AND n.action_id > %s.action_id)))"
+            % (GUARD_DECISIONS, REMEDIATIONS, REMEDIATIONS, GUARD_DECISIONS, REMEDIATIONS, REMEDIATIONS,
+               REMEDIATIONS))
+        if cutoff:
+            self._x("DELETE FROM %s WHERE decided_at < ? AND NOT (%s)" % (REMEDIATIONS, latest_guard), (cutoff,))
+        if max_scans and max_scans > 0:
+            for name in desks:
+                oldest = self._x("SELECT scanned_at FROM desk_scans WHERE desk = ? ORDER BY scanned_at DESC, "
+                                 "run_id DESC LIMIT 1 OFFSET ?", (name, max_scans - 1)).fetchone()
+                if oldest:
+                    self._x("DELETE FROM %s WHERE desk = ? AND decided_at < ? AND NOT (%s)"
+                            % (REMEDIATIONS, latest_guard), (name, oldest[0]))
+
+    def _remediations(self, where: str = "", params: t.Sequence = (), per_desk: int = 0) -> list:
+        """Rows of the loop's ledger as dicts (REMEDIATION_COLUMNS), newest first per desk, at most ``per_desk`` of
+        each desk (0: all); none when the loop never ran on this database (no table)."""
+        if not self.backend.table_exists(REMEDIATIONS):
+            return []
+        columns = ", ".join(REMEDIATION_COLUMNS)
+        query = ("SELECT %s FROM (SELECT %s, ROW_NUMBER() OVER (PARTITION BY desk ORDER BY decided_at DESC, "
+                 "action_id DESC) AS rn FROM %s %s) ranked" % (columns, columns, REMEDIATIONS, where))
+        if per_desk and per_desk > 0:
+            query += " WHERE rn <= %d" % int(per_desk)
+        return [dict(zip(REMEDIATION_COLUMNS, row)) for row in self._rows(query + " ORDER BY desk, rn", params)]
 
     # -- reading ----------------------------------------------------------------------------------------------------
     def fleet_rows(self, window: int, rounds: int) -> dict:
@@ -324,9 +368,13 @@ class HistoryStore:
             "SELECT desk, event_at, kind, detail, run_id FROM (SELECT desk, event_at, kind, detail, run_id, "
             "ROW_NUMBER() OVER (PARTITION BY desk ORDER BY event_at DESC, run_id DESC) AS rn FROM desk_events) "
             "ranked WHERE rn <= ? ORDER BY desk, event_at DESC", (window,))
+        # The loop's decisions: each desk's latest ``window`` (its story) and its latest canary or remediate.
+        story_remediations = self._remediations(per_desk=window)
+        acted = self._remediations("WHERE decision IN ('canary', 'remediate')", per_desk=1)
         return {
             "missed": missed, "incomplete_runs": incomplete, "story_pointers": story_pointers,
-            "story_events": story_events,
+            "story_events": story_events, "story_remediations": story_remediations,
+            "remediations": {row["desk"]: row for row in acted},
             "latest": latest, "files": files, "pointers": pointers, "recent": recent,
             "drifted_since": drifted_since, "last_compliant": last_compliant,
             "scan_counts": dict(counts), "rounds": list(reversed(round_rows)), "round_scans": round_scans,
@@ -413,12 +461,16 @@ class HistoryStore:
             out.append({"at": when, "kind": "rollback" if kind == "rollback" else "not_reached", "status": None,
                         "run_id": run_id, "reason": detail.get("reason") or detail.get("detail") or "",
                         "why": kind, "files": detail.get("files") or [], "playbooks": _load(playbooks) or []})
+        for row in self._remediations("WHERE desk = ?", (desk,), per_desk=int(limit or 0)):
+            out.append(remediation_entry(row))
         out.sort(key=lambda e: (e["at"], e["run_id"] or ""), reverse=True)
         return {"desk": desk, "scans": len(scans), "entries": out}
 
     def count(self, table: str) -> int:
-        if table not in ("runs", "desk_scans", "file_scans", "drifted_pointers", "desk_events"):
+        if table not in ("runs", "desk_scans", "file_scans", "drifted_pointers", "desk_events", REMEDIATIONS):
             raise ValueError(table)
+        if table == REMEDIATIONS and not self.backend.table_exists(REMEDIATIONS):
+            return 0
         return self._run(lambda: self._x("SELECT count(*) FROM %s" % table).fetchone()[0])
 
 

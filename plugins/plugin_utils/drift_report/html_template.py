@@ -172,7 +172,8 @@ data-compliant="{{ d.history.last_compliant_at or '' }}" data-this-run="{{ 'yes'
 <td class="num">{{ d.drift_count }}{% if d.drift_count and d.status in ('failed', 'unreachable') %}
  <span class="note">on a {{ titles[d.status] }} desk</span>{% endif %}</td>
 <td>{{ when(d.scanned_at) }}{% if d.in_this_run %} <span class="this-run">this run</span>{% endif %}</td>
-<td{% if d.since_note %} title="{{ d.since_note }}"{% endif %}>{{ when(d.history.drifted_since) }}</td>
+{% if d.fix.cell %}<td class="fix" title="{{ d.fix.tooltip }}">{{ d.fix.cell }}</td>
+{% else %}<td{% if d.since_note %} title="{{ d.since_note }}"{% endif %}>{{ when(d.history.drifted_since) }}</td>{% endif %}
 <td class="num flaps" title="{{ d.flap.tooltip }}" data-times="{{ d.flap.times }}" data-found="{{ d.flap.found }}"
 data-window="{{ d.flap.window }}">{{ d.flap.times }}<span class="note"> in {{ d.flap.window }}</span></td>
 <td>{% if d.history.last_compliant_at %}{{ when(d.history.last_compliant_at) }}{% else %}<span class="note">never seen</span>{% endif %}</td></tr>

@@ -9,6 +9,8 @@ Markdown say the same thing. Pure Python.
   drifts back counts again; a configure run that wrote it is not a drift found); ``drifted_scans`` of those scans
   found it drifted. So ``times_drifted <= drifted_scans <= window``, always, and a desk drifted since its latest
   scan shows one drift more than it had before.
+- What the closed loop did about a drift (its ledger, ``eda_remediations``): "drifted <time>, put right by the
+  rulebook <time>" in the desk's row, and one line per decision in its story.
 """
 
 from __future__ import annotations
@@ -46,3 +48,42 @@ def since(history: dict, status: str) -> str:
         return ""
     return "first drifted scan after its last clean one (%s); a failed or unreachable scan in between does not end " \
            "a drift" % (when(history.get("last_compliant_at")) or "never compliant")
+
+
+# How each outcome of a canary or remediate decision reads after "drifted <time>, ".
+_DONE = {
+    "succeeded": "put right by %s %s",
+    "failed": "%s failed to put it right %s",
+    "not_run": "%s decided to put it right but the configure run did not run it %s",
+    "pending": "%s is putting it right (decided %s)",
+}
+
+
+def _loop(actor) -> str:
+    """Who the loop was, in running text: the rulebook when ansible-rulebook acted."""
+    return "the rulebook" if "ansible-rulebook" in str(actor or "") else "the remediation loop"
+
+
+def remediation(history: dict) -> dict:
+    """The desk row's "drifted since" cell when the loop acted on the desk's latest drift (``history['remediation']``,
+    fleet.py): {"cell", "tooltip"}, both '' when it did not."""
+    rem = history.get("remediation") or None
+    if not rem or rem.get("outcome") not in _DONE:
+        return {"cell": "", "tooltip": ""}
+    at = rem.get("finished_at") if rem["outcome"] != "pending" else rem.get("decided_at")
+    done = _DONE[rem["outcome"]] % (_loop(rem.get("actor")), when(at))
+    cell = "drifted %s, %s" % (when(rem.get("drifted_since")), done)
+    return {"cell": cell, "tooltip": remediation_detail(rem)}
+
+
+def remediation_detail(entry: dict) -> str:
+    """One decision of the loop in words, for a desk's story: what, why, the outcome and when, who, the message."""
+    decision = entry.get("decision") or ""
+    text = "%s: %s" % (decision.replace("_", " "), entry.get("reason") or "")
+    outcome = entry.get("outcome") or ""
+    if outcome and outcome != "none":
+        text += "; %s%s" % (outcome.replace("_", " "), " " + when(entry["finished_at"]) if entry.get("finished_at")
+                            else "")
+    if entry.get("msg"):
+        text += " (%s)" % entry["msg"]
+    return "%s; by %s" % (text, entry.get("actor") or "unknown")

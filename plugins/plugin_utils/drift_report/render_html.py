@@ -68,11 +68,15 @@ def story_html(desk: dict) -> Markup:
                 "%d pointer(s)" % entry["drift_count"] if entry.get("drift_count") else "")
         elif kind == "rollback":
             what, detail = "rollback", entry.get("detail") or ""
+        elif kind == "remediation":
+            what = "remediation (%s)" % html.escape((entry.get("decision") or "").replace("_", " "))
+            detail = entry.get("detail") or ""
         else:
             what, detail = "not read", entry.get("detail") or ""
         status = entry.get("status")
         badge = '<span class="badge %s">%s</span>' % (html.escape(status), html.escape(_LOWER_TITLES.get(
-            status, status))) if status else ""
+            status, status))) if status else html.escape((entry.get("outcome") or "").replace("none", "").replace(
+                "_", " "))
         at = html.escape(numbers.when(entry["at"]))
         rows.append('<tr data-kind="%s"><td><time datetime="%s" title="%s">%s</time></td><td>%s</td><td>%s</td>'
                     '<td><code class="ptr">%s</code></td><td><code>%s</code></td></tr>' % (
@@ -143,7 +147,8 @@ def render_html(report: dict) -> str:
     for desk in sorted(report["desks"], key=lambda d: rank.get(d["status"], len(rank))):
         desks.append(dict(desk, files=[_file_view(i) for i in desk["installs"]], story=story_html(desk),
                           story_count=len(desk.get("timeline") or ()), flap=numbers.flapping(desk["history"]),
-                          since_note=numbers.since(desk["history"], desk["status"])))
+                          since_note=numbers.since(desk["history"], desk["status"]),
+                          fix=numbers.remediation(desk["history"])))
     trend = report.get("trend", {})
     kinds = (("region", "region", "by_region"), ("environment", "environment", "by_environment"))
     trends = [(kind, title, [_chart(name, points) for name, points in trend.get(key, {}).items() if points])

@@ -170,11 +170,22 @@ def render_markdown(report: dict) -> str:
             history = desk.get("history") or {}
             out.append("| %s | %s | %s | %s | %d | %s | %s | %s | %s |" % (
                 md(desk["name"]), md(desk["region"]), md(desk["environment"]), md(", ".join(desk.get("profiles", []))),
-                desk["drift_count"], when(desk.get("scanned_at")), when(history.get("drifted_since")),
+                desk["drift_count"], when(desk.get("scanned_at")),
+                md(numbers.remediation(history)["cell"] or when(history.get("drifted_since"))),
                 numbers.flapping(history)["cell"] + " scan(s)",
                 when(history.get("last_compliant_at")) or "never seen"))
     for desk in drifted:
         out += _desk_drift(desk)
+
+    fixed = [(d, numbers.remediation(d.get("history") or {})) for d in desks if d["status"] != "drifted"]
+    fixed = [(d, fix) for d, fix in fixed if fix["cell"]]
+    if fixed:
+        out += ["", "## Acted on by the remediation loop (%d)" % len(fixed), "",
+                "| desk | region | environment | status | drifted since | decision |", "|---|---|---|---|---|---|"]
+        for desk, fix in fixed:
+            out.append("| %s | %s | %s | %s | %s | %s |" % (
+                md(desk["name"]), md(desk["region"]), md(desk["environment"]), md(desk["status"]), md(fix["cell"]),
+                md(fix["tooltip"])))
 
     changed = [d for d in desks if d["status"] == "changed"]
     if changed:

@@ -16,9 +16,11 @@ from ansible_collections.ioconnect.fleet.plugins.module_utils.common.atomic_writ
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report import numbers
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report.aggregate import utc_now
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report.display import side_missing, value_text
+from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report.fleet import remediation_applies
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report.history import open_store
 
-WHAT = {"scan": "drift scan", "configure": "configure run", "rollback": "rollback", "not_reached": "not read"}
+WHAT = {"scan": "drift scan", "configure": "configure run", "rollback": "rollback", "not_reached": "not read",
+        "remediation": "remediation"}
 
 
 def desk_story(settings, desk: str, limit: int = 0) -> dict:
@@ -37,7 +39,12 @@ def render_story_markdown(story: dict) -> str:
                 "history_dsn are the ones the scans used).", ""]
         return "\n".join(out)
     scans = [e for e in entries if e["kind"] in ("scan", "configure")]
-    out += ["%d scan(s) and %d other event(s), newest first. Times are UTC." % (len(scans), len(entries) - len(scans)),
+    acted = next((e for e in entries if e["kind"] == "remediation" and e["decision"] in ("canary", "remediate")),
+                 None)
+    if acted and remediation_applies(acted, [(e["status"], e["at"]) for e in scans]):
+        out += ["Latest drift: %s." % numbers.remediation({"remediation": acted})["cell"], ""]
+    out += ["%d scan(s) and %d other event(s), newest first (remediation: a decision of the closed loop, "
+            "docs/remediation.md). Times are UTC." % (len(scans), len(entries) - len(scans)),
             "", "| when | what | status | JSON pointers that differed (masked) / why | run |", "|---|---|---|---|---|"]
     for entry in entries:
         if entry["kind"] in ("scan", "configure"):
@@ -45,6 +52,11 @@ def render_story_markdown(story: dict) -> str:
                 d["pointer"], d["op"], value_text(d["before"], 80, side_missing(d, "before")),
                 value_text(d["after"], 80, side_missing(d, "after"))) for d in entry.get("drift") or [])
             status = entry["status"]
+        elif entry["kind"] == "remediation":
+            detail = numbers.remediation_detail(entry)
+            status = entry["decision"]
+            if entry["outcome"] not in ("none", ""):
+                status += ", " + entry["outcome"]
         else:
             detail = entry.get("reason") or ""
             status = entry.get("why") or ""

@@ -55,6 +55,8 @@ TABLES = (
         msg TEXT NOT NULL)""",
     "CREATE INDEX IF NOT EXISTS eda_remediations_by_desk ON eda_remediations (desk, decided_at)",
     "CREATE INDEX IF NOT EXISTS eda_remediations_by_scan ON eda_remediations (scan_run_id, desk)",
+    # Retention of the drift history prunes the ledger by time (history.HistoryStore._retain_remediations).
+    "CREATE INDEX IF NOT EXISTS eda_remediations_by_time ON eda_remediations (decided_at)",
 )
 
 HISTORY_TABLES = ("runs", "desk_scans")
