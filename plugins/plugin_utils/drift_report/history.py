@@ -25,6 +25,7 @@ from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report.histo
     HistoryError,
     PostgreSQLBackend,
     SQLiteBackend,
+    in_transaction,
 )
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report.history_schema import (
     MIGRATIONS,
@@ -93,24 +94,7 @@ class HistoryStore:
 
     def _run(self, func, *args, write: bool = False):
         """func(*args) in one transaction; a driver error becomes a HistoryError, and the transaction is undone."""
-        try:
-            if write:
-                self.backend.begin_write()
-            else:
-                self.backend.begin_read()
-            result = func(*args)
-            self._x("COMMIT")
-            return result
-        except BaseException as exc:
-            try:
-                self._x("ROLLBACK")
-            except Exception:
-                pass
-            if isinstance(exc, HistoryError):
-                raise
-            if isinstance(exc, self.backend.errors()):
-                raise self.backend.translate(exc) from exc
-            raise
+        return in_transaction(self.backend, func, *args, write=write)
 
     def _x(self, query: str, params: t.Sequence = ()):
         return self.backend.conn.execute(self.backend.sql(query), tuple(params))

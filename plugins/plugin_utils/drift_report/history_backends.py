@@ -185,6 +185,30 @@ _DSN_NEXT_KEYWORD = re.compile(r"\s+[A-Za-z_]+\s*=")
 _QUOTED_PIECE = re.compile(r"\"([^\"]+)\"|'([^']+)'")
 
 
+def in_transaction(backend, func, *args, write: bool = False):
+    """func(*args) in one transaction of backend (a write transaction excludes every other writer of the database);
+    a driver error becomes a HistoryError, and the transaction is undone. Used by the history and by the
+    remediation loop's tables beside it."""
+    try:
+        if write:
+            backend.begin_write()
+        else:
+            backend.begin_read()
+        result = func(*args)
+        backend.conn.execute("COMMIT")
+        return result
+    except BaseException as exc:
+        try:
+            backend.conn.execute("ROLLBACK")
+        except Exception:  # pylint: disable=broad-except
+            pass  # the connection is gone or no transaction is open: the original error is the one to report
+        if isinstance(exc, HistoryError):
+            raise
+        if isinstance(exc, backend.errors()):
+            raise backend.translate(exc) from exc
+        raise
+
+
 def _dsn_secret_spans(dsn: str) -> list:
     """[(start, end)] of the secrets of a DSN: the masking policy's, and a password typed with spaces but without
     quotes (invalid for libpq, which then quotes the rest in its error) to the next keyword, or in a URL to the next

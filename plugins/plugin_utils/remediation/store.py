@@ -27,6 +27,7 @@ from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report.histo
     UNREACHABLE,
     HistoryError,
     PostgreSQLBackend,
+    in_transaction,
     SQLiteBackend,
 )
 
@@ -118,24 +119,7 @@ class RemediationStore:
     # -- plumbing ---------------------------------------------------------------------------------------------------
     def run(self, func: t.Callable, *args, write: bool = False):
         """func(*args) in one transaction (a write transaction excludes every other writer of the database)."""
-        try:
-            if write:
-                self.backend.begin_write()
-            else:
-                self.backend.begin_read()
-            result = func(*args)
-            self.x("COMMIT")
-            return result
-        except BaseException as exc:
-            try:
-                self.x("ROLLBACK")
-            except Exception:
-                pass
-            if isinstance(exc, HistoryError):
-                raise
-            if isinstance(exc, self.backend.errors()):
-                raise self.backend.translate(exc) from exc
-            raise
+        return in_transaction(self.backend, func, *args, write=write)
 
     def x(self, query: str, params: t.Sequence = ()):
         return self.backend.conn.execute(self.backend.sql(query), tuple(params))
