@@ -121,7 +121,7 @@ def _timelines(rows: t.Mapping) -> dict:
             "at": when, "kind": "configure" if check_mode == 0 else "scan", "status": status, "run_id": run_id,
             "drift_count": int(drift_count or 0), "pointers": pointers.get((desk, run_id), [])})
     for desk, when, kind, detail, run_id in rows.get("story_events", ()):
-        detail = _json(detail) or {}
+        detail = loads_or_text(detail) or {}
         if not isinstance(detail, dict):
             detail = {"reason": str(detail)}
         out.setdefault(desk, []).append({
@@ -142,7 +142,7 @@ def fleet_view(rows: t.Mapping, run_desks: list, run: t.Mapping, window: int) ->
     mine = {d["name"]: d for d in run_desks}
     missed = {}
     for desk, when, kind, region, environment, detail, run_id in rows.get("missed", ()):
-        detail = _json(detail) or {}
+        detail = loads_or_text(detail) or {}
         missed[desk] = {"kind": kind, "reason": (detail.get("reason") if isinstance(detail, dict) else "") or kind,
                         "at": when, "run_id": run_id, "region": region, "environment": environment}
     stories = _timelines(rows)
@@ -158,7 +158,7 @@ def fleet_view(rows: t.Mapping, run_desks: list, run: t.Mapping, window: int) ->
     for run_id, desk, file_no, _pointer_no, pointer, op, before, after in rows["pointers"]:
         record = files.get((run_id, desk), {}).get(file_no)
         if record is not None:
-            record["drift"].append({"pointer": pointer, "op": op, "before": _json(before), "after": _json(after)})
+            record["drift"].append({"pointer": pointer, "op": op, "before": loads_or_text(before), "after": loads_or_text(after)})
     recent: dict = {}
     for desk, when, status, *_rest in rows["recent"]:
         recent.setdefault(desk, []).append((status, when))
@@ -180,7 +180,7 @@ def fleet_view(rows: t.Mapping, run_desks: list, run: t.Mapping, window: int) ->
             desk = {
                 "name": name, "region": region, "environment": environment, "status": status, "reason": reason,
                 "profiles": sorted({i["profile"] for i in installs if i["profile"]}),
-                "drift_count": len(drift), "drift": drift, "installs": installs, "errors": _json(errors) or [],
+                "drift_count": len(drift), "drift": drift, "installs": installs, "errors": loads_or_text(errors) or [],
                 "scanned_at": scanned_at,
             }
             if drift_count != len(drift):  # pointers of an older schema or a partial row: say what was stored
@@ -272,7 +272,8 @@ def _sorted(index: dict) -> dict:
     return {k: index[k] for k in sorted(index)}
 
 
-def _json(text):
+def loads_or_text(text):
+    """A JSON column's value: parsed, or the text itself when it is not JSON (None stays None)."""
     if text is None:
         return None
     try:

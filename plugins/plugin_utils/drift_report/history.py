@@ -19,7 +19,7 @@ import typing as t
 
 from ansible_collections.ioconnect.fleet.plugins.module_utils.common.masking import pointer_is_secret
 from ansible_collections.ioconnect.fleet.plugins.module_utils.common.pointer import pointer_tokens
-from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report.fleet import remediation_entry
+from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report.fleet import loads_or_text, remediation_entry
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report.history_backends import (
     NEWER,
     HistoryError,
@@ -430,7 +430,7 @@ class HistoryStore:
                     "WHERE p.desk = ? AND p.run_id IN (%s) ORDER BY p.file_no, p.pointer_no"
                     % ", ".join("?" * len(runs)), [desk] + runs):
                 pointers.setdefault(run_id, []).append({"path": path, "pointer": pointer, "op": op,
-                                                        "before": _load(before), "after": _load(after)})
+                                                        "before": loads_or_text(before), "after": loads_or_text(after)})
         events = self._rows(
             "SELECT e.run_id, e.event_at, e.kind, e.detail, r.playbooks FROM desk_events e LEFT JOIN runs r "
             "ON r.run_id = e.run_id WHERE e.desk = ? ORDER BY e.event_at DESC, e.run_id DESC" + cap, (desk,))
@@ -438,13 +438,13 @@ class HistoryStore:
         for run_id, when, status, reason, count, region, env, check_mode, playbooks in scans:
             out.append({"at": when, "kind": "configure" if check_mode == 0 else "scan", "status": status,
                         "run_id": run_id, "drift_count": int(count), "reason": reason, "region": region,
-                        "environment": env, "playbooks": _load(playbooks) or [],
+                        "environment": env, "playbooks": loads_or_text(playbooks) or [],
                         "drift": pointers.get(run_id, [])})
         for run_id, when, kind, detail, playbooks in events:
-            detail = _load(detail) or {}
+            detail = loads_or_text(detail) or {}
             out.append({"at": when, "kind": "rollback" if kind == "rollback" else "not_reached", "status": None,
                         "run_id": run_id, "reason": detail.get("reason") or detail.get("detail") or "",
-                        "why": kind, "files": detail.get("files") or [], "playbooks": _load(playbooks) or []})
+                        "why": kind, "files": detail.get("files") or [], "playbooks": loads_or_text(playbooks) or []})
         for row in self._remediations("WHERE desk = ?", (desk,), per_desk=int(limit or 0)):
             out.append(remediation_entry(row))
         out.sort(key=lambda e: (e["at"], e["run_id"] or ""), reverse=True)
@@ -525,15 +525,6 @@ def make_batch(run: t.Mapping, desks: t.Iterable[t.Mapping], recorded_at: str) -
 def _chunks(items: list, size: int):
     for start in range(0, len(items), size):
         yield items[start:start + size]
-
-
-def _load(text):
-    if text is None:
-        return None
-    try:
-        return json.loads(text)
-    except (TypeError, ValueError):
-        return text
 
 
 def _alive(pid: int) -> bool:
