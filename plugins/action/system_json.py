@@ -36,7 +36,7 @@ from ansible_collections.ioconnect.fleet.plugins.plugin_utils import validation
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.action_base import FleetAction
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.plain import plain
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.request_schema import TOP_LEVEL_KEYS
-from ansible_collections.ioconnect.fleet.plugins.plugin_utils.windows_desk import WindowsDesk, backup_name, root_of
+from ansible_collections.ioconnect.fleet.plugins.plugin_utils.windows_desk import WindowsRemote, backup_name, root_of
 
 display = Display()
 
@@ -160,20 +160,20 @@ class ActionModule(FleetAction):
 
     # -- Windows --------------------------------------------------------------------------------------
     def _run_windows(self, module_args, validator, task_vars):
-        desk = WindowsDesk(self, task_vars)
+        remote = WindowsRemote(self, task_vars)
         path = module_args["path"]
         root = root_of(path)
         wanted = [{"path": path, "root": root}]
         if document_kind(path, module_args["kind"]) == "override":
             wanted.append({"path": base_path(path), "root": root})
         try:
-            scanned = desk.scan(files=wanted)
+            scanned = remote.scan(files=wanted)
         except FleetError as exc:
             raise _fail(str(exc), exc.kind, path)
         # The scan answers in the order asked, each file by its real path (every link on the way decided by the
         # rule of module_utils/desk/links.py).
         real = [to_text(e.get("target") or e["path"]) for e in scanned["entries"]]
-        read_scanned = desk.scanned_read(scanned)
+        read_scanned = remote.scanned_read(scanned)
 
         def read(name):
             index = 0 if name == path else 1
@@ -188,7 +188,7 @@ class ActionModule(FleetAction):
             # <path>.<yyyyMMdd-HHmmss>.<16 random hex digits>.bak: no desk user can plant anything under it beforehand
             backup = backup_name(path)
         new_sha1 = checksum(result_plan.new_bytes)
-        done = desk.commit([{"op": "write", "path": path, "root": root, "content": result_plan.new_bytes,
+        done = remote.commit([{"op": "write", "path": path, "root": root, "content": result_plan.new_bytes,
                              "expected": result_plan.original_checksum, "backup": backup}])
         item = (done.get("operations") or [{}])[0]
         if item.get("backup_file"):
@@ -199,7 +199,7 @@ class ActionModule(FleetAction):
         if done.get("unanswered"):
             # The desk gave no answer (the process died between two steps): a second run puts the old or the new
             # bytes back under the name from what the first left beside it, and says which.
-            again = desk.commit([{"op": "settle", "path": path, "root": root, "expected": result_plan.original_checksum,
+            again = remote.commit([{"op": "settle", "path": path, "root": root, "expected": result_plan.original_checksum,
                                   "new_sha1": new_sha1, "backup": backup}])
             settled = (again.get("operations") or [{}])[0]
             if settled.get("backup_file"):
