@@ -564,10 +564,10 @@ def main():
         if params["state"] == "rolled_back":
             result = workflow.roll_back(desk, name, params, module.check_mode)
         else:
-            names = topology.Names(prefix=params["_variable_prefix"])
+            names = topology.Names(prefix=params["_variable_prefix"] or "")
             desk_pairs = [workflow.Pair.from_dict(p) for p in params["_pairs"]] if params["_pairs"] else \
                 workflow.pairs(name, params, names)
-            result = workflow.configure(desk, desk_pairs, params, module.check_mode or params["_plan_only"],
+            result = workflow.configure(desk, desk_pairs, params, module.check_mode or bool(params["_plan_only"]),
                                         module._diff, names, expected=params["_expected_checksums"],
                                         before_commit=keep_merged if params["_plan_only"] else None)
             for item in result["files"]:

@@ -69,8 +69,8 @@ def argument_spec() -> dict:
         # variables): the desk's resolved pairs with their requests, the prefix messages name variables with,
         # and the two round trips of validate_with (plan and return the merged documents; write only files that
         # still have the checksum that was validated).
-        _pairs=dict(type="list", elements="dict", default=[]),
-        _variable_prefix=dict(type="str", default=""),
-        _plan_only=dict(type="bool", default=False),
-        _expected_checksums=dict(type="dict", default={}),
+        _pairs=dict(type="list", elements="dict"),
+        _variable_prefix=dict(type="str"),
+        _plan_only=dict(type="bool"),
+        _expected_checksums=dict(type="dict"),
     )

@@ -187,7 +187,6 @@ class PosixDesk(Desk):
                 problems.append(str(exc))
         return Committed(problems, created, path)
 
-
     def _as_owner(self, zone: Zone, work, *args):
         return as_owner.run(zone.uid, zone.gid, zone.label, work, zone.as_dict(), *args)
 
@@ -340,9 +339,9 @@ class PosixDesk(Desk):
                              "will not know this run" % (path, exc), kind="io")
         return path
 
-    def ledger(self, folder: str, count: int) -> list:
-        self.check_state_dir(folder)
-        runs = ledger.runs_dir(self.flavour, folder)
+    def ledger(self, state_dir: str, count: int) -> list:
+        self.check_state_dir(state_dir)
+        runs = ledger.runs_dir(self.flavour, state_dir)
         try:
             names = os.listdir(runs)
         except FileNotFoundError:
