@@ -15,7 +15,6 @@
 
 from __future__ import annotations
 
-import ntpath
 import os
 import re
 
@@ -23,7 +22,6 @@ from ansible.errors import AnsibleActionFail
 
 from ansible_collections.ioconnect.fleet.plugins.module_utils.common.errors import FleetError
 from ansible_collections.ioconnect.fleet.plugins.module_utils.common.masking import policy as masking_policy
-from ansible_collections.ioconnect.fleet.plugins.module_utils.common.masking import secret_keys_errors
 from ansible_collections.ioconnect.fleet.plugins.module_utils.desk import topology, workflow
 from ansible_collections.ioconnect.fleet.plugins.module_utils.desk.args import (
     CONTROLLER_ONLY,
@@ -32,11 +30,10 @@ from ansible_collections.ioconnect.fleet.plugins.module_utils.desk.args import (
     VALUE_OPTIONS,
     argument_spec,
 )
-from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.merge import Request
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils import preflight, validation
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.action_base import FleetAction
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.plain import plain
-from ansible_collections.ioconnect.fleet.plugins.plugin_utils.windows_desk import WindowsDesk, absolute
+from ansible_collections.ioconnect.fleet.plugins.plugin_utils.windows_desk import WindowsDesk
 
 MODULE = "ioconnect.fleet.desk_system_json"
 ROLE = "ioconnect.fleet.desktop"
@@ -87,9 +84,8 @@ class ActionModule(FleetAction):
         if not windows:
             params["current_user"] = params["current_user"] or self._remote_user(task_vars)
         try:
-            self._check_platform_options(name, params, windows, names)
-            desk_pairs = workflow.pairs(name, params, names)
-            validator = self._validate_requests(name, params, desk_pairs, names)
+            desk_pairs = workflow.pairs(name, params, names, windows)
+            validator = validation.validate_pairs(name, params, desk_pairs, names)
         except FleetError as exc:
             raise _desk_failure(name, exc)
         instances = [p.instance for p in desk_pairs]
@@ -183,69 +179,7 @@ class ActionModule(FleetAction):
         args["_variable_prefix"] = self._names().prefix
         return args
 
-    # -- checks on the controller ------------------------------------------------------------------------------
-    def _check_platform_options(self, desk, params, windows, names):
-        if params["profiles"] == "named" and not params["users"]:
-            raise FleetError("%s: %s=named needs %s, the profile names to look at. No desk was touched."
-                             % (desk, names("profiles"), names("users")))
-        if windows:
-            bad = [root for root in params["install_roots"] if not absolute(root)]
-            if params["profile_root"] and not absolute(params["profile_root"]):
-                bad.insert(0, params["profile_root"])
-            if bad:
-                raise FleetError(
-                    "%s: %s must be absolute Windows paths without environment variables (ansible.windows.win_find "
-                    "does not expand them: %%ProgramFiles%% would be searched as a relative folder and silently "
-                    "skipped); got %s. For example C:\\Program Files\\interop.io. No desk was touched."
-                    % (desk, "/".join((names("profile_root"), names("install_roots"))), ", ".join(bad)))
-            return
-        if not params["profile_root"]:
-            raise FleetError(
-                "%s: %s is not set. On POSIX (simulated) desks it is the folder holding the user profiles, e.g. "
-                "/srv/desks/%s/Users (docs/simulated-desks.md). No desk was touched."
-                % (desk, names("profile_root"), desk))
-        bad = [p for p in [params["profile_root"]] + params["install_roots"] if not p.startswith("/")]
-        if bad:
-            looks_windows = [p for p in bad if ntpath.splitdrive(p)[0] or "\\" in p]
-            hint = (" They look like Windows paths, but this desk is reached with a POSIX shell: set "
-                    "ansible_shell_type=powershell (and the connection) for Windows desks.") if looks_windows else ""
-            raise FleetError("%s: %s and %s must be absolute paths on a POSIX desk; got %s.%s No desk was touched."
-                             % (desk, names("profile_root"), names("install_roots"), ", ".join(bad), hint))
-
-    def _validate_requests(self, desk, params, desk_pairs, names):
-        """Every pair's request against the vendor's shapes and the URL policy; the validate_with schema set.
-        Raises FleetError naming the desk and the option path."""
-        problems = secret_keys_errors(params["secret_keys"], names("secret_keys"))
-        if problems:
-            raise FleetError("%s: %s. No desk was touched." % (desk, "; ".join(problems)))
-        masking = masking_policy(params["secret_keys"])
-        for pair in desk_pairs:
-            request = pair.request
-            try:
-                Request.from_params(request)
-            except FleetError as exc:
-                raise FleetError("%s (%s): %s" % (desk, pair.instance.name, exc), kind=exc.kind)
-            shapes = {"server": request["server"]}
-            if "crash_reporter" in request:
-                shapes["crashReporter"] = request["crash_reporter"]
-            if request.get("app_stores") is not None:
-                shapes["appStores"] = request["app_stores"]
-            try:
-                errors = validation.validate_request(shapes, params["allow_plain_http"], masking=masking)
-            except RuntimeError as exc:
-                raise FleetError(str(exc))
-            if errors:
-                raise FleetError("%s (%s): invalid settings, no desk was touched: %s (server is %s merged with the "
-                                 "instance's server; app_stores is %s)"
-                                 % (desk, pair.instance.name, "; ".join(errors), names("server_settings"),
-                                    names("app_stores")))
-        if not params["validate_with"]:
-            return None
-        try:
-            return validation.load_schema_set(params["validate_with"], "system.json")
-        except (ValueError, RuntimeError) as exc:
-            raise FleetError(str(exc))
-
+    # -- on the controller, before the desk is contacted -------------------------------------------------------
     def _preflight(self, desk, params, instances):
         down = []
         for instance in instances:

@@ -40,11 +40,6 @@ PROFILE_ROOT = "C:\\Users"
 COMMON_START_MENU = "C:\\ProgramData\\Microsoft\\Windows\\Start Menu\\Programs"
 
 
-def absolute(path: str) -> bool:
-    """A Windows path win_find can take as it is: a drive-rooted or UNC path without environment variables."""
-    return bool(re.match(r"^([A-Za-z]:\\|\\\\[^\\]+\\)", path or "")) and "%" not in path
-
-
 def backup_name(path: str) -> str:
     """A backup's name beside path: when, and 16 random hex digits, so that no desk user can plant a link under
     it beforehand (the COMMIT script creates it exclusively anyway)."""

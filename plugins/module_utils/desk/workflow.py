@@ -108,10 +108,11 @@ class Pair:
         return cls(topology.Instance(**fields), data["request"])
 
 
-def pairs(desk: str, options: dict, names: topology.Names) -> list:
-    """The desk's pairs, resolved from its options, and the folder names it gives checked (FleetError naming the
-    desk and the setting). The action plugin calls this once per desk, on the controller, before the desk is
-    contacted, and hands the result to the desk module (its private option _pairs)."""
+def pairs(desk: str, options: dict, names: topology.Names, windows: bool = False) -> list:
+    """The desk's pairs, resolved from its options, with the names and paths it gives checked for its platform
+    (FleetError naming the desk and the setting). The action plugin calls this once per desk, on the controller,
+    before the desk is contacted, and hands the result to the desk module (its private option _pairs)."""
+    path_names.check_desk_paths(desk, options, windows, names)
     found = [Pair(instance, topology.file_request(instance, options))
              for instance in topology.resolve(desk, options, names)]
     path_names.check_options(desk, options, names)
