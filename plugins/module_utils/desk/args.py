@@ -20,9 +20,10 @@ CONTROLLER_ONLY = ("validate_only", "validate_with", "allow_plain_http", "prefli
 REQUEST_OPTIONS = ("topology", "env", "region", "pairs", "set_env_region", "manager_only_app_store", "app_stores",
                    "crashes_to_manager", "crash_reporter_defaults", "server_settings")
 
-# Options never taken from variables by options_from_vars: the desk's name (the private options, whose names start
-# with _, never are either).
-NOT_FROM_VARS = ("desk", "options_from_vars")
+# Options never taken from variables by options_from_vars: the desk's name, and what a task decides itself (whether
+# it configures or rolls back, whether it only validates): a variable must never turn a drift scan into a rollback.
+# The private options, whose names start with _, never are either.
+NOT_FROM_VARS = ("desk", "options_from_vars", "state", "validate_only")
 
 # Options whose values may hold secrets under secret-like keys (masked in every output).
 VALUE_OPTIONS = ("topology", "server_settings", "app_stores", "crash_reporter_defaults", "_pairs")
