@@ -8,14 +8,16 @@ desk/safe_fs.py instead, as the profile's owner and without following links.
 A file is replaced by a temporary file written, flushed and fsynced in the same folder, then renamed over it with
 AnsibleModule.atomic_move (which keeps mode, owner and SELinux context). On the controller, where there is no
 AnsibleModule (the drift report), the rename is os.replace and the file keeps its mode, or gets the umask's for a new
-file. On any failure the original is untouched and no temporary file stays. An optional checksum guard refuses to overwrite a file someone else saved meanwhile.
+file. On any failure the original is untouched and no temporary file stays. An optional checksum guard
+(common/checksum.py) refuses to overwrite a file someone else saved meanwhile.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 import tempfile
+
+from ansible_collections.ioconnect.fleet.plugins.module_utils.common.checksum import file_checksum
 
 
 class WriteError(Exception):
@@ -28,20 +30,6 @@ class WriteConflict(WriteError):
     """The file changed since it was read; nothing was written."""
 
     kind = "conflict"
-
-
-def checksum(raw) -> str:
-    """sha1 of a file's bytes (what ansible's stat and ansible.windows.win_stat report), or 'absent' for None."""
-    return "absent" if raw is None else hashlib.sha1(raw).hexdigest()
-
-
-def file_checksum(path: str) -> str:
-    """checksum() of the file at path now ('absent' when there is none)."""
-    try:
-        with open(path, "rb") as handle:
-            return checksum(handle.read())
-    except FileNotFoundError:
-        return checksum(None)
 
 
 def os_reason(exc) -> str:
