@@ -18,18 +18,15 @@ import os
 import tempfile
 
 from ansible_collections.ioconnect.fleet.plugins.module_utils.common.checksum import file_checksum
+from ansible_collections.ioconnect.fleet.plugins.module_utils.common.errors import FleetError
 
 
-class WriteError(Exception):
-    """Writing failed; the file is untouched. The message is for the user."""
+class WriteError(FleetError):
+    """Writing failed and the file is untouched: kind ``io``, or ``conflict`` when the file changed since it was
+    read. A FleetError; its own class because callers catch write failures apart from the others."""
 
-    kind = "io"
-
-
-class WriteConflict(WriteError):
-    """The file changed since it was read; nothing was written."""
-
-    kind = "conflict"
+    def __init__(self, message: str, kind: str = "io"):
+        super().__init__(message, kind)
 
 
 def os_reason(exc) -> str:
@@ -46,7 +43,7 @@ def write_file(module, path: str, data: bytes, expected: str = None, label: str 
     """Replace path with data atomically.
 
     expected: checksum() of the bytes the new content was made from; when the file no longer has it (someone saved
-    it meanwhile), WriteConflict is raised and nothing is written. None: no guard.
+    it meanwhile), WriteError (kind conflict) is raised and nothing is written. None: no guard.
     create_folder: make a missing parent folder (otherwise a missing folder is a WriteError).
     label: how the file is named in messages (the path the user gave, when path is a resolved link).
     module: the AnsibleModule on a desk; None on the controller.
@@ -74,9 +71,9 @@ def write_file(module, path: str, data: bytes, expected: str = None, label: str 
         if expected is not None:
             current = file_checksum(path)
             if current != expected:
-                raise WriteConflict("%s changed on the desk while it was being merged (checksum %s, expected %s): "
-                                    "another process is editing it. Nothing was written; run the task again."
-                                    % (label, current, expected))
+                raise WriteError("%s changed on the desk while it was being merged (checksum %s, expected %s): "
+                                 "another process is editing it. Nothing was written; run the task again."
+                                 % (label, current, expected), kind="conflict")
         if module is not None:
             _atomic_move(module, tmp, path, unsafe_writes)
         else:
