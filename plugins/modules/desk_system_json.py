@@ -454,9 +454,11 @@ files:
       description: Whether this file failed.
       type: bool
     error_kind:
-      description: On failure, the class of problem (as M(ioconnect.fleet.system_json)'s); V(unsafe_link) for a
-        link, hard link or special file the collection does not follow or read.
+      description: On failure, the class of problem (docs/reliability.md, section 12, "Error kinds"); V(unsafe_link)
+        for a link, hard link or special file the collection does not follow or read.
       type: str
+      choices: [request, preflight, schema, parse, root, encoding, duplicate, missing, conflict, access,
+                unsafe_link, io, history, module]
     msg:
       description: What happened to the file, or why it failed.
       type: str
@@ -525,6 +527,13 @@ error:
   description: The failure messages, joined (empty when none).
   returned: always
   type: str
+error_kind:
+  description: When the desk fails as a whole (its options, its io.Manager preflight, a profile it cannot read),
+    the class of problem (docs/reliability.md, section 12, "Error kinds"); each file's own is RV(files[].error_kind).
+  returned: failed
+  type: str
+  choices: [request, preflight, schema, parse, root, encoding, duplicate, missing, conflict, access,
+            unsafe_link, io, history, module]
 msg:
   description: What happened on the desk, in one line.
   returned: always

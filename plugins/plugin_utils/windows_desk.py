@@ -30,7 +30,7 @@ import time
 
 from ansible.module_utils.common.text.converters import to_text
 
-from ansible_collections.ioconnect.fleet.plugins.module_utils.common.atomic_write import checksum
+from ansible_collections.ioconnect.fleet.plugins.module_utils.common.checksum import checksum
 from ansible_collections.ioconnect.fleet.plugins.module_utils.common.errors import FleetError
 from ansible_collections.ioconnect.fleet.plugins.module_utils.desk import discovery, ledger
 from ansible_collections.ioconnect.fleet.plugins.module_utils.desk.workflow import Committed, Desk, Scan, ledger_record

@@ -123,7 +123,7 @@ def _without_history(run_desks, run, settings, info, batch, exc: HistoryError) -
         except OSError as err:
             kept = "!" + str(err)
     message = problem_message(exc, info["location"], info["backend"], len(run_desks), kept, settings.timeout)
-    info.update(status="unavailable", problem=exc.kind, message=message, desks_known=len(run_desks),
+    info.update(status="unavailable", problem=exc.problem, message=message, desks_known=len(run_desks),
                 rounds=1 if run_desks else 0)
     report = build_report(run_view(run_desks, run), run, info, run_trend(run_desks, run, settings.rounds))
     return report, message
@@ -150,10 +150,10 @@ TITLES = {
 
 
 def problem_message(exc: HistoryError, location: str, backend: str, scanned: int, kept: str, timeout: float) -> str:
-    advice = ADVICE.get(exc.kind, "see the message above")
-    if exc.kind == LOCKED:
+    advice = ADVICE.get(exc.problem, "see the message above")
+    if exc.problem == LOCKED:
         advice = advice % (("%g" % timeout),)
-    elif exc.kind == CORRUPT:
+    elif exc.problem == CORRUPT:
         advice = advice % (location,)
     if not scanned:
         fate = "this run scanned no desk"
@@ -165,7 +165,7 @@ def problem_message(exc: HistoryError, location: str, backend: str, scanned: int
     else:
         fate = "this run's %d scan(s) are in this report only" % scanned
     return ("drift history (%s, %s) %s: %s. This report shows only the desks this run scanned; %s. To fix: %s." % (
-        backend, location, TITLES.get(exc.kind, "failed"), exc.detail, fate, advice))
+        backend, location, TITLES.get(exc.problem, "failed"), exc.detail, fate, advice))
 
 
 def _cutoff(days: int):

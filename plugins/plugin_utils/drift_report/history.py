@@ -6,7 +6,7 @@
 One store, two backends (history_backends.py): an SQLite file (default) or PostgreSQL. Opening a store applies
 the missing migrations (history_schema.py); a history of a newer schema than this collection knows is refused,
 never written. Everything stored is masked again first (redact.py, masking.py), whatever the caller passed.
-Problems come out as ``HistoryError`` with a kind (unreachable, locked, corrupt, newer_schema, ...), so the caller
+Problems come out as ``HistoryError`` with a problem (unreachable, locked, corrupt, newer_schema, ...), so the caller
 can warn and still write its report.
 """
 

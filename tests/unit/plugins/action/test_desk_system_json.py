@@ -17,7 +17,7 @@ import os
 
 import pytest
 
-from ansible_collections.ioconnect.fleet.plugins.module_utils.common.atomic_write import checksum
+from ansible_collections.ioconnect.fleet.plugins.module_utils.common.checksum import checksum
 
 URL = "https://iomanager-emea.example.com"
 TOPOLOGY = {"PROD": {"EMEA": {"url": URL, "only_app_store": True}},

@@ -14,7 +14,7 @@ import posixpath
 
 import pytest
 
-from ansible_collections.ioconnect.fleet.plugins.module_utils.common.atomic_write import checksum
+from ansible_collections.ioconnect.fleet.plugins.module_utils.common.checksum import checksum
 from ansible_collections.ioconnect.fleet.plugins.module_utils.common.errors import FleetError
 from ansible_collections.ioconnect.fleet.plugins.module_utils.desk import discovery, ledger, topology, workflow
 from ansible_collections.ioconnect.fleet.plugins.module_utils.desk.args import argument_spec
