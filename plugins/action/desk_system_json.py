@@ -31,7 +31,7 @@ from ansible_collections.ioconnect.fleet.plugins.module_utils.desk.args import (
     argument_spec,
 )
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils import preflight, validation
-from ansible_collections.ioconnect.fleet.plugins.plugin_utils.action_base import FleetAction
+from ansible_collections.ioconnect.fleet.plugins.plugin_utils.action_base import FleetAction, action_failure
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.plain import plain
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.windows_desk import WindowsDesk
 
@@ -41,11 +41,8 @@ ROLE = "ioconnect.fleet.desktop"
 
 def _desk_failure(name: str, exc: FleetError, **extra) -> AnsibleActionFail:
     """The task's failure for a problem that stops the whole desk (name: the desk's name)."""
-    result = {"changed": False, "status": "failed", "desk": name, "files": [], "error": str(exc),
-              "error_kind": exc.kind}
-    result.update(extra)
-    return AnsibleActionFail("%s: %s" % (name, exc) if not str(exc).startswith(name + ":") else str(exc),
-                             result=result)
+    return action_failure("%s: %s" % (name, exc) if not str(exc).startswith(name + ":") else str(exc), exc.kind,
+                          status="failed", desk=name, files=[], error=str(exc), **extra)
 
 
 def _options_named(message: str) -> list:
@@ -123,10 +120,10 @@ class ActionModule(FleetAction):
             if not prefix:
                 raise
             named = [prefix + name for name in _options_named(exc.message)]
-            raise AnsibleActionFail("%s: %s (the task's options come from the variables %s<option>%s). No desk was "
-                                    "touched." % (task_vars.get("inventory_hostname", "desk"), exc.message, prefix,
-                                                  ": check " + ", ".join(named) if named else ""),
-                                    result={"changed": False, "status": "failed", "files": [], "error_kind": "request"})
+            raise action_failure("%s: %s (the task's options come from the variables %s<option>%s). No desk was "
+                                 "touched." % (task_vars.get("inventory_hostname", "desk"), exc.message, prefix,
+                                               ": check " + ", ".join(named) if named else ""),
+                                 "request", status="failed", files=[])
         params = plain(params)
         params["desk"] = params["desk"] or task_vars.get("inventory_hostname", "desk")
         return params
@@ -137,8 +134,8 @@ class ActionModule(FleetAction):
         an option without a default) leaves the option unset. Templating a handful of variables costs a worker a
         fraction of what templating thirty task arguments would (each would be compiled as a Jinja template)."""
         if not isinstance(prefix, str) or not prefix.strip():
-            raise AnsibleActionFail("options_from_vars must be a variable name prefix such as desktop_, got %r"
-                                    % (prefix,), result={"changed": False, "error_kind": "request"})
+            raise action_failure("options_from_vars must be a variable name prefix such as desktop_, got %r" % (prefix,),
+                                 "request")
         args = dict(self._task.args)
         templar = self._templar.copy_with_new_env(available_variables=task_vars)
         for name, entry in argument_spec().items():

@@ -543,7 +543,7 @@ msg:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.ioconnect.fleet.plugins.module_utils.common.errors import FleetError
+from ansible_collections.ioconnect.fleet.plugins.module_utils.common.errors import FleetError, fail_module
 from ansible_collections.ioconnect.fleet.plugins.module_utils.common.masking import policy as masking_policy
 from ansible_collections.ioconnect.fleet.plugins.module_utils.desk import topology, workflow
 from ansible_collections.ioconnect.fleet.plugins.module_utils.desk.args import VALUE_OPTIONS, argument_spec
@@ -559,7 +559,7 @@ def main():
     try:
         masking = masking_policy(params["secret_keys"])
     except ValueError as exc:
-        module.fail_json(msg=str(exc), error_kind="request", changed=False, status="failed", files=[])
+        fail_module(module, str(exc), "request", status="failed", files=[])
     for option in VALUE_OPTIONS:
         module.no_log_values.update(masking.secret_values(params[option]))
     desk = PosixDesk(module)
@@ -583,8 +583,7 @@ def main():
                 if item["target"] in merged:
                     item["merged"] = merged[item["target"]]
     except FleetError as exc:
-        module.fail_json(msg="%s: %s" % (name, exc), error_kind=exc.kind, changed=False, status="failed",
-                         desk=name, files=[], error=str(exc))
+        fail_module(module, "%s: %s" % (name, exc), exc.kind, status="failed", desk=name, files=[], error=str(exc))
     if result.pop("failed"):
         module.fail_json(**result)
     module.exit_json(**result)
