@@ -8,11 +8,12 @@ and writing differ between the two."""
 from __future__ import annotations
 
 from ansible_collections.ioconnect.fleet.plugins.module_utils.common.errors import FleetError
+from ansible_collections.ioconnect.fleet.plugins.module_utils.common.status import RESULT_STATUSES
 from ansible_collections.ioconnect.fleet.plugins.module_utils.desk.topology import file_request, override_name
 from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.engine import plan
 from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.merge import Request
 
-STATUSES = ("changed", "drifted", "compliant", "not_installed", "failed")
+STATUSES = RESULT_STATUSES
 
 
 class Target:
