@@ -5,9 +5,10 @@
 
 Every place that says what became of a desk uses these words and no others: the ``status`` of a
 ``desk_system_json`` result, the rows and counts of the ``fleet_summary``/``drift_summary`` filters, the
-``drift_report`` callback's report (JSON, HTML, Markdown, JUnit), the drift history's rows, and docs/statuses.md,
-which documents them for users. tests/unit/plugins/module_utils/common/test_status.py checks that the code says no
-other word. Pure Python, no Ansible imports: modules, filters, the callback and the report code import it alike.
+``drift_report`` callback's report (JSON, HTML, Markdown, JUnit), the drift history's rows, and
+docs/drift-detection.md ("What is a desk, and its status"), which documents them for users.
+tests/unit/plugins/module_utils/test_status.py checks that the code says no other word. Pure Python, no Ansible
+imports: modules, filters, the callback and the report code import it alike.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ FAILED = "failed"
 UNREACHABLE = "unreachable"
 NOT_CHECKED = "not_checked"
 
-# One line each: what the word means (docs/statuses.md says the same, at more length).
+# One line each: what the word means (docs/drift-detection.md says the same, at more length).
 MEANINGS = {
     UNREACHABLE: "the desk could not be reached",
     FAILED: "the check or the write failed on the desk, or the run stopped it before its check (validation, preflight)",

@@ -29,7 +29,7 @@ from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report.redac
 SCHEMA_VERSION = 2
 UNKNOWN = "unknown"
 
-# The status words (module_utils/common/status.py, documented in docs/statuses.md), worst first.
+# The status words (module_utils/common/status.py, documented in docs/drift-detection.md), worst first.
 DESK_STATUSES = st.DESK_STATUSES
 PROBLEM_STATUSES = st.PROBLEM_STATUSES
 OPS = ("add", "replace", "remove")
