@@ -397,8 +397,7 @@ class DriftCollector:
     def report(self, run: t.Mapping | None = None) -> dict:
         """The report of this run alone, without history (see docs/drift-report.schema.json)."""
         desks = self.run_desks()
-        run = dict(run or {}, desks=[d["name"] for d in desks])
-        return build_report(run_view(desks, run), run, None, run_trend(desks, run))
+        return run_report(desks, dict(run or {}, desks=[d["name"] for d in desks]))
 
 
 def _counts(desks: list) -> dict:
@@ -471,6 +470,13 @@ def build_report(desks: list, run: t.Mapping, history: t.Mapping | None = None,
         "trend": dict(trend or {"window": 0, "rounds": [], "by_region": {}, "by_environment": {}}),
         "desks": desks,
     }
+
+
+def run_report(run_desks: list, run: t.Mapping, history: t.Mapping | None = None, rounds: int = 20) -> dict:
+    """The report of a run alone, without the fleet the history knows: the run's desks, each its own one-scan
+    history, one trend point per region and environment. ``history``: the state of the history store (None: the
+    history is disabled)."""
+    return build_report(run_view(run_desks, run), run, history, run_trend(run_desks, run, rounds))
 
 
 def utc_now(precise: bool = False) -> str:

@@ -94,10 +94,9 @@ def stats_summary(report: dict, max_names: int = 100) -> dict:
     out.update({status: summary[status] for status in DESK_STATUSES})
     for key in ("drifted_pointers", "changed_pointers", "pointers_on_failed_desks"):
         out[key] = summary[key]
-    out["by_region"] = {k: {"desks": v["desks"], "drifted": v["drifted"], "failed": v["failed"],
-                            "unreachable": v["unreachable"]} for k, v in report["by_region"].items()}
-    out["by_environment"] = {k: {"desks": v["desks"], "drifted": v["drifted"], "failed": v["failed"],
-                                 "unreachable": v["unreachable"]} for k, v in report["by_environment"].items()}
+    for group in ("by_region", "by_environment"):
+        out[group] = {k: {key: v[key] for key in ("desks", st.DRIFTED, st.FAILED, st.UNREACHABLE)}
+                      for k, v in report[group].items()}
     for status in ("drifted", "failed", "unreachable"):
         names = report["desks_by_status"][status]
         out["%s_desks" % status] = names[:max_names]
