@@ -12,8 +12,8 @@ version_added: 0.1.0
 author:
   - ioconnect.fleet maintainers (@ioconnect)
 description:
-  - B(Deprecated), to be removed in 2.0.0. Use P(ioconnect.fleet.drift_summary#filter) with C(rows=true): its
-    RV(ioconnect.fleet.drift_summary#filter:_value.rows) are this filter's RV(_value.desks), and it returns
+  - B(Deprecated), to be removed in 2.0.0. Use P(ioconnect.fleet.drift_summary#filter) with C(rows=true), whose
+    RV(ioconnect.fleet.drift_summary#filter:_value.rows) are this filter's RV(_value.desks) and which returns
     C(counts), C(message) and C(check_mode) as well. This filter is that one, kept under its old name and shape.
   - Reads, for every desk of O(hosts), the result the role registered (O(result_var), the role's C(desktop_report))
     and returns one row per desk with the counts of each status, and a one-line message.
