@@ -536,6 +536,7 @@ class CallbackModule(CallbackBase):
             "limit": str(context.CLIARGS.get("subset") or ""),
         }
 
+    @_never_breaks_the_run("could not note the run's start in the drift history")
     def _note_start(self):
         """The run is in the history from its first drift play: killed before its end, it shows as never finished.
         record_start never raises for a history it cannot use (the end of the run says why, and keeps the scans)."""
