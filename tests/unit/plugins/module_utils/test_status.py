@@ -10,10 +10,12 @@ import os
 import re
 
 import pytest
+import yaml
 
 from ansible_collections.ioconnect.fleet.plugins.filter.drift_summary import drift_summary
 from ansible_collections.ioconnect.fleet.plugins.module_utils.common import status as st
 from ansible_collections.ioconnect.fleet.plugins.module_utils.desk import plan
+from ansible_collections.ioconnect.fleet.plugins.modules import desk_system_json
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report.aggregate import DriftCollector
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report.display import COLUMNS, STATUS_TITLES
 
@@ -73,6 +75,8 @@ def test_one_definition_everyone_imports():
     assert plan.STATUSES == st.RESULT_STATUSES and set(st.RESULT_STATUSES) <= set(st.DESK_STATUSES)
     assert set(st.FILE_STATUSES) | {st.NOT_CHECKED} == set(st.DESK_STATUSES)
     assert st.worst([st.COMPLIANT, st.DRIFTED, st.CHANGED]) == st.DRIFTED and st.worst([]) == st.NOT_CHECKED
+    # The module's RETURN documents the words its result says.
+    assert tuple(yaml.safe_load(desk_system_json.RETURN)["status"]["choices"]) == st.RESULT_STATUSES
 
 
 def test_the_report_schema_and_the_docs_list_the_vocabulary():
