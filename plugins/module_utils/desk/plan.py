@@ -7,11 +7,12 @@ result. Pure Python; workflow.py strings them together for both platforms."""
 from __future__ import annotations
 
 from ansible_collections.ioconnect.fleet.plugins.module_utils.common.errors import FleetError
+from ansible_collections.ioconnect.fleet.plugins.module_utils.common import status as statuses
 from ansible_collections.ioconnect.fleet.plugins.module_utils.desk.topology import override_name
 from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.engine import plan
 from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.merge import Request
 
-STATUSES = ("changed", "drifted", "compliant", "not_installed", "failed")
+STATUSES = statuses.RESULT_STATUSES
 
 
 class Target:
@@ -111,12 +112,12 @@ def plan_targets(desk_targets, requests: dict, secret_keys, read, newline: str =
 
 def _status(installs, outcomes, failures, check_mode: bool) -> str:
     if failures or any(o.failed for o in outcomes):
-        return "failed"
+        return statuses.FAILED
     if not installs:
-        return "not_installed"
+        return statuses.NOT_INSTALLED
     if any(o.changed for o in outcomes):
-        return "drifted" if check_mode else "changed"
-    return "compliant"
+        return statuses.DRIFTED if check_mode else statuses.CHANGED
+    return statuses.COMPLIANT
 
 
 def desk_result(desk: str, layout: str, instances, profiles, installs, outcomes, check_mode: bool,
@@ -141,7 +142,7 @@ def desk_result(desk: str, layout: str, instances, profiles, installs, outcomes,
                              "drift": pointers})
     result = {
         "changed": bool(changed_files) or bool(shortcuts_changed),
-        "failed": status == "failed",
+        "failed": status == statuses.FAILED,
         "status": status,
         "check_mode": check_mode,
         "desk": desk,
@@ -171,12 +172,12 @@ def _message(desk, instances, installs, files, status, errors, check_mode) -> st
     products = sorted({i.product for i in installs})
     found = "%d install(s) (%s)" % (len(installs), ", ".join(products)) if installs else "no install"
     changed = [f for f in files if f.get("changed")]
-    if status == "failed":
+    if status == statuses.FAILED:
         return head + "FAILED: " + " | ".join(errors)
-    if status == "not_installed":
+    if status == statuses.NOT_INSTALLED:
         return head + ("io.Connect Desktop is not installed (no system.json in the profiles and folders looked at); "
                        "nothing to do.")
-    if status == "compliant":
+    if status == statuses.COMPLIANT:
         return head + "%s; already on io.Manager, nothing changed." % found
     pointers = []
     for f in changed:

@@ -31,7 +31,7 @@ MODULES = {
     "remediation_record": lambda: remediation.RECORD_SPEC,
     "remediation_clear": lambda: remediation.CLEAR_SPEC,
 }
-OTHERS = [("callback", "drift_report"), ("filter", "drift_summary")]
+OTHERS = [("callback", "drift_report"), ("filter", "drift_summary"), ("filter", "fleet_summary")]
 
 
 def docs(kind, name):
