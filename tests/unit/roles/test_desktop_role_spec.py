@@ -164,3 +164,32 @@ def test_references_name_the_role_variable_where_the_entry_point_has_it_else_mai
         "O(ioconnect.fleet.desk_system_json#module:validate_only)"]
     assert GENERATOR.role_text("as O(ioconnect.fleet.system_json#module:secret_keys)", here, main) == [
         "as O(ioconnect.fleet.system_json#module:secret_keys)"]
+
+
+SAMPLES = ["x", "", 5, "7", 1.5, True, "maybe", "yes", None, [], ["s"], "a,b", {}, {"a": 1}, "a=1",
+           [{"env": "P"}], [{"env": "P", "region": "E"}], [{"env": "P", "region": "E", "x": 1}], "/srv/x", "nope",
+           "base", "overrides", "all", "named"]
+
+
+@pytest.mark.parametrize("entry_point", sorted(ENTRY_POINTS))
+def test_the_role_check_and_the_plugin_check_answer_alike(entry_point):
+    """The check ansible-core inserts before an entry point (validate_argument_spec: an ArgumentSpecValidator of the
+    entry point's options, ansible/plugins/action/validate_argument_spec.py) and the action plugin's (ActionBase
+    .validate_argument_spec with args.argument_spec()) accept and refuse the same values, converted alike."""
+    from ansible.module_utils.common.arg_spec import ArgumentSpecValidator  # pylint: disable=import-outside-toplevel
+
+    role_options = ENTRY_POINTS[entry_point]["options"]
+    role = ArgumentSpecValidator(role_options)
+    plugin = ArgumentSpecValidator(args.argument_spec())
+    for variable in role_options:
+        if variable in GENERATOR.ROLE_ONLY_VARIABLES:
+            continue
+        name = variable[len("desktop_"):]
+        for value in SAMPLES:
+            if value is None and name in GENERATOR.ROLE_DEFAULTS:
+                continue  # null is unset (options_from_vars drops it); the role's default is defaults/main.yml's
+            by_role = role.validate({variable: copy.deepcopy(value)}, validate_role_argument_spec=True)
+            by_plugin = plugin.validate({name: copy.deepcopy(value)})
+            assert bool(by_role.error_messages) == bool(by_plugin.error_messages), (entry_point, variable, value)
+            if not by_role.error_messages:
+                assert by_role.validated_parameters[variable] == by_plugin.validated_parameters[name], (variable, value)
