@@ -50,9 +50,10 @@ def test_the_spec_defaults_are_the_defaults_of_defaults_main():
 
 def test_a_variable_passed_unchanged_has_the_module_rules_and_names_the_module_option():
     spec = args.argument_spec()
-    passed = {option: value.strip()[3:-3].strip() for option, value in _module_task()[
-        "ioconnect.fleet.browser_manager_config"].items() if re.fullmatch(r"\{\{ %s[a-z_]+ \}\}" % PREFIX,
-                                                                           str(value).strip())}
+    mapped = _module_task()["ioconnect.fleet.browser_manager_config"].items()
+    passed = {option: match.group(1) for option, match in
+              ((option, re.fullmatch(r"\{\{ (%s[a-z_]+) \}\}" % PREFIX, str(value).strip())) for option, value in mapped)
+              if match}
     assert set(passed) >= {"format", "esm_export", "write_defaults", "allow_plain_http", "backup", "path"}
     for option, variable in passed.items():
         if option not in spec:
