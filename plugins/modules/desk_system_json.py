@@ -290,29 +290,18 @@ options:
         plugin uses it for O(validate_with) on POSIX desks; there is no other reason to set it.
     type: bool
     default: false
-  secret_keys:
-    description:
-      - Key names that hold secrets in this firm's files, besides the built-in ones (for example V(sharedKey)), as
-        O(ioconnect.fleet.system_json#module:secret_keys). Their values are masked in drift, diffs and messages, and
-        by the P(ioconnect.fleet.drift_report#callback) callback. The role passes C(desktop_secret_keys).
-    type: list
-    elements: str
-    default: []
   expected_checksums:
     description:
       - File path -> the SHA-1 it must still have; a file that changed meanwhile is not written and fails with
         C(error_kind=conflict). Set by the action plugin for O(validate_with) on POSIX desks.
     type: dict
 extends_documentation_fragment:
+  # First the collection's own fragments: ansible-core merges each fragment under what is already there.
+  - ioconnect.fleet.secret_keys
+  - ioconnect.fleet.attributes
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
 attributes:
-  action:
-    support: full
-  async:
-    support: none
-  bypass_host_loop:
-    support: none
   check_mode:
     support: full
     details: A drift scan. Nothing is written, no ledger entry, no shortcut; RV(files[].drift) is what a run would change.

@@ -189,21 +189,6 @@ options:
     type: str
     choices: [auto, base, override]
     default: auto
-  secret_keys:
-    description:
-      - Key names that hold secrets in this firm's files, in addition to the built-in ones, for example
-        V(sharedKey) or V(deskPin).
-      - Compared as the built-in names are (case-insensitive, ignoring C(-), C(_), C(.) and spaces, matched at the
-        end of a key's name), so V(deskPin) also hides C(desk_pin) and C(primaryDeskPin). Such a name is also a
-        secret header name in header-style pairs.
-      - Their values are masked wherever this task shows a value (drift, diff, messages, C(-vvv) invocation) and
-        by the P(ioconnect.fleet.drift_report#callback) callback, which reads this option from the task.
-      - The P(ioconnect.fleet.desktop#role) role passes its C(desktop_secret_keys) variable here.
-      - An empty name, or one of only C(-), C(_), C(.) and spaces, is refused before any desk is read, since it
-        would make every key secret.
-    type: list
-    elements: str
-    default: []
   expected_checksum:
     description:
       - The SHA-1 checksum the file must still have (V(absent) for a file that must not exist yet); otherwise the task
@@ -212,6 +197,9 @@ options:
         M(ansible.builtin.stat). The action plugin sets it itself when O(validate_with) is used on POSIX desks.
     type: str
 extends_documentation_fragment:
+  # First the collection's own fragments: ansible-core merges each fragment under what is already there.
+  - ioconnect.fleet.secret_keys
+  - ioconnect.fleet.attributes
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
   # Unqualified, as ansible-core writes it: the FQCN form resolves to the ansible.builtin.files fragment.
@@ -220,10 +208,6 @@ attributes:
   action:
     support: full
     details: An action plugin validates the request on the controller and handles Windows desks.
-  async:
-    support: none
-  bypass_host_loop:
-    support: none
   check_mode:
     support: full
     details: Never writes; reports RV(ignore:changed) and RV(drift) exactly as a real run would.
