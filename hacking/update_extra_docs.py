@@ -92,8 +92,8 @@ def _relink(node: dict, names: set) -> dict:
     literal = {"t": "Code", "c": [["", [], []], repo_path]}
     if text.strip() in (path, repo_path, ""):
         return literal
-    return {"t": "Span", "c": [["", [], []], inlines + [{"t": "Space"}, {"t": "Str", "c": "("}, literal,
-                                                          {"t": "Str", "c": ")"}]]}
+    after = [{"t": "Space"}, {"t": "Str", "c": "("}, literal, {"t": "Str", "c": ")"}]
+    return {"t": "Span", "c": [["", [], []], inlines + after]}
 
 
 def _walk(value, names: set):
@@ -148,7 +148,7 @@ def wanted() -> dict:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
     parser.add_argument("--check", action="store_true", help="only check that docs/docsite is up to date")
     args = parser.parse_args()
     files = wanted()
