@@ -22,11 +22,11 @@ description:
   - Mappings are deep-merged; scalars and lists are replaced. C(appStores) follows O(app_stores_mode).
   - A file that is not strict JSON (comments, trailing commas, duplicate keys, C(NaN)), that is not UTF-8, or whose
     root is not an object is never overwritten; the task fails with the file, line and column, and what to do.
-  - On POSIX desks the module runs on the desk in one round trip and replaces the file atomically (a temporary file
-    in the same folder, then a rename), keeping its mode and owner.
+  - On POSIX desks the module runs on the desk and replaces the file atomically (a temporary file in the same
+    folder, then a rename), keeping its mode and owner.
   - On Windows desks (C(ansible_shell_type=powershell) over WinRM, PSRP or SSH) the action plugin reads the file
-    with one M(ansible.windows.win_powershell) run (the SCAN script), merges on the controller with the same code,
-    and writes it with one more (the COMMIT script), which checks that the file did not change meanwhile, creates
+    with M(ansible.windows.win_powershell) (the SCAN script), merges on the controller with the same code, and
+    writes it with the COMMIT script, which checks that the file did not change meanwhile, creates
     the temporary file and the backup exclusively under random names, and replaces the file in one step
     (ReplaceFile), settling every documented failure so that the file holds its old or its new bytes. Links on the
     way are followed only when an administrator owns them or they stay inside the profile the path belongs to
@@ -161,8 +161,7 @@ options:
       - The merged document must validate before anything is written; otherwise the task fails naming the JSON
         pointer and the rule, and the desk's file is left unchanged.
       - On POSIX desks the file is then read with M(ansible.builtin.slurp), merged and validated on the controller,
-        and written by the module with O(expected_checksum) set, so a concurrent edit is never overwritten. That is
-        one more round trip when the file changes.
+        and written by the module with O(expected_checksum) set, so a concurrent edit is never overwritten.
     type: path
   validate_schema:
     description:
@@ -241,6 +240,8 @@ seealso:
     description: The vendor's documentation of system.json.
     link: https://docs.interop.io/desktop/developers/configuration/system/index.html
   - module: ansible.windows.win_powershell
+  - ref: ansible_collections.ioconnect.fleet.docsite.scale
+    description: Remote operations per desk, and running at thousands of desks.
 """
 
 EXAMPLES = r"""
