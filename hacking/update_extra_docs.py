@@ -113,13 +113,17 @@ def _walk(value, names: set):
     return value
 
 
+def to_rst(markdown: str, names: set) -> str:
+    """GitHub Markdown as RST, with links to the guides (names) and to repository files rewritten."""
+    tree = json.loads(pandoc(["--from", "gfm", "--to", "json"], markdown))
+    tree["blocks"] = _walk(tree["blocks"], names)
+    return pandoc(["--from", "json", "--to", "rst", "--wrap", "none", "--columns", COLUMNS], json.dumps(tree))
+
+
 def render(name: str, names: set, version: str) -> str:
     """One guide as RST."""
     with open(os.path.join(DOCS, name + ".md"), encoding="utf-8") as handle:
-        markdown = handle.read()
-    tree = json.loads(pandoc(["--from", "gfm", "--to", "json"], markdown))
-    tree["blocks"] = _walk(tree["blocks"], names)
-    body = pandoc(["--from", "json", "--to", "rst", "--wrap", "none", "--columns", COLUMNS], json.dumps(tree))
+        body = to_rst(handle.read(), names)
     header = (".. Generated from docs/%s.md by hacking/update_extra_docs.py (make extra-docs) with %s.\n"
               "   Edit the Markdown, not this file.\n\n.. _%s%s:\n\n" % (name, version, LABEL_PREFIX, name))
     return header + body
