@@ -16,7 +16,8 @@ Pandoc (Debian's pandoc, bindep.txt) converts each guide; its document tree is a
   (ansible_collections.ioconnect.fleet.docsite.<name>), which antsibull-docs checks and both sites resolve;
 - a link to another file of the repository (a test, the report's JSON schema) becomes its path as literal text,
   since the collection artifact (and so Galaxy) has no page for it;
-- each guide starts with its label and a comment naming its source; headings get no labels of their own.
+- each guide starts with its label and a comment naming its source; headings get no labels of their own;
+- an HTML comment (an authoring marker such as "<!-- figures: ... -->") becomes an RST comment.
 """
 
 from __future__ import annotations
@@ -100,6 +101,12 @@ def _walk(value, names: set):
     if isinstance(value, list):
         return [_walk(item, names) for item in value]
     if isinstance(value, dict):
+        if value.get("t") == "RawBlock" and value["c"][0] == "html":
+            text = value["c"][1].strip()
+            if text.startswith("<!--") and text.endswith("-->"):
+                # An authoring marker stays a comment of the source, not raw HTML of the page.
+                comment = "\n   ".join(line.strip() for line in text[4:-3].strip().splitlines())
+                return {"t": "RawBlock", "c": ["rst", ".. " + comment]}
         if value.get("t") == "Header":
             # No heading labels: the docsite wants every label to carry the collection's prefix, and a heading
             # is already a link target by its title.

@@ -58,3 +58,9 @@ def test_the_committed_docsite_is_what_the_guides_make():
     guides = sorted(f[:-3] for f in os.listdir(os.path.join(REPO, "docs")) if f.endswith(".md"))
     assert sorted(index["sections"][0]["toctree"]) == guides
     assert index["sections"][0]["toctree"][0] == "getting-started"
+
+
+def test_an_html_comment_stays_a_comment():
+    rst = convert("text\n\n<!-- figures: benchmarks/reference -->\n\nmore\n")
+    assert ".. figures: benchmarks/reference" in rst
+    assert "raw::" not in rst
