@@ -30,8 +30,18 @@ antsibull-docs --config-file "$src/antsibull-docs.cfg" collection \
 
 # The guides are the collection's extra docs (docs/docsite/extra-docs.yml, generated from docs/*.md by
 # hacking/update_extra_docs.py): antsibull-docs has rendered them above, under collections/ioconnect/fleet/docsite/,
-# as the Ansible docsite and Galaxy show them.
-cp "$root/docs/antsibull/index.rst" "$src/rst/index.rst"
+# as the Ansible docsite and Galaxy show them. The site's own index lists them too, in extra-docs.yml's order.
+mapfile -t guides < <(python -c '
+import sys, yaml
+for section in yaml.safe_load(open(sys.argv[1]))["sections"]:
+    for entry in section["toctree"]:
+        print("   collections/ioconnect/fleet/docsite/" + (entry if isinstance(entry, str) else entry["ref"]))
+' "$root/docs/docsite/extra-docs.yml")
+{
+  while IFS= read -r line; do
+    if [ "$line" = "@GUIDES@" ]; then printf '%s\n' "${guides[@]}"; else printf '%s\n' "$line"; fi
+  done
+} < "$root/docs/antsibull/index.rst.in" > "$src/rst/index.rst"
 
 rm -rf "$out"
 sphinx-build -b html -c "$src" -W --keep-going -q "$src/rst" "$out"
