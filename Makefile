@@ -33,7 +33,7 @@ export PATH := $(BIN):$(PATH)
 # The gates `make test` runs, in order: quick static checks first, the slow ones last.
 GATES := changelog-lint lint docs-lint unit integration core-matrix molecule sanity build-install galaxy-importer ee docs
 
-.PHONY: help venv deps demo bench bench-history test $(GATES) changelog-release dev-collections extra-docs clean
+.PHONY: help venv deps demo bench bench-history test $(GATES) changelog-release role-spec dev-collections extra-docs clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -72,6 +72,9 @@ changelog-lint: $(STAMP) ## antsibull-changelog lint (fragments and changelog.ya
 
 changelog-release: $(STAMP) ## Release time: fold the fragments into changelogs/changelog.yaml for galaxy.yml's version, write CHANGELOG.md
 	$(BIN)/antsibull-changelog release -v
+
+role-spec: $(STAMP) dev-collections ## Write roles/desktop/meta/argument_specs.yml from module_utils/desk/args.py and the module's docs
+	ANSIBLE_COLLECTIONS_PATH=$(DEV_COLLECTIONS) $(BIN)/python tests/tools/role_spec.py
 
 lint: $(STAMP) ## ansible-lint, production profile (.ansible-lint)
 	$(BIN)/ansible-lint --profile production

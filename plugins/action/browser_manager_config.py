@@ -6,27 +6,20 @@
 Checks the options against the module's argument spec (module_utils/browser_manager/args.py) and validates the
 ``manager`` object with jsonschema on the controller, where jsonschema is a requirement, and fails there, before the
 web server or build host is contacted. Then runs the module, which renders and writes. Failures raise
-AnsibleActionFail with their result, and run() catches them once (plugin_utils/action_base.py).
+AnsibleActionFail with their result (plugin_utils/action_base.action_failure), and run() catches them once.
 """
 
 from __future__ import annotations
 
-from ansible.errors import AnsibleActionFail
 from ansible.module_utils.basic import FILE_COMMON_ARGUMENTS
 
 from ansible_collections.ioconnect.fleet.plugins.module_utils.browser_manager import config as bm
 from ansible_collections.ioconnect.fleet.plugins.module_utils.browser_manager.args import argument_spec
 from ansible_collections.ioconnect.fleet.plugins.module_utils.common.masking import secret_keys_errors
-from ansible_collections.ioconnect.fleet.plugins.plugin_utils.action_base import FleetAction
+from ansible_collections.ioconnect.fleet.plugins.plugin_utils.action_base import FleetAction, action_failure
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.plain import plain
 
 MODULE = "ioconnect.fleet.browser_manager_config"
-
-
-def _fail(msg: str, kind: str, path, **extra) -> AnsibleActionFail:
-    result = {"changed": False, "error_kind": kind, "path": path}
-    result.update(extra)
-    return AnsibleActionFail(msg, result=result)
 
 
 def controller_spec() -> dict:
@@ -50,18 +43,18 @@ class ActionModule(FleetAction):
         params = plain(params)
         path = self._task.args["path"]  # as written: type=path expands ~ here, on the controller
         if params.get("manager") is None:
-            raise _fail("%s: the manager option is required (url and auth at least)" % path, "schema", path,
-                        errors=["manager: is required"])
+            raise action_failure("%s: the manager option is required (url and auth at least)" % path, "schema",
+                                 path=path, errors=["manager: is required"])
         bad_names = secret_keys_errors(params["secret_keys"])
         if bad_names:
-            raise _fail("%s: %s" % (path, "; ".join(bad_names)), "schema", path, errors=bad_names)
+            raise action_failure("%s: %s" % (path, "; ".join(bad_names)), "schema", path=path, errors=bad_names)
         try:
             errors, _warnings = bm.validate(params["manager"], params["allow_plain_http"], use_jsonschema=True)
         except bm.JsonschemaMissing:
-            raise _fail("jsonschema is required on the controller to validate the manager configuration: "
-                        "pip install -r requirements/runtime.txt (jsonschema>=4.18)", "request", path)
+            raise action_failure("jsonschema is required on the controller to validate the manager configuration: "
+                                 "pip install -r requirements/runtime.txt (jsonschema>=4.18)", "request", path=path)
         if errors:
             # Deprecation warnings come from the module, so they are shown once and only for valid objects.
-            raise _fail("%s: the manager configuration is invalid, nothing was written: %s" % (path, "; ".join(errors)),
-                        "schema", path, errors=errors)
+            raise action_failure("%s: the manager configuration is invalid, nothing was written: %s"
+                                 % (path, "; ".join(errors)), "schema", path=path, errors=errors)
         return self._execute_module(MODULE, module_args=self._task.args, task_vars=task_vars)

@@ -45,7 +45,7 @@ class ActionModule(ActionBase):
                     was = ledger.clear(store, desks, who, args["reason"])
         except HistoryError as exc:
             raise AnsibleActionFail("ioconnect.fleet.remediation_clear: the drift history cannot be used (%s: %s); "
-                                    "nothing was cleared" % (exc.kind, exc.detail))
+                                    "nothing was cleared" % (exc.problem, exc.detail))
         result.update({
             "changed": bool(was),
             "cleared": was,

@@ -49,7 +49,7 @@ class ActionModule(ActionBase):
             raise AnsibleActionFail(
                 "ioconnect.fleet.remediation_plan: the drift history cannot be used (%s: %s); no desk was planned. "
                 "Check history_path/history_dsn (the drift_report callback's history) and try again."
-                % (exc.kind, exc.detail))
+                % (exc.problem, exc.detail))
         left = [{"desk": c.desk, "decision": decision, "reason": reason} for c, decision, reason in plan.left]
         result.update({
             "changed": bool(plan.desks),

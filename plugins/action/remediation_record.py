@@ -49,7 +49,7 @@ class ActionModule(ActionBase):
             raise AnsibleActionFail(
                 "ioconnect.fleet.remediation_record: the outcomes of wave %s could not be written to the history "
                 "(%s: %s); the desks stay 'pending' in the ledger until the in-progress timeout. Outcomes: %s"
-                % (args["wave_id"], exc.kind, exc.detail, {d: o for d, (o, _m) in outcomes.items()}))
+                % (args["wave_id"], exc.problem, exc.detail, {d: o for d, (o, _m) in outcomes.items()}))
         counts = {}
         for outcome, _msg in outcomes.values():
             counts[outcome] = counts.get(outcome, 0) + 1

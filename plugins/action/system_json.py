@@ -12,18 +12,18 @@
    replaces it in one step. Check mode only reads. One module execution to check, two to write (three for an
    override file, whose base file is read too).
 
-Failures raise AnsibleActionFail with their result, and run() catches them once (as ansible.windows' win_template).
+Failures raise AnsibleActionFail with their result (action_base.action_failure), and run() catches them once (as
+ansible.windows' win_template).
 """
 
 from __future__ import annotations
 
 import base64
 
-from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.text.converters import to_text
 from ansible.utils.display import Display
 
-from ansible_collections.ioconnect.fleet.plugins.module_utils.common.atomic_write import checksum
+from ansible_collections.ioconnect.fleet.plugins.module_utils.common.checksum import checksum
 from ansible_collections.ioconnect.fleet.plugins.module_utils.common.errors import FleetError
 from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.args import (
     CONTROLLER_ONLY,
@@ -33,20 +33,14 @@ from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.args i
 from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.engine import base_path, plan
 from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.merge import Request, document_kind
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils import validation
-from ansible_collections.ioconnect.fleet.plugins.plugin_utils.action_base import FleetAction
+from ansible_collections.ioconnect.fleet.plugins.plugin_utils.action_base import FleetAction, action_failure
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.plain import plain
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.request_schema import TOP_LEVEL_KEYS
-from ansible_collections.ioconnect.fleet.plugins.plugin_utils.windows_desk import WindowsDesk, backup_name, root_of
+from ansible_collections.ioconnect.fleet.plugins.plugin_utils.windows_desk import WindowsRemote, backup_name, root_of
 
 display = Display()
 
 MODULE = "ioconnect.fleet.system_json"
-
-
-def _fail(msg: str, kind: str, path: str, **extra) -> AnsibleActionFail:
-    result = {"changed": False, "error_kind": kind, "path": path}
-    result.update(extra)
-    return AnsibleActionFail(msg, result=result)
 
 
 class ActionModule(FleetAction):
@@ -65,7 +59,7 @@ class ActionModule(FleetAction):
             try:
                 validator = validation.load_schema_set(args["validate_with"], args["validate_schema"])
             except (ValueError, RuntimeError) as exc:
-                raise _fail(str(exc), "request", args["path"])
+                raise action_failure(str(exc), "request", path=args["path"])
         module_args = {k: v for k, v in args.items() if k not in CONTROLLER_ONLY}
         if getattr(self._connection._shell, "_IS_WINDOWS", False):
             return self._run_windows(module_args, validator, task_vars)
@@ -79,7 +73,7 @@ class ActionModule(FleetAction):
         try:
             request = Request.from_params(args)
         except FleetError as exc:
-            raise _fail(str(exc), exc.kind, path)
+            raise action_failure(str(exc), exc.kind, path=path)
         unknown = [key for key in request.settings if key not in TOP_LEVEL_KEYS]
         if unknown:
             display.warning(request.masking.mask_text(
@@ -102,10 +96,10 @@ class ActionModule(FleetAction):
         try:
             errors = validation.validate_request(shapes, args["allow_plain_http"], masking=request.masking)
         except RuntimeError as exc:
-            raise _fail(str(exc), "request", path)
+            raise action_failure(str(exc), "request", path=path)
         if errors:
-            raise _fail("invalid settings for %s (no desk was touched): %s" % (path, "; ".join(errors)), "request",
-                        path, errors=errors)
+            raise action_failure("invalid settings for %s (no desk was touched): %s" % (path, "; ".join(errors)),
+                                 "request", path=path, errors=errors)
 
     # -- read, merge, validate: the same opening for POSIX with validate_with and for Windows ------------------
     def _read_and_plan(self, read, module_args, validator, newline="\n", windows=False):
@@ -126,12 +120,12 @@ class ActionModule(FleetAction):
             result_plan = plan(raw, request, path, module_args["when_missing"], newline, kind=module_args["kind"],
                                base=base, windows=windows)
         except FleetError as exc:
-            raise _fail(str(exc), exc.kind, path)
+            raise action_failure(str(exc), exc.kind, path=path)
         if validator is not None and result_plan.changed:
             errors = validation.document_errors(validator, result_plan.merged_view(), request.masking)
             if errors:
-                raise _fail("%s would not satisfy the schema in validate_with, so nothing was written: %s"
-                            % (path, "; ".join(errors)), "schema", path, errors=errors)
+                raise action_failure("%s would not satisfy the schema in validate_with, so nothing was written: %s"
+                                     % (path, "; ".join(errors)), "schema", path=path, errors=errors)
         return raw, result_plan
 
     # -- POSIX with validate_with -------------------------------------------------------------------
@@ -160,20 +154,20 @@ class ActionModule(FleetAction):
 
     # -- Windows --------------------------------------------------------------------------------------
     def _run_windows(self, module_args, validator, task_vars):
-        desk = WindowsDesk(self, task_vars)
+        remote = WindowsRemote(self, task_vars)
         path = module_args["path"]
         root = root_of(path)
         wanted = [{"path": path, "root": root}]
         if document_kind(path, module_args["kind"]) == "override":
             wanted.append({"path": base_path(path), "root": root})
         try:
-            scanned = desk.scan(files=wanted)
+            scanned = remote.scan(files=wanted)
         except FleetError as exc:
-            raise _fail(str(exc), exc.kind, path)
+            raise action_failure(str(exc), exc.kind, path=path)
         # The scan answers in the order asked, each file by its real path (every link on the way decided by the
         # rule of module_utils/desk/links.py).
         real = [to_text(e.get("target") or e["path"]) for e in scanned["entries"]]
-        read_scanned = desk.scanned_read(scanned)
+        read_scanned = remote.scanned_read(scanned)
 
         def read(name):
             index = 0 if name == path else 1
@@ -188,7 +182,7 @@ class ActionModule(FleetAction):
             # <path>.<yyyyMMdd-HHmmss>.<16 random hex digits>.bak: no desk user can plant anything under it beforehand
             backup = backup_name(path)
         new_sha1 = checksum(result_plan.new_bytes)
-        done = desk.commit([{"op": "write", "path": path, "root": root, "content": result_plan.new_bytes,
+        done = remote.commit([{"op": "write", "path": path, "root": root, "content": result_plan.new_bytes,
                              "expected": result_plan.original_checksum, "backup": backup}])
         item = (done.get("operations") or [{}])[0]
         if item.get("backup_file"):
@@ -199,7 +193,7 @@ class ActionModule(FleetAction):
         if done.get("unanswered"):
             # The desk gave no answer (the process died between two steps): a second run puts the old or the new
             # bytes back under the name from what the first left beside it, and says which.
-            again = desk.commit([{"op": "settle", "path": path, "root": root, "expected": result_plan.original_checksum,
+            again = remote.commit([{"op": "settle", "path": path, "root": root, "expected": result_plan.original_checksum,
                                   "new_sha1": new_sha1, "backup": backup}])
             settled = (again.get("operations") or [{}])[0]
             if settled.get("backup_file"):
@@ -209,7 +203,7 @@ class ActionModule(FleetAction):
             state = to_text(settled.get("msg") or "") if not again.get("unanswered") else \
                 "what it holds now could not be checked: look at it before running again"
             first = self._masking().mask_text(to_text(item.get("msg")))
-            raise _fail("writing %s failed (%s); %s" % (path, first, state), kind, path,
-                        **{k: v for k, v in result.items() if k == "backup_file"})
-        raise _fail("writing %s failed: %s" % (path, self._masking().mask_text(to_text(item.get("msg")))), kind, path,
-                    **{k: v for k, v in result.items() if k == "backup_file"})
+            raise action_failure("writing %s failed (%s); %s" % (path, first, state), kind, path=path,
+                                 **{k: v for k, v in result.items() if k == "backup_file"})
+        raise action_failure("writing %s failed: %s" % (path, self._masking().mask_text(to_text(item.get("msg")))),
+                             kind, path=path, **{k: v for k, v in result.items() if k == "backup_file"})

@@ -310,12 +310,14 @@ EXAMPLES = r"""
 #     ansible-playbook -i inventories/emea playbooks/drift.yml
 """
 
+import functools
 import os
 import sys
 import time
 import uuid
 
 from ansible import context
+from ansible.errors import AnsibleError
 from ansible.plugins.callback import CallbackBase
 
 from ansible_collections.ioconnect.fleet.plugins.module_utils.common.masking import policy as masking_policy
@@ -343,6 +345,39 @@ REPORT_PLAY_VAR = "ioconnect_drift_report_from_history"
 DESK_VARS = ("desk", "ioconnect_drift_desk")
 # Extra variables AWX/AAP sets for the jobs of a workflow (a sliced job is a workflow of its slices).
 GROUP_VARS = ("awx_workflow_job_id", "tower_workflow_job_id")
+
+
+def _never_breaks_the_run(what: str):
+    """The callback's one broad catch, at the edge of each event it handles.
+
+    A drift report is a by-product: whatever goes wrong while it is collected or written (a history that cannot be
+    used, a folder that cannot be written, a result of a shape no one foresaw, a bug of ours) must cost the report,
+    never the run. ansible-core's TaskQueueManager.send_callback would swallow the exception as well, but with a
+    generic warning; this one says what was lost. Inside, every handler catches only what it expects."""
+
+    def wrap(method):
+        @functools.wraps(method)
+        def guarded(self, *args, **kwargs):
+            try:
+                return method(self, *args, **kwargs)
+            except Exception as exc:  # the one broad catch: see the docstring
+                self._display.warning("ioconnect.fleet.drift_report: %s: %s" % (what, exc))
+                return None
+        return guarded
+    return wrap
+
+
+def _inventory(play):
+    """The play's inventory, or None. ansible-core hands callbacks no public way to it: the play's VariableManager
+    keeps it in the private ``_inventory`` (the same from 2.16 to 2.19). Without it (a later core that renamed it, a
+    play built by hand) the callback knows a play's desks from their results only: a desk of a batch that never ran
+    is then missing from the report rather than listed as not read."""
+    return getattr(play.get_variable_manager(), "_inventory", None)
+
+
+def _extra_vars(play) -> dict:
+    """The run's extra variables (-e), from VariableManager.extra_vars, a public property."""
+    return dict(getattr(play.get_variable_manager(), "extra_vars", None) or {})
 
 
 def _host(result):
@@ -411,18 +446,18 @@ class CallbackModule(CallbackBase):
         self._desk_story = None  # -e desk=NAME on playbooks/drift_report.yml
 
     # -- run structure ---------------------------------------------------------------------------------------
+    @_never_breaks_the_run("could not follow a playbook")
     def v2_playbook_on_start(self, playbook):
         if self._started is None:
             self._started = time.monotonic()
             self._started_at = utc_now()
+        # Playbook has no public name of its file; _file_name (set by Playbook.load) is read with a default.
         name = getattr(playbook, "_file_name", None)
         if name:
             self._playbooks.append(str(name))
-        try:
-            self._plays_total += len(playbook.get_plays())
-        except Exception:
-            pass
+        self._plays_total += len(playbook.get_plays())
 
+    @_never_breaks_the_run("could not follow a play")
     def v2_playbook_on_play_start(self, play):
         self._finish_play()
         if self._started is None:
@@ -454,10 +489,12 @@ class CallbackModule(CallbackBase):
 
     def _play_targets(self, play) -> dict:
         """The hosts a play targets in every batch (serial), within --limit: name -> Host."""
+        inventory = _inventory(play)
+        if inventory is None:
+            return {}
         try:
-            inventory = play.get_variable_manager()._inventory
             return {h.get_name(): h for h in inventory.get_hosts(play.hosts, ignore_restrictions=True)}
-        except Exception:
+        except AnsibleError:  # a host pattern the inventory refuses: core fails the play itself, and says why
             return {}
 
     def _run_meta(self) -> dict:
@@ -468,12 +505,16 @@ class CallbackModule(CallbackBase):
             "limit": str(context.CLIARGS.get("subset") or ""),
         }
 
+    @_never_breaks_the_run("could not note the run's start in the drift history")
     def _note_start(self):
-        """The run is in the history from its first drift play: killed before its end, it shows as never finished."""
+        """The run is in the history from its first drift play: killed before its end, it shows as never finished.
+        record_start never raises for a history it cannot use (the end of the run says why, and keeps the scans)."""
         try:
-            record_start(dict(self._run_meta(), outcome="running"), self._history_settings())
-        except Exception as exc:  # never break the run
+            settings = self._history_settings()
+        except (TypeError, ValueError) as exc:  # an option that is not a number: the end of the run says it too
             self._display.vvv("ioconnect.fleet.drift_report: could not note the run's start: %s" % exc)
+            return
+        record_start(dict(self._run_meta(), outcome="running"), settings)
 
     def _stop_reason(self, stats) -> str:
         """Why the run did not read every desk it targeted, in words; empty when it did."""
@@ -500,24 +541,15 @@ class CallbackModule(CallbackBase):
     def _note_play_vars(self, play):
         """The scan round of the run (AWX workflow id) and whether the play asks for the report from history."""
         if self._group is None:
-            try:
-                extra = play.get_variable_manager().extra_vars or {}
-            except Exception:
-                extra = {}
+            extra = _extra_vars(play)
             for name in GROUP_VARS:
                 if extra.get(name) not in (None, ""):
                     self._group = "awx-workflow-%s" % extra[name]
                     break
-        try:
-            play_vars = play.get_vars() or {}
-        except Exception:
-            play_vars = {}
+        play_vars = play.get_vars() or {}
         if str(play_vars.get(REPORT_PLAY_VAR, "")).lower() in ("true", "yes", "1"):
             self._report_play = True
-            try:
-                extra = play.get_variable_manager().extra_vars or {}
-            except Exception:
-                extra = {}
+            extra = _extra_vars(play)
             for name in DESK_VARS:
                 if isinstance(extra.get(name), str) and extra[name].strip():
                     self._desk_story = extra[name].strip()
@@ -556,31 +588,29 @@ class CallbackModule(CallbackBase):
     v2_runner_item_on_failed = v2_runner_item_on_ok
     v2_runner_item_on_skipped = v2_runner_item_on_ok
 
+    @_never_breaks_the_run("could not record a result")
     def _on_result(self, result, outcome, ignore_errors=False):
-        try:
-            host = _host(result)
-            task = _task(result)
-            name = host.get_name()
-            self._play_hosts_seen.setdefault(name, host)
-            data = _data(result)
-            if self._is_check(task):
-                self._play_is_drift = True
-                self._any_drift_play = True
-                self._drift_hosts.add(name)
-                region, env = self._labels_for(host)
-                mode = self._check_mode_of(task)
-                self._collector.add_result(name, data, region, env, task_name=task.get_name(), outcome=outcome,
-                                           check_mode=mode, policy=self._masking_for(task, host))
-                if outcome != "skipped":
-                    self._check_modes.add(mode)
-                    self._play_checked.add(name)
-                    if self._meter is not None:
-                        self._progress()
-            elif (outcome == "failed" and not ignore_errors) or outcome == "unreachable":
-                region, env = self._labels_for(host)
-                self._pending_errors.setdefault(name, {})[outcome] = (task.get_name(), data.get("msg", ""), region, env)
-        except Exception as exc:  # a report problem must never break the run
-            self._display.warning("ioconnect.fleet.drift_report: could not record a result: %s" % exc)
+        host = _host(result)
+        task = _task(result)
+        name = host.get_name()
+        self._play_hosts_seen.setdefault(name, host)
+        data = _data(result)
+        if self._is_check(task):
+            self._play_is_drift = True
+            self._any_drift_play = True
+            self._drift_hosts.add(name)
+            region, env = self._labels_for(host)
+            mode = self._check_mode_of(task)
+            self._collector.add_result(name, data, region, env, task_name=task.get_name(), outcome=outcome,
+                                       check_mode=mode, policy=self._masking_for(task, host))
+            if outcome != "skipped":
+                self._check_modes.add(mode)
+                self._play_checked.add(name)
+                if self._meter is not None:
+                    self._progress()
+        elif (outcome == "failed" and not ignore_errors) or outcome == "unreachable":
+            region, env = self._labels_for(host)
+            self._pending_errors.setdefault(name, {})[outcome] = (task.get_name(), data.get("msg", ""), region, env)
 
     def _is_check(self, task) -> bool:
         uuid = getattr(task, "_uuid", None)
@@ -589,11 +619,13 @@ class CallbackModule(CallbackBase):
             return known
         actions = set(self.get_option("actions") or ())
         raw = task.action or ""
+        # Task._resolved_action is set once core resolved the action for this run (no default: read with one);
+        # Task.resolved_action is the public way, which resolves it now when the action is no template.
         name = getattr(task, "_resolved_action", None)
         if not name and "{{" not in raw:
             try:
                 name = task.resolved_action
-            except Exception:
+            except AnsibleError:  # an action no plugin answers to (cores before 2.19 raise; 2.19 warns): no check
                 name = None
         name = name or raw
         found = name in actions or ("." not in name and "ioconnect.fleet." + name in actions)
@@ -605,18 +637,17 @@ class CallbackModule(CallbackBase):
         """Whether the play holds a system_json task before it runs (roles and imports are static)."""
         actions = set(self.get_option("actions") or ())
         short = {a.rsplit(".", 1)[-1] for a in actions}
-        try:
-            blocks = list(play.pre_tasks) + list(play.tasks) + list(play.post_tasks)
-            for role in play.get_roles():
-                blocks += list(role.get_task_blocks())
-                for dep in role.get_all_dependencies():
-                    blocks += list(dep.get_task_blocks())
-            for task in _walk_tasks(blocks):
-                action = getattr(task, "action", None) or ""
-                if action in actions or action in short:
-                    return True
-        except Exception:
-            return False
+        # Play.pre_tasks/tasks/post_tasks, Play.get_roles(), Role.get_task_blocks() and get_all_dependencies() are
+        # the playbook objects' public attributes and methods; _walk_tasks reads the rest with getattr defaults.
+        blocks = list(play.pre_tasks or ()) + list(play.tasks or ()) + list(play.post_tasks or ())
+        for role in play.get_roles():
+            blocks += list(role.get_task_blocks())
+            for dep in role.get_all_dependencies():
+                blocks += list(dep.get_task_blocks())
+        for task in _walk_tasks(blocks):
+            action = getattr(task, "action", None) or ""
+            if action in actions or action in short:
+                return True
         return False
 
     def _masking_for(self, task, host):
@@ -639,13 +670,13 @@ class CallbackModule(CallbackBase):
             return masking_policy([k for k in names if not masking_policy_errors([k])])
 
     def _template_value(self, host, value):
-        try:
-            from ansible.template import Templar
+        from ansible.template import Templar
 
+        try:
             manager = self._play.get_variable_manager()
             variables = manager.get_vars(play=self._play, host=host, include_hostvars=False)
-            return Templar(loader=self._play._loader, variables=variables).template(value)
-        except Exception:
+            return Templar(loader=self._play.get_loader(), variables=variables).template(value)
+        except AnsibleError:  # an undefined variable or a broken template: the task itself fails on it
             return None
 
     def _labels_for(self, host):
@@ -655,15 +686,13 @@ class CallbackModule(CallbackBase):
             return self._labels[name]
         region_var = self.get_option("region_var")
         env_var = self.get_option("environment_var")
-        hostvars = {}
         try:
             manager = self._play.get_variable_manager()
             hostvars = manager.get_vars(play=self._play, host=host, include_hostvars=False)
-        except Exception:
-            try:
-                hostvars = host.get_vars()
-            except Exception:
-                hostvars = {}
+        except AnsibleError:
+            # A variable file or fact cache core cannot read for this host (core fails the host on it too): the
+            # inventory's own variables of the host (Host.get_vars, public) still say its region and environment.
+            hostvars = host.get_vars()
         labels = (self._template(hostvars, region_var), self._template(hostvars, env_var))
         if labels != (None, None):
             self._labels[name] = labels
@@ -674,11 +703,11 @@ class CallbackModule(CallbackBase):
         if value is None:
             return None
         if isinstance(value, str) and "{{" in value:
-            try:
-                from ansible.template import Templar
+            from ansible.template import Templar
 
-                value = Templar(loader=self._play._loader, variables=hostvars).template(value)
-            except Exception:
+            try:
+                value = Templar(loader=self._play.get_loader(), variables=hostvars).template(value)
+            except AnsibleError:  # an undefined variable or a broken template: the label stays as written
                 pass
         return str(value) if not isinstance(value, (dict, list)) else None
 
@@ -702,7 +731,7 @@ class CallbackModule(CallbackBase):
             return True
         try:
             return sys.stderr.isatty()
-        except Exception:
+        except (AttributeError, ValueError):  # stderr replaced by an object without isatty, or closed
             return False
 
     def _play_host_count(self, play) -> int:
@@ -710,9 +739,12 @@ class CallbackModule(CallbackBase):
 
     @staticmethod
     def _play_host_names(play) -> set:
+        inventory = _inventory(play)
+        if inventory is None:
+            return set()
         try:
-            return {h.get_name() for h in play.get_variable_manager()._inventory.get_hosts(play.hosts)}
-        except Exception:
+            return {h.get_name() for h in inventory.get_hosts(play.hosts)}
+        except AnsibleError:  # a host pattern the inventory refuses: core fails the play itself
             return set()
 
     def _progress(self, final=False):
@@ -728,72 +760,71 @@ class CallbackModule(CallbackBase):
 
     # -- end of run --------------------------------------------------------------------------------------------
     def v2_playbook_on_stats(self, stats):
-        try:
-            self._finish_play()
-            self._play = None
-            if not self._any_drift_play and not self._report_play and not self.get_option("write_empty"):
-                return
-            self._merge_errors(stats)
-            for name, host in self._targets.items():
-                if name not in self._collector:  # a batch that never ran, a play that never started
-                    region, env = self._labels_for(host)
-                    self._collector.mark_not_reached(name, region, env)
-            finished = utc_now()
-            reason = self._stop_reason(stats)
-            run_desks = self._collector.run_desks(reason)
-            missed = [d for d in run_desks if d.get("observed") is False]
-            if missed:
-                kinds: dict = {}
-                for desk in missed:
-                    kind = (desk.get("not_reached") or {}).get("kind", "stopped")
-                    kinds[kind] = kinds.get(kind, 0) + 1
-                reason = "; ".join(([reason] if reason else []) + ["%d of %d desk(s) not read (%s)" % (
-                    len(missed), len(run_desks), ", ".join("%s %d" % kv for kv in sorted(kinds.items())))])
-            run = dict(self._run_meta(), **{
-                "check_mode": self._check_modes.pop() if len(self._check_modes) == 1 else None,
-                "finished_at": finished,
-                "duration_seconds": round(time.monotonic() - self._started, 3) if self._started else None,
-                "outcome": "incomplete" if reason else "complete",
-                "stop_reason": reason,
-                "targeted": len(run_desks),
-                "recorded_start": self._start_recorded,
-            })
-            report, warning = build_fleet_report(run_desks, run, self._history_settings())
-            if warning:
-                self._display.warning("ioconnect.fleet.drift_report: " + warning)
-            written = write_reports(report, self.get_option("output_dir"), self.get_option("formats"),
-                                    self.get_option("basename"))
-            mode = self.get_option("summary_line")
-            if written and mode not in ("never", False) and not self._wanted(mode):
-                # Not a terminal (CI, AWX, a pipe): one short line, so the log still says where the report went.
-                folder = os.path.dirname(next(iter(written.values())))
-                self._display.display("drift report written to %s: %s" % (folder, ", ".join(
-                    os.path.basename(written[k]) for k in sorted(written))), stderr=True)
-            elif self._wanted(mode) and written:
-                summary = report["summary"]
-                main = written.get("html") or next(iter(written.values()))
-                history = report["history"]
-                where = (" history %s" % history["location"]) if history.get("status") in ("recorded", "read") else ""
-                self._display.display(
-                    "drift report: %d of %d desk(s) drifted (%d pointer(s)), %d failed, %d unreachable; this run "
-                    "scanned %d -> %s%s" % (
-                        summary["drifted"], summary["desks"], summary["drifted_pointers"], summary["failed"],
-                        summary["unreachable"], report["run"]["summary"]["desks"], main, where), stderr=True)
-        except Exception as exc:
-            self._display.warning("ioconnect.fleet.drift_report: no drift report written: %s" % exc)
+        self._write_report(stats)
         if self._desk_story:
             self._write_desk_story(self._desk_story)
 
+    @_never_breaks_the_run("no drift report written")
+    def _write_report(self, stats):
+        self._finish_play()
+        self._play = None
+        if not self._any_drift_play and not self._report_play and not self.get_option("write_empty"):
+            return
+        self._merge_errors(stats)
+        for name, host in self._targets.items():
+            if name not in self._collector:  # a batch that never ran, a play that never started
+                region, env = self._labels_for(host)
+                self._collector.mark_not_reached(name, region, env)
+        finished = utc_now()
+        reason = self._stop_reason(stats)
+        run_desks = self._collector.run_desks(reason)
+        missed = [d for d in run_desks if d.get("observed") is False]
+        if missed:
+            kinds: dict = {}
+            for desk in missed:
+                kind = (desk.get("not_reached") or {}).get("kind", "stopped")
+                kinds[kind] = kinds.get(kind, 0) + 1
+            reason = "; ".join(([reason] if reason else []) + ["%d of %d desk(s) not read (%s)" % (
+                len(missed), len(run_desks), ", ".join("%s %d" % kv for kv in sorted(kinds.items())))])
+        run = dict(self._run_meta(), **{
+            "check_mode": self._check_modes.pop() if len(self._check_modes) == 1 else None,
+            "finished_at": finished,
+            "duration_seconds": round(time.monotonic() - self._started, 3) if self._started else None,
+            "outcome": "incomplete" if reason else "complete",
+            "stop_reason": reason,
+            "targeted": len(run_desks),
+            "recorded_start": self._start_recorded,
+        })
+        report, warning = build_fleet_report(run_desks, run, self._history_settings())
+        if warning:
+            self._display.warning("ioconnect.fleet.drift_report: " + warning)
+        written = write_reports(report, self.get_option("output_dir"), self.get_option("formats"),
+                                self.get_option("basename"))
+        mode = self.get_option("summary_line")
+        if written and mode not in ("never", False) and not self._wanted(mode):
+            # Not a terminal (CI, AWX, a pipe): one short line, so the log still says where the report went.
+            folder = os.path.dirname(next(iter(written.values())))
+            self._display.display("drift report written to %s: %s" % (folder, ", ".join(
+                os.path.basename(written[k]) for k in sorted(written))), stderr=True)
+        elif self._wanted(mode) and written:
+            summary = report["summary"]
+            main = written.get("html") or next(iter(written.values()))
+            history = report["history"]
+            where = (" history %s" % history["location"]) if history.get("status") in ("recorded", "read") else ""
+            self._display.display(
+                "drift report: %d of %d desk(s) drifted (%d pointer(s)), %d failed, %d unreachable; this run "
+                "scanned %d -> %s%s" % (
+                    summary["drifted"], summary["desks"], summary["drifted_pointers"], summary["failed"],
+                    summary["unreachable"], report["run"]["summary"]["desks"], main, where), stderr=True)
+
+    @_never_breaks_the_run("no story of the desk asked for (-e desk=NAME)")
     def _write_desk_story(self, desk: str) -> None:
         """playbooks/drift_report.yml -e desk=NAME: the desk's story from the history, written and printed."""
-        try:
-            story = desk_story(self._history_settings(), desk)
-            written = write_story(story, self.get_option("output_dir"), self.get_option("basename"))
-            self._display.display(render_story_markdown(story), stderr=True)
-            self._display.display("story of desk %s written to %s and %s" % (
-                desk, written["markdown"], written["json"]), stderr=True)
-        except Exception as exc:
-            self._display.warning("ioconnect.fleet.drift_report: no story of desk %s: %s" % (desk, exc))
+        story = desk_story(self._history_settings(), desk)
+        written = write_story(story, self.get_option("output_dir"), self.get_option("basename"))
+        self._display.display(render_story_markdown(story), stderr=True)
+        self._display.display("story of desk %s written to %s and %s" % (
+            desk, written["markdown"], written["json"]), stderr=True)
 
     def _history_settings(self) -> HistorySettings:
         output_dir = os.path.abspath(os.path.expanduser(self.get_option("output_dir")))

@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 ---
 name: drift_summary
-short_description: Summarise registered drift check results across the desks of a play
+short_description: The fleet summary of a play, from the desks' registered results, in one Python pass
 version_added: 0.1.0
 author:
   - ioconnect.fleet maintainers (@ioconnect)
@@ -16,12 +16,15 @@ description:
     M(ioconnect.fleet.desk_system_json), one per desk with one item of C(files) per file, or from
     M(ioconnect.fleet.system_json), plain or loop results with C(results), or lists of either) and returns the
     numbers of desks checked, drifted, changed, compliant, failed, unreachable and without an install, per region
-    and per environment, and the names of the drifted, failed and unreachable desks.
+    and per environment, the names of the drifted, failed and unreachable desks, a one-line message, the drift
+    gate's message and, with O(rows=true), one row per desk.
+  - The collection's one summary. C(playbooks/tasks/fleet_summary.yml) prints it (and writes it with
+    C(-e desktop_summary_file=PATH)), C(tasks/drift_record.yml) publishes it as C(ansible.builtin.set_stats) job
+    artifacts for AWX/AAP, and C(tasks/drift_gate.yml) fails a run on drift with its message. The status words are
+    the collection's one vocabulary, documented in C(docs/drift-detection.md) under "What is a desk, and its status".
   - A variable of that name that holds no task result (for example a role's summary fact) is ignored.
-  - Made for C(ansible.builtin.set_stats) (AWX/AAP job artifacts) and for failing a run on drift; the
-    collection's C(playbooks/tasks/drift_summary.yml) does both. Independent of the
-    P(ioconnect.fleet.drift_report#callback) callback, which writes
-    the full report files.
+  - Counts desks the same way as the P(ioconnect.fleet.drift_report#callback) callback (the same Python code), which
+    writes the full report files; either works without the other.
   - A desk of O(hosts) that is missing from O(active_hosts) and has no result counts as failed (it failed or was
     unreachable before it was checked).
 options:
@@ -39,10 +42,13 @@ options:
     type: list
     elements: str
   result_vars:
-    description: Names of the host variables holding registered M(ioconnect.fleet.system_json) results.
+    description:
+      - Names of the host variables holding registered M(ioconnect.fleet.desk_system_json) or
+        M(ioconnect.fleet.system_json) results. C(desktop_report) is what the C(ioconnect.fleet.desktop) role
+        registers.
     type: list
     elements: str
-    default: [ioconnect_drift_results]
+    default: [ioconnect_drift_results, desktop_report]
   region_var:
     description: Host variable holding a desk's region.
     type: str
@@ -52,9 +58,14 @@ options:
     type: str
     default: ioconnect_env
   max_names:
-    description: At most this many desk names per list (drifted, failed, unreachable); the rest is counted.
+    description: At most this many desk names per list (drifted, failed, unreachable, and in the message); the rest
+      is counted.
     type: int
     default: 100
+  rows:
+    description: Also return RV(_value.rows), one row per desk (for the summary file).
+    type: bool
+    default: false
   check_mode:
     description:
       - Whether the checks ran in check mode. A file that changed in a run that was not in check mode counts as
@@ -69,6 +80,16 @@ EXAMPLES = r"""
     drift: >-
       {{ hostvars | ioconnect.fleet.drift_summary(hosts=ansible_play_hosts_all, active_hosts=ansible_play_hosts,
                                                   result_vars=['desktop_system_json']) }}
+  run_once: true
+
+- name: Print it (one line, from the filter)
+  ansible.builtin.debug:
+    msg: "{{ drift.message }}"
+  run_once: true
+
+- name: One row per desk as well, for a file
+  ansible.builtin.set_fact:
+    fleet: "{{ hostvars | ioconnect.fleet.drift_summary(hosts=ansible_play_hosts_all, rows=true) }}"
   run_once: true
 """
 
@@ -131,36 +152,69 @@ _value:
       description: Names of the unreachable desks (at most O(max_names)).
       type: list
       elements: str
+    counts:
+      description: Desks per status, every status of the vocabulary (C(unreachable), C(failed), C(drifted),
+        C(changed), C(compliant), C(not_installed), C(not_checked)).
+      type: dict
+    check_mode:
+      description: Whether O(check_mode) was set or any desk's result says it ran in check mode.
+      type: bool
+    message:
+      description: >-
+        One line for the run's output, for example C(36 desk(s): 2 drifted (3 JSON pointer(s)), 30 compliant,
+        1 failed, 3 not_installed. Drifted: a, b. Failed: c.).
+      type: str
+    gate_message:
+      description: >-
+        The drift gate's message (empty when no desk drifted); C(playbooks/tasks/drift_gate.yml) fails the run
+        with it.
+      type: str
+    gate_host:
+      description: >-
+        The first drifted desk still running (O(active_hosts)), where the gate fails a run once; null when no desk
+        drifted.
+      type: str
+    rows:
+      description:
+        - With O(rows=true) only. One row per desk of O(hosts), in that order - its registered desk result with
+          C(desk) and C(status) (from the vocabulary) set, or, for a desk without one,
+          C(desk), C(status), C(env_region) (C(ENV-REGION) from O(environment_var) and O(region_var)) and empty
+          C(installs) and C(changed_files).
+      type: list
+      elements: dict
 """
 
 from collections.abc import Mapping
 
-from ansible.errors import AnsibleFilterError
+from jinja2.exceptions import UndefinedError
 
-from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report.summary import (
-    collect_registered,
-    stats_summary,
-)
+from ansible.errors import AnsibleError, AnsibleFilterError
+
+from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report.summary import summarise
+
+RESULT_VARS = ["ioconnect_drift_results", "desktop_report"]
 
 
 def _get(hostvars, host, var):
     try:
         values = hostvars[host]
         value = values.get(var) if hasattr(values, "get") else None
-    except Exception:
+    except (KeyError, UndefinedError, AnsibleError):
+        # A desk hostvars does not know (KeyError, or an undefined value whose .get fails), or a variable whose
+        # template fails: the desk has no result to count, which the summary says (not_checked or failed).
         return None
     # Undefined (a variable that was never registered on this desk) reads as absent.
     return None if value is None or type(value).__name__.endswith("Undefined") else value
 
 
 def drift_summary(hostvars, hosts, active_hosts=None, result_vars=None, region_var="ioconnect_region",
-                  environment_var="ioconnect_env", max_names=100, check_mode=None):
+                  environment_var="ioconnect_env", max_names=100, check_mode=None, rows=False):
     """See DOCUMENTATION."""
     if not isinstance(hostvars, Mapping) and not hasattr(hostvars, "__getitem__"):
         raise AnsibleFilterError("drift_summary expects hostvars as input, got %s" % type(hostvars).__name__)
     if isinstance(result_vars, str):
         result_vars = [result_vars]
-    result_vars = list(result_vars or ["ioconnect_drift_results"])
+    result_vars = list(result_vars or RESULT_VARS)
     hosts = [str(h) for h in (hosts or [])]
     results = {}
     labels = {}
@@ -168,8 +222,7 @@ def drift_summary(hostvars, hosts, active_hosts=None, result_vars=None, region_v
         results[host] = [v for v in (_get(hostvars, host, var) for var in result_vars) if v is not None]
         labels[host] = (_get(hostvars, host, region_var), _get(hostvars, host, environment_var))
     mode = None if check_mode is None else bool(check_mode)
-    collector = collect_registered(hosts, active_hosts, results, labels, check_mode=mode)
-    return stats_summary(collector.report(), int(max_names))
+    return summarise(hosts, active_hosts, results, labels, check_mode=mode, max_names=int(max_names), rows=bool(rows))
 
 
 class FilterModule:

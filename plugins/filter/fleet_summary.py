@@ -7,17 +7,19 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 ---
 name: fleet_summary
-short_description: The fleet as the desktop role left it, one row per desk, counted once in Python
+short_description: Deprecated - the fleet summary as one row per desk; use P(ioconnect.fleet.drift_summary#filter)
 version_added: 0.1.0
 author:
   - ioconnect.fleet maintainers (@ioconnect)
 description:
+  - B(Deprecated), to be removed in 2.0.0. Use P(ioconnect.fleet.drift_summary#filter) with C(rows=true), whose
+    RV(ioconnect.fleet.drift_summary#filter:_value.rows) are this filter's RV(_value.desks) and which returns
+    C(counts), C(message) and C(check_mode) as well. This filter is that one, kept under its old name and shape.
   - Reads, for every desk of O(hosts), the result the role registered (O(result_var), the role's C(desktop_report))
-    and returns one row per desk with the counts of each status, and a one-line message. The collection's
-    C(playbooks/tasks/fleet_summary.yml) uses it once per run (C(run_once)); it replaces a Jinja loop over every
-    desk, which costs seconds per thousand desks.
-  - "A desk without a result is C(not_run): the validation, the io.Manager preflight or a stopped batch stopped the
-    run before the desk's task. A desk whose result says it could not be reached is C(unreachable)."
+    and returns one row per desk with the counts of each status, and a one-line message.
+  - "A desk without a result is C(not_checked) (earlier development versions said C(not_run)): the validation, the
+    io.Manager preflight or a stopped batch stopped the run before the desk's task. A desk whose result says it
+    could not be reached is C(unreachable)."
 options:
   _input:
     description: C(hostvars).
@@ -39,6 +41,7 @@ options:
 """
 
 EXAMPLES = r"""
+# Deprecated: prefer ioconnect.fleet.drift_summary(hosts=ansible_play_hosts_all, rows=true), whose rows are these desks.
 - name: Summarise the fleet
   ansible.builtin.set_fact:
     desktop_fleet_summary: "{{ hostvars | ioconnect.fleet.fleet_summary(hosts=ansible_play_hosts_all, check_mode=ansible_check_mode) }}"
@@ -54,67 +57,32 @@ _value:
       description: Whether the run (or any desk's check) was in check mode.
       type: bool
     desks:
-      description: One row per desk, in the order of O(hosts) (the registered result, or a C(not_run) row).
+      description: One row per desk, in the order of O(hosts) (the registered result, or a C(not_checked) row).
       type: list
       elements: dict
     counts:
       description: >-
         Desks per status (C(changed), C(drifted), C(compliant), C(not_installed), C(failed), C(unreachable),
-        C(not_run)).
+        C(not_checked)).
       type: dict
     message:
-      description: "One line for the run's output, for example C(36 desk(s): 30 changed, 3 compliant, 1 failed.)."
+      description: "One line for the run's output, for example C(36 desk(s): 30 changed, 3 compliant, 1 failed. Failed: a.)."
       type: str
 """
 
-from collections.abc import Mapping
-
-from ansible.errors import AnsibleFilterError
-
-STATUSES = ("changed", "drifted", "compliant", "not_installed", "failed", "unreachable", "not_run")
-
-
-def _var(hostvars, host, name):
-    try:
-        values = hostvars[host]
-        value = values.get(name) if hasattr(values, "get") else None
-    except Exception:
-        return None
-    return None if value is None or type(value).__name__.endswith("Undefined") else value
+from ansible_collections.ioconnect.fleet.plugins.filter.drift_summary import drift_summary
 
 
 def fleet_summary(hostvars, hosts, result_var="desktop_report", check_mode=False):
-    """See DOCUMENTATION."""
-    if not isinstance(hostvars, Mapping) and not hasattr(hostvars, "__getitem__"):
-        raise AnsibleFilterError("fleet_summary expects hostvars as input, got %s" % type(hostvars).__name__)
-    rows = []
-    counts = {status: 0 for status in STATUSES}
-    any_check = bool(check_mode)
-    for host in [str(h) for h in hosts or []]:
-        report = _var(hostvars, host, result_var)
-        if not isinstance(report, Mapping):
-            env, region = _var(hostvars, host, "desktop_env"), _var(hostvars, host, "desktop_region")
-            report = {"desk": host, "status": "not_run", "installs": [], "changed_files": [],
-                      "env_region": ["%s-%s" % (env if env is not None else "?", region if region is not None else "?")]}
-        elif report.get("unreachable"):
-            report = dict(report, desk=report.get("desk") or host, status="unreachable")
-        elif "status" not in report:
-            report = dict(report, desk=report.get("desk") or host,
-                          status="failed" if report.get("failed") else "not_run")
-        status = report["status"] if report["status"] in counts else "failed"
-        counts[status] += 1
-        any_check = any_check or report.get("check_mode") is True
-        rows.append(dict(report))
-    parts = ["%d %s" % (n, s) for s, n in counts.items() if n]
-    message = "%d desk(s): %s." % (len(rows), ", ".join(parts) or "none")
-    for status, title in (("failed", "Failed"), ("unreachable", "Unreachable"), ("not_run", "Not run")):
-        if counts[status]:
-            message += " %s: %s." % (title, ", ".join(r.get("desk") or "?" for r in rows if r["status"] == status))
-    return {"check_mode": any_check, "desks": rows, "counts": counts, "message": message}
+    """See DOCUMENTATION: drift_summary(rows=True), in this filter's old shape."""
+    summary = drift_summary(hostvars, hosts, result_vars=[result_var], check_mode=bool(check_mode), rows=True,
+                            region_var="desktop_region", environment_var="desktop_env")
+    return {"check_mode": summary["check_mode"], "desks": summary["rows"], "counts": summary["counts"],
+            "message": summary["message"]}
 
 
 class FilterModule:
-    """ioconnect.fleet fleet summary filter."""
+    """ioconnect.fleet fleet summary filter (deprecated name of drift_summary with rows)."""
 
     def filters(self):
         return {"fleet_summary": fleet_summary}

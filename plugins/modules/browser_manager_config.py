@@ -359,9 +359,14 @@ errors:
       manager.auth.basic (it copies manager.headers over its auth headers, in any letter case); remove it from
       manager.headers and keep the value in manager.auth.basic"
 error_kind:
-  description: On failure, V(schema) (invalid manager object), V(missing) (directory absent) or V(io).
+  description:
+    - On failure, the class of problem (docs/reliability.md, section 12, "Error kinds"). This module fails with
+      V(schema) (invalid manager object), V(request) (jsonschema missing on the controller), V(missing) (directory
+      absent) or V(io).
   returned: failure
   type: str
+  choices: [request, preflight, schema, parse, root, encoding, duplicate, missing, conflict, access,
+            unsafe_link, io, history, module]
 msg:
   description: Human summary; on failure names the file and every invalid field.
   returned: always
@@ -376,6 +381,7 @@ from ansible.module_utils.common.text.converters import to_native
 from ansible_collections.ioconnect.fleet.plugins.module_utils.browser_manager import config as bm
 from ansible_collections.ioconnect.fleet.plugins.module_utils.browser_manager.args import argument_spec
 from ansible_collections.ioconnect.fleet.plugins.module_utils.common.atomic_write import WriteError, write_file
+from ansible_collections.ioconnect.fleet.plugins.module_utils.common.errors import fail_module
 from ansible_collections.ioconnect.fleet.plugins.module_utils.common.masking import policy as masking_policy
 
 
@@ -386,18 +392,14 @@ def run(module: AnsibleModule) -> dict:
     try:
         masking = masking_policy(params["secret_keys"])
     except ValueError as exc:
-        module.fail_json(msg="%s: %s" % (path, exc), error_kind="schema", path=path)
+        fail_module(module, "%s: %s" % (path, exc), "schema", path=path)
     # Header values such as Authorization are secrets too, and have no argument-spec entry to mark.
     module.no_log_values.update(masking.secret_values(manager))
 
     errors, warnings = bm.validate(manager, params["allow_plain_http"], use_jsonschema=None)
     if errors:
-        module.fail_json(
-            msg="%s: the manager configuration is invalid, nothing was written: %s" % (path, "; ".join(errors)),
-            errors=errors,
-            error_kind="schema",
-            path=path,
-        )
+        fail_module(module, "%s: the manager configuration is invalid, nothing was written: %s"
+                    % (path, "; ".join(errors)), "schema", errors=errors, path=path)
     for warning in warnings:
         module.warn(warning)
 
@@ -425,14 +427,10 @@ def run(module: AnsibleModule) -> dict:
                                   before_header="%s (absent)" % path, after_header="%s (after)" % path)
         return result
     if not os.path.isdir(directory):
-        module.fail_json(
-            msg="%s: directory %s does not exist; create it first (the ioconnect.fleet.browser_manager role does)"
-            % (path, directory),
-            error_kind="missing",
-            path=path,
-        )
+        fail_module(module, "%s: directory %s does not exist; create it first (the ioconnect.fleet.browser_manager "
+                    "role does)" % (path, directory), "missing", path=path)
     if os.path.isdir(path):
-        module.fail_json(msg="%s: is a directory; give the path of the file to write" % path, error_kind="io", path=path)
+        fail_module(module, "%s: is a directory; give the path of the file to write" % path, "io", path=path)
 
     exists = os.path.exists(path)
     before_bytes = b""
@@ -441,7 +439,7 @@ def run(module: AnsibleModule) -> dict:
             with open(path, "rb") as handle:
                 before_bytes = handle.read()
         except OSError as exc:
-            module.fail_json(msg="%s: cannot be read: %s" % (path, to_native(exc)), error_kind="io", path=path)
+            fail_module(module, "%s: cannot be read: %s" % (path, to_native(exc)), "io", path=path)
     result["exists"] = exists
     changed = before_bytes != data or not exists
 
@@ -465,7 +463,7 @@ def run(module: AnsibleModule) -> dict:
             try:
                 write_file(module, path, data, unsafe_writes=module.params["unsafe_writes"])
             except WriteError as exc:
-                module.fail_json(msg="%s: cannot be written: %s" % (path, exc), error_kind=exc.kind, path=path)
+                fail_module(module, "%s: cannot be written: %s" % (path, exc), exc.kind, path=path)
 
     if exists or not module.check_mode:
         file_args = module.load_file_common_arguments(params, path=path)

@@ -62,7 +62,7 @@ options:
         null, or an empty string for an option without a default, leaves the option unset.
       - Messages name the variables (C(desktop_server_settings)) rather than the options. The
         P(ioconnect.fleet.desktop#role) role sets V(desktop_).
-      - Never read from variables - O(plan_only), O(expected_checksums) and the desk's name.
+      - The desk's name is never read from variables.
     type: str
     version_added: 0.2.0
   state:
@@ -286,18 +286,6 @@ options:
       - O(state=rolled_back) undoes this many of the last runs recorded in the ledger.
     type: int
     default: 1
-  plan_only:
-    description:
-      - Read and plan as check mode does, write nothing, and return for each file that would change the document the
-        desktop would run with (RV(files[].merged); for an override file, merged over its base file). The action
-        plugin uses it for O(validate_with) on POSIX desks; there is no other reason to set it.
-    type: bool
-    default: false
-  expected_checksums:
-    description:
-      - File path -> the SHA-1 it must still have; a file that changed meanwhile is not written and fails with
-        C(error_kind=conflict). Set by the action plugin for O(validate_with) on POSIX desks.
-    type: dict
 extends_documentation_fragment:
   # First the collection's own fragments: ansible-core merges each fragment under what is already there.
   - ioconnect.fleet.secret_keys
@@ -460,15 +448,14 @@ files:
       description: Whether this file failed.
       type: bool
     error_kind:
-      description: On failure, the class of problem (as M(ioconnect.fleet.system_json)'s); V(unsafe_link) for a
-        link, hard link or special file the collection does not follow or read.
+      description: On failure, the class of problem (docs/reliability.md, section 12, "Error kinds"); V(unsafe_link)
+        for a link, hard link or special file the collection does not follow or read.
       type: str
+      choices: [request, preflight, schema, parse, root, encoding, duplicate, missing, conflict, access,
+                unsafe_link, io, history, module]
     msg:
       description: What happened to the file, or why it failed.
       type: str
-    merged:
-      description: The document the desktop would run with, with O(plan_only) only.
-      type: dict
     diff:
       description: With C(--diff), the file's diff as M(ioconnect.fleet.system_json) returns it (C(prepared),
         C(before_header), C(after_header)), masked.
@@ -534,6 +521,13 @@ error:
   description: The failure messages, joined (empty when none).
   returned: always
   type: str
+error_kind:
+  description: When the desk fails as a whole (its options, its io.Manager preflight, a profile it cannot read),
+    the class of problem (docs/reliability.md, section 12, "Error kinds"); each file's own is RV(files[].error_kind).
+  returned: failed
+  type: str
+  choices: [request, preflight, schema, parse, root, encoding, duplicate, missing, conflict, access,
+            unsafe_link, io, history, module]
 msg:
   description: What happened on the desk, in one line.
   returned: always
@@ -541,118 +535,49 @@ msg:
   sample: "lon-prod-01 (PROD-EMEA): 2 install(s) (io.Connect Desktop 9); drift in 2 file(s): /server/url."
 """
 
-import posixpath
-
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.ioconnect.fleet.plugins.module_utils.common.errors import FleetError
+from ansible_collections.ioconnect.fleet.plugins.module_utils.common.errors import FleetError, fail_module
 from ansible_collections.ioconnect.fleet.plugins.module_utils.common.masking import policy as masking_policy
-from ansible_collections.ioconnect.fleet.plugins.module_utils.desk import discovery, ledger, links, path_names, shortcuts, topology
+from ansible_collections.ioconnect.fleet.plugins.module_utils.desk import topology, workflow
 from ansible_collections.ioconnect.fleet.plugins.module_utils.desk.args import VALUE_OPTIONS, argument_spec
-from ansible_collections.ioconnect.fleet.plugins.module_utils.desk.plan import (
-    desk_result,
-    plan_targets,
-    rollback_result,
-    targets,
-)
 from ansible_collections.ioconnect.fleet.plugins.module_utils.desk.posix_desk import PosixDesk
 
 
-def configure(module, desk: PosixDesk, params: dict) -> dict:
-    looking = module.check_mode or params["plan_only"]
-    name = params["desk"]
-    instances = topology.resolve(name, params, topology.Names(role=False))
-    path_names.check_options(name, params, topology.Names(role=False))
-    profiles = desk.profiles(params)
-    # Problems that stop every write on the desk, and profiles that fail alone (a link the rule refuses).
-    failures = ["profile %s (%s) cannot be read by the connecting account: %s. Add it to skip_profiles, or let the "
-                "account read it; nothing was written on this desk." % (p.name, p.path, p.reason)
-                for p in profiles if not p.readable and not p.error_kind]
-    alone = {p.name: "profile %s: %s; nothing was read or written in it" % (p.name, p.reason)
-             for p in profiles if p.error_kind}
-    root = params["profile_root"].rstrip("/") or "/"
-    common_start_menu = posixpath.join(posixpath.dirname(root), *discovery.COMMON_START_MENU)
-    roots = discovery.search_roots(posixpath, profiles, params["install_roots"], common_start_menu)
-    entries, problems = desk.find(roots, discovery.search_depth(params["install_search_depth"]))
-    for profile, problem in problems:
-        if problem.kind == links.ERROR_KIND:
-            alone.setdefault(profile, "profile %s: %s; nothing was written in it" % (profile, problem))
-        else:
-            failures.append("%s; nothing was written on this desk" % problem)
-    installs = discovery.classify(posixpath, entries, roots, params["install_search_depth"])
-    desk_targets = targets(posixpath, installs, instances, params["layout"])
-    desk.prefetch([t.path for t in desk_targets] + [t.install.target for t in desk_targets if t.kind == "override"])
-    outcomes = plan_targets(desk_targets, params, desk.read)
-
-    written_shortcuts, entry_path = [], None
-    if not looking and not failures:
-        try:
-            desk.check_state_dir(ledger.state_dir(False, params["state_dir"]))
-        except FleetError as exc:
-            failures.append(str(exc))
-    if not looking and not failures:
-        expected = params["expected_checksums"] or {}
-        for outcome in outcomes:
-            if outcome.changed and outcome.target.install.profile not in alone:
-                desk.write(outcome, params["backup"], expected.get(outcome.target.path))
-        if params["layout"] == "overrides" and params["shortcuts"]:
-            safe = [i for i in installs if i.profile not in alone]
-            for shortcut in shortcuts.shortcuts(posixpath, safe, instances, params["shortcut_folder_name"]):
-                try:
-                    if desk.write_shortcut(shortcut):
-                        written_shortcuts.append(shortcut.path + ".json")
-                except FleetError as exc:
-                    failures.append(str(exc))
-        records = [_record(o) for o in outcomes if o.written_checksum]
-        if records or written_shortcuts:
-            entry = ledger.new_entry(ledger.new_run_id(), [i.name for i in instances], records, written_shortcuts)
-            try:
-                entry_path = desk.write_entry(ledger.state_dir(False, params["state_dir"]), entry)
-            except FleetError as exc:
-                failures.append(str(exc))
-    result = desk_result(name, params["layout"], instances, profiles, installs, outcomes, looking,
-                         failures + list(alone.values()), written_shortcuts, entry_path, diff_mode=module._diff)
-    if alone:
-        result["error_kind"] = links.ERROR_KIND
-    if params["plan_only"]:
-        for item, outcome in zip(result["files"], outcomes):
-            if outcome.changed:
-                item["merged"] = outcome.plan.merged_view()
-    return result
-
-
-def _record(outcome) -> dict:
-    plan = outcome.plan
-    target = outcome.target
-    return {"path": target.path, "shown": target.shown, "existed": plan.exists, "backup_file": outcome.backup_file,
-            "sha1_before": plan.original_checksum, "sha1_after": outcome.written_checksum,
-            "profile": target.install.profile, "product": target.install.product, "kind": target.kind}
-
-
-def roll_back(module, desk: PosixDesk, params: dict) -> dict:
-    folder = ledger.state_dir(False, params["state_dir"])
-    done = desk.rollback(folder, params["rollback_runs"], module.check_mode)
-    return rollback_result(params["desk"], done, module.check_mode)
-
-
 def main():
+    """The POSIX adapter of workflow.py: the desk's pairs and requests come resolved from the action plugin
+    (_pairs); the whole workflow runs here, on the desk, in one round trip."""
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
     params = module.params
+    name = params["desk"] or "desk"
     try:
         masking = masking_policy(params["secret_keys"])
     except ValueError as exc:
-        module.fail_json(msg=str(exc), error_kind="request", changed=False, status="failed", files=[])
+        fail_module(module, str(exc), "request", status="failed", files=[])
     for option in VALUE_OPTIONS:
         module.no_log_values.update(masking.secret_values(params[option]))
     desk = PosixDesk(module)
+    merged = {}
+
+    def keep_merged(outcomes):
+        # _plan_only: the action plugin validates these documents against validate_with on the controller.
+        merged.update((o.target.path, o.plan.merged_view()) for o in outcomes if o.changed)
+
     try:
         if params["state"] == "rolled_back":
-            result = roll_back(module, desk, params)
+            result = workflow.roll_back(desk, name, params, module.check_mode)
         else:
-            result = configure(module, desk, params)
+            names = topology.Names(prefix=params["_variable_prefix"] or "")
+            desk_pairs = [workflow.Pair.from_dict(p) for p in params["_pairs"]] if params["_pairs"] else \
+                workflow.pairs(name, params, names)
+            result = workflow.configure(desk, desk_pairs, params, module.check_mode or bool(params["_plan_only"]),
+                                        module._diff, names, expected=params["_expected_checksums"],
+                                        before_commit=keep_merged if params["_plan_only"] else None)
+            for item in result["files"]:
+                if item["target"] in merged:
+                    item["merged"] = merged[item["target"]]
     except FleetError as exc:
-        module.fail_json(msg="%s: %s" % (params["desk"] or "desk", exc), error_kind=exc.kind, changed=False,
-                         status="failed", desk=params["desk"], files=[], error=str(exc))
+        fail_module(module, "%s: %s" % (name, exc), exc.kind, status="failed", desk=name, files=[], error=str(exc))
     if result.pop("failed"):
         module.fail_json(**result)
     module.exit_json(**result)

@@ -364,12 +364,14 @@ msg:
   sample: "system.json updated: 2 setting(s) drifted (/server/url, /crashReporter/output/serverUrl)"
 error_kind:
   description:
-    - On failure, the class of problem, for playbooks that branch on it.
-    - V(parse), V(root), V(encoding), V(duplicate), V(request), V(conflict), V(io), V(missing), V(schema), V(access)
-      or V(unsafe_link) (a link, hard link or special file the collection does not follow or read, such as a link owned by a
-      user and pointing out of the profile; the message names the link, its owner and its target).
+    - On failure, the class of problem, for playbooks that branch on it; docs/reliability.md (section 12, "Error
+      kinds") says what each one means.
+    - V(unsafe_link) is a link, hard link or special file the collection does not follow or read, such as a link owned
+      by a user and pointing out of the profile; the message names the link, its owner and its target.
   returned: failed
   type: str
+  choices: [request, preflight, schema, parse, root, encoding, duplicate, missing, conflict, access,
+            unsafe_link, io, history, module]
   sample: parse
 diff:
   description:
@@ -417,15 +419,11 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.parameters import sanitize_keys
 
 from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.args import VALUE_OPTIONS, argument_spec
-from ansible_collections.ioconnect.fleet.plugins.module_utils.common.atomic_write import checksum
+from ansible_collections.ioconnect.fleet.plugins.module_utils.common.checksum import checksum
 from ansible_collections.ioconnect.fleet.plugins.module_utils.desk.posix_desk import read_one, replace_one
 from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.engine import base_path, plan
-from ansible_collections.ioconnect.fleet.plugins.module_utils.common.errors import FleetError
+from ansible_collections.ioconnect.fleet.plugins.module_utils.common.errors import FleetError, fail_module
 from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.merge import Request, document_kind
-
-
-def _fail(module, path, message, kind, **extra):
-    module.fail_json(msg=message, path=path, error_kind=kind, changed=False, **extra)
 
 
 def _read(module, given):
@@ -436,7 +434,7 @@ def _read(module, given):
     except FleetError as exc:
         hint = "; check path (it should name system.json)" if str(exc).endswith("not a file") else ""
         # io is the documented kind for every read failure; unsafe_link for a link the rule refuses
-        _fail(module, given, str(exc) + hint, exc.kind if exc.kind == "unsafe_link" else "io")
+        fail_module(module, str(exc) + hint, exc.kind if exc.kind == "unsafe_link" else "io", path=given)
 
 
 def main():
@@ -445,7 +443,7 @@ def main():
     try:
         request = Request.from_params(params)
     except FleetError as exc:
-        _fail(module, params["path"], str(exc), exc.kind)
+        fail_module(module, str(exc), exc.kind, path=params["path"])
     # Everything the module returns (result, diff, messages, invocation at -vvv) is scrubbed of these. The
     # invocation shows params, whose mapping keys Ansible does not scrub: a credential typed as a key is.
     for option in VALUE_OPTIONS:
@@ -458,8 +456,9 @@ def main():
 
     expected = params["expected_checksum"]
     if expected is not None and checksum(raw) != expected:
-        _fail(module, given, "%s changed on the desk after it was read (checksum %s, expected %s): another process "
-              "is editing it. Nothing was written; run the task again." % (given, checksum(raw), expected), "conflict")
+        fail_module(module, "%s changed on the desk after it was read (checksum %s, expected %s): another process is "
+                    "editing it. Nothing was written; run the task again." % (given, checksum(raw), expected),
+                    "conflict", path=given)
 
     base = None
     if document_kind(given, params["kind"]) == "override":
@@ -468,7 +467,7 @@ def main():
     try:
         result_plan = plan(raw, request, given, params["when_missing"], kind=params["kind"], base=base)
     except FleetError as exc:
-        _fail(module, given, str(exc), exc.kind)
+        fail_module(module, str(exc), exc.kind, path=given)
 
     result = result_plan.result(diff_mode=module._diff)
 
@@ -477,7 +476,7 @@ def main():
             backup_file = replace_one(path, result_plan.new_bytes, result_plan.original_checksum, given,
                                       raw is not None and params["backup"])
         except FleetError as exc:
-            _fail(module, given, str(exc), exc.kind)
+            fail_module(module, str(exc), exc.kind, path=given)
         if backup_file:
             result["backup_file"] = backup_file
     module.exit_json(**result)

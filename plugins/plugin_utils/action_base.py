@@ -15,8 +15,18 @@ from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.parameters import remove_values
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.ioconnect.fleet.plugins.module_utils.common.errors import check_kind
 from ansible_collections.ioconnect.fleet.plugins.module_utils.common.masking import DEFAULT_POLICY
 from ansible_collections.ioconnect.fleet.plugins.module_utils.common.masking import policy as masking_policy
+
+
+def action_failure(message: str, kind: str, **result) -> AnsibleActionFail:
+    """The exception that ends an action plugin's task with a failure (raise it; FleetAction.run() catches it): its
+    result holds ``error_kind`` (one of module_utils/common/errors.KINDS), ``changed: false`` unless given, and the
+    other keys given (``path``, ``errors``, ...). A module ends its task with errors.fail_module instead."""
+    result.setdefault("changed", False)
+    result["error_kind"] = check_kind(kind)
+    return AnsibleActionFail(message, result=result)
 
 
 class FleetAction(ActionBase):

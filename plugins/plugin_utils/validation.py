@@ -14,9 +14,13 @@ import json
 import os
 from urllib.parse import urlsplit
 
+from ansible_collections.ioconnect.fleet.plugins.module_utils.common.errors import FleetError
 from ansible_collections.ioconnect.fleet.plugins.module_utils.common.masking import DEFAULT_POLICY, MASK
+from ansible_collections.ioconnect.fleet.plugins.module_utils.common.masking import policy as masking_policy
+from ansible_collections.ioconnect.fleet.plugins.module_utils.common.masking import secret_keys_errors
 from ansible_collections.ioconnect.fleet.plugins.module_utils.common.pointer import format_pointer
 from ansible_collections.ioconnect.fleet.plugins.module_utils.common.url_policy import has_credentials, plain_http_refused
+from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.merge import Request
 
 # jsonschema and referencing are imported on first use: every fork of a run imports this module, and a fork whose
 # request is already validated (a marker in the run's temp folder) never needs them. Importing them costs about
@@ -263,3 +267,39 @@ def document_errors(validator, document: dict, masking=None) -> list:
     def pointer(path):
         return format_pointer(path) or "/"
     return format_errors(validator.iter_errors(document), prefix=pointer, masking=masking or DEFAULT_POLICY)
+
+
+def validate_pairs(desk, params, desk_pairs, names):
+    """desk_system_json's checks of a desk on the controller: every pair's request (module_utils/desk/workflow.pairs)
+    against the vendor's shapes and the URL policy, and the validate_with schema set, returned (None without
+    validate_with). Raises FleetError naming the desk and the option path (names: topology.Names)."""
+    problems = secret_keys_errors(params["secret_keys"], names("secret_keys"))
+    if problems:
+        raise FleetError("%s: %s. No desk was touched." % (desk, "; ".join(problems)))
+    masking = masking_policy(params["secret_keys"])
+    for pair in desk_pairs:
+        request = pair.request
+        try:
+            Request.from_params(request)
+        except FleetError as exc:
+            raise FleetError("%s (%s): %s" % (desk, pair.instance.name, exc), kind=exc.kind)
+        shapes = {"server": request["server"]}
+        if "crash_reporter" in request:
+            shapes["crashReporter"] = request["crash_reporter"]
+        if request.get("app_stores") is not None:
+            shapes["appStores"] = request["app_stores"]
+        try:
+            errors = validate_request(shapes, params["allow_plain_http"], masking=masking)
+        except RuntimeError as exc:
+            raise FleetError(str(exc))
+        if errors:
+            raise FleetError("%s (%s): invalid settings, no desk was touched: %s (server is %s merged with the "
+                             "instance's server; app_stores is %s)"
+                             % (desk, pair.instance.name, "; ".join(errors), names("server_settings"),
+                                names("app_stores")))
+    if not params["validate_with"]:
+        return None
+    try:
+        return load_schema_set(params["validate_with"], "system.json")
+    except (ValueError, RuntimeError) as exc:
+        raise FleetError(str(exc))

@@ -368,7 +368,7 @@ def summary(args) -> None:
                   ("compliant", "already compliant, nothing changed"),
                   ("not_installed", "without io.Connect Desktop (reported, not failed)"),
                   ("failed", "failed"),
-                  ("not_run", "stopped before configure (validation or io.Manager preflight)")]
+                  ("not_checked", "stopped before configure (validation, io.Manager preflight or a stopped batch)")]
         for status, label in labels:
             rows = by.get(status, [])
             if not rows:

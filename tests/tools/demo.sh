@@ -126,7 +126,7 @@ if conf["changed"] < 1 or conf["not_installed"] != 1:
 if drift["drifted"] != 3 or drift["failed"] != 1:
     problems.append("drift: expected 3 drifted desks and the corrupt one failed: %s" % drift)
 print("configure: %(changed)d changed, %(compliant)d already compliant, %(not_installed)d without io.Connect, "
-      "%(failed)d failed, %(not_run)d stopped before configure" % conf)
+      "%(failed)d failed, %(not_checked)d not checked (stopped before configure)" % conf)
 print("drift:     %(drifted)d drifted, %(compliant)d compliant, %(not_installed)d without io.Connect, "
       "%(failed)d failed" % drift)
 print("history:   %d scan rounds; drifted desks per region, configure then drift scan: %s" % (

@@ -8,40 +8,25 @@ desk/safe_fs.py instead, as the profile's owner and without following links.
 A file is replaced by a temporary file written, flushed and fsynced in the same folder, then renamed over it with
 AnsibleModule.atomic_move (which keeps mode, owner and SELinux context). On the controller, where there is no
 AnsibleModule (the drift report), the rename is os.replace and the file keeps its mode, or gets the umask's for a new
-file. On any failure the original is untouched and no temporary file stays. An optional checksum guard refuses to overwrite a file someone else saved meanwhile.
+file. On any failure the original is untouched and no temporary file stays. An optional checksum guard
+(common/checksum.py) refuses to overwrite a file someone else saved meanwhile.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 import tempfile
 
-
-class WriteError(Exception):
-    """Writing failed; the file is untouched. The message is for the user."""
-
-    kind = "io"
+from ansible_collections.ioconnect.fleet.plugins.module_utils.common.checksum import file_checksum
+from ansible_collections.ioconnect.fleet.plugins.module_utils.common.errors import FleetError
 
 
-class WriteConflict(WriteError):
-    """The file changed since it was read; nothing was written."""
+class WriteError(FleetError):
+    """Writing failed and the file is untouched: kind ``io``, or ``conflict`` when the file changed since it was
+    read. A FleetError; its own class because callers catch write failures apart from the others."""
 
-    kind = "conflict"
-
-
-def checksum(raw) -> str:
-    """sha1 of a file's bytes (what ansible's stat and ansible.windows.win_stat report), or 'absent' for None."""
-    return "absent" if raw is None else hashlib.sha1(raw).hexdigest()
-
-
-def file_checksum(path: str) -> str:
-    """checksum() of the file at path now ('absent' when there is none)."""
-    try:
-        with open(path, "rb") as handle:
-            return checksum(handle.read())
-    except FileNotFoundError:
-        return checksum(None)
+    def __init__(self, message: str, kind: str = "io"):
+        super().__init__(message, kind)
 
 
 def os_reason(exc) -> str:
@@ -58,7 +43,7 @@ def write_file(module, path: str, data: bytes, expected: str = None, label: str 
     """Replace path with data atomically.
 
     expected: checksum() of the bytes the new content was made from; when the file no longer has it (someone saved
-    it meanwhile), WriteConflict is raised and nothing is written. None: no guard.
+    it meanwhile), WriteError (kind conflict) is raised and nothing is written. None: no guard.
     create_folder: make a missing parent folder (otherwise a missing folder is a WriteError).
     label: how the file is named in messages (the path the user gave, when path is a resolved link).
     module: the AnsibleModule on a desk; None on the controller.
@@ -86,9 +71,9 @@ def write_file(module, path: str, data: bytes, expected: str = None, label: str 
         if expected is not None:
             current = file_checksum(path)
             if current != expected:
-                raise WriteConflict("%s changed on the desk while it was being merged (checksum %s, expected %s): "
-                                    "another process is editing it. Nothing was written; run the task again."
-                                    % (label, current, expected))
+                raise WriteError("%s changed on the desk while it was being merged (checksum %s, expected %s): "
+                                 "another process is editing it. Nothing was written; run the task again."
+                                 % (label, current, expected), kind="conflict")
         if module is not None:
             _atomic_move(module, tmp, path, unsafe_writes)
         else:

@@ -15,11 +15,18 @@ SKIP_PROFILES = ["All Users", "Default", "Default User", "Public", "defaultuser0
 CONTROLLER_ONLY = ("validate_only", "validate_with", "allow_plain_http", "preflight", "preflight_timeout",
                    "preflight_validate_certs", "options_from_vars")
 
-# Options never taken from variables by options_from_vars: the desk's name, and what the action plugin sets itself.
-NOT_FROM_VARS = ("desk", "options_from_vars", "plan_only", "expected_checksums")
+# Options that only feed the pairs' requests: once the action plugin has resolved them (_pairs), the desk module
+# does not need them.
+REQUEST_OPTIONS = ("topology", "env", "region", "pairs", "set_env_region", "manager_only_app_store", "app_stores",
+                   "crashes_to_manager", "crash_reporter_defaults", "server_settings")
+
+# Options never taken from variables by options_from_vars: the desk's name, and what a task decides itself (whether
+# it configures or rolls back, whether it only validates): a variable must never turn a drift scan into a rollback.
+# The private options, whose names start with _, never are either.
+NOT_FROM_VARS = ("desk", "options_from_vars", "state", "validate_only")
 
 # Options whose values may hold secrets under secret-like keys (masked in every output).
-VALUE_OPTIONS = ("topology", "server_settings", "app_stores", "crash_reporter_defaults")
+VALUE_OPTIONS = ("topology", "server_settings", "app_stores", "crash_reporter_defaults", "_pairs")
 
 
 def argument_spec() -> dict:
@@ -57,8 +64,14 @@ def argument_spec() -> dict:
         preflight_timeout=dict(type="int", default=10),
         preflight_validate_certs=dict(type="bool", default=True),
         rollback_runs=dict(type="int", default=1),
-        plan_only=dict(type="bool", default=False),
-        expected_checksums=dict(type="dict"),
         # Names of keys, not secrets: no_log=False tells ansible-test's no_log heuristic ("key") so.
         secret_keys=dict(type="list", elements="str", default=[], no_log=False),
+        # The private protocol between the action plugin and the desk module (not documented, never from
+        # variables): the desk's resolved pairs with their requests, the prefix messages name variables with,
+        # and the two round trips of validate_with (plan and return the merged documents; write only files that
+        # still have the checksum that was validated).
+        _pairs=dict(type="list", elements="dict"),
+        _variable_prefix=dict(type="str"),
+        _plan_only=dict(type="bool"),
+        _expected_checksums=dict(type="dict"),
     )

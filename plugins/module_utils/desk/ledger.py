@@ -99,14 +99,19 @@ class Step:
 
     expected: the sha1 the file must still have for the step to run (what the run wrote)."""
 
-    def __init__(self, action, record, expected=None, problem=None):
+    def __init__(self, action, record, expected=None, problem=None, kind="conflict"):
         self.action = action  # restore | delete | none | fail
         self.path = record["path"]
         self.shown = record.get("shown") or record["path"]
         self.backup_file = record.get("backup_file")
         self.expected = expected
         self.problem = problem
+        self.kind = kind if problem else None
         self.record = record
+
+    def fail(self, problem: str, kind: str) -> None:
+        """The step could not be done: the file was left as it was, for the reason given."""
+        self.action, self.problem, self.kind = "fail", problem, kind
 
     def as_result(self) -> dict:
         out = {"path": self.shown, "target": self.path, "action": self.action, "backup_file": self.backup_file,
@@ -114,6 +119,7 @@ class Step:
         if self.problem:
             out["failed"] = True
             out["msg"] = self.problem
+            out["error_kind"] = self.kind
         return out
 
 
@@ -146,7 +152,7 @@ def plan_rollback(entries, current) -> list:
                 steps.append(Step("fail", record, problem=(
                     "%s: no backup was kept when run %s changed it (backups were off), so it cannot be restored. "
                     "Put the settings back with a configure run of the pair you want."
-                    % (record.get("shown") or path, entry["run"]))))
+                    % (record.get("shown") or path, entry["run"])), kind="missing"))
     return steps
 
 

@@ -2,17 +2,17 @@
 # Copyright (c) ioconnect.fleet contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """What a desk's files must become: the files to handle, each planned with the system_json engine, and the desk's
-result. Pure Python, shared by the desk module (POSIX desks) and the action plugin (Windows desks); only reading
-and writing differ between the two."""
+result. Pure Python; workflow.py strings them together for both platforms."""
 
 from __future__ import annotations
 
 from ansible_collections.ioconnect.fleet.plugins.module_utils.common.errors import FleetError
-from ansible_collections.ioconnect.fleet.plugins.module_utils.desk.topology import file_request, override_name
+from ansible_collections.ioconnect.fleet.plugins.module_utils.common import status as statuses
+from ansible_collections.ioconnect.fleet.plugins.module_utils.desk.topology import override_name
 from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.engine import plan
 from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.merge import Request
 
-STATUSES = ("changed", "drifted", "compliant", "not_installed", "failed")
+STATUSES = statuses.RESULT_STATUSES
 
 
 class Target:
@@ -47,6 +47,7 @@ class Outcome:
         self.error = error
         self.backup_file = None
         self.written_checksum = None
+        self.expected = None  # the SHA-1 the file must still have when it is written
 
     @property
     def failed(self) -> bool:
@@ -79,10 +80,11 @@ class Outcome:
         return out
 
 
-def plan_targets(desk_targets, options: dict, read, newline: str = "\n", windows: bool = False) -> list:
-    """Plan every target. read(path) -> bytes or None (no such file), raising FleetError when the file cannot be
-    read; a file that fails (unreadable, not strict JSON, ...) fails alone. windows: the desk's platform (app store
-    folder paths match as it matches them)."""
+def plan_targets(desk_targets, requests: dict, secret_keys, read, newline: str = "\n", windows: bool = False) -> list:
+    """Plan every target. requests: pair name -> its system_json request (topology.file_request); read(path) ->
+    bytes or None (no such file), raising FleetError when the file cannot be read; a file that fails (unreadable,
+    not strict JSON, ...) fails alone. windows: the desk's platform (app store folder paths match as it matches
+    them)."""
     bases = {}
 
     def base_of(target):
@@ -94,9 +96,9 @@ def plan_targets(desk_targets, options: dict, read, newline: str = "\n", windows
 
     outcomes = []
     for target in desk_targets:
-        params = file_request(target.instance, options)
-        if options.get("secret_keys"):
-            params["secret_keys"] = options["secret_keys"]
+        params = dict(requests[target.instance.name])
+        if secret_keys:
+            params["secret_keys"] = list(secret_keys)
         try:
             request = Request.from_params(params)
             raw = read(target.path)
@@ -108,23 +110,23 @@ def plan_targets(desk_targets, options: dict, read, newline: str = "\n", windows
     return outcomes
 
 
-def _status(installs, outcomes, failures, looking: bool) -> str:
+def _status(installs, outcomes, failures, check_mode: bool) -> str:
     if failures or any(o.failed for o in outcomes):
-        return "failed"
+        return statuses.FAILED
     if not installs:
-        return "not_installed"
+        return statuses.NOT_INSTALLED
     if any(o.changed for o in outcomes):
-        return "drifted" if looking else "changed"
-    return "compliant"
+        return statuses.DRIFTED if check_mode else statuses.CHANGED
+    return statuses.COMPLIANT
 
 
-def desk_result(desk: str, layout: str, instances, profiles, installs, outcomes, looking: bool,
+def desk_result(desk: str, layout: str, instances, profiles, installs, outcomes, check_mode: bool,
                 failures=(), shortcuts_changed=(), ledger=None, diff_mode: bool = False) -> dict:
     """The task result of the desk plugin (RETURN of ioconnect.fleet.desk_system_json).
 
-    looking: check mode (nothing written). failures: desk-level problems (discovery), as messages."""
+    desk: the desk's name. failures: desk-level problems (discovery, commit), as messages."""
     files = [outcome.result(diff_mode) for outcome in outcomes]
-    status = _status(installs, outcomes, failures, looking)
+    status = _status(installs, outcomes, failures, check_mode)
     errors = list(failures) + [f["msg"] for f in files if f.get("failed")]
     changed_files = [f["path"] for f in files if f.get("changed")]
     install_rows = []
@@ -140,9 +142,9 @@ def desk_result(desk: str, layout: str, instances, profiles, installs, outcomes,
                              "drift": pointers})
     result = {
         "changed": bool(changed_files) or bool(shortcuts_changed),
-        "failed": status == "failed",
+        "failed": status == statuses.FAILED,
         "status": status,
-        "check_mode": looking,
+        "check_mode": check_mode,
         "desk": desk,
         "env_region": [i.name for i in instances],
         "layout": layout,
@@ -151,9 +153,9 @@ def desk_result(desk: str, layout: str, instances, profiles, installs, outcomes,
         "files": files,
         "changed_files": changed_files,
         "shortcuts_changed": list(shortcuts_changed),
-        "restart_pending": bool(changed_files) and not looking,
+        "restart_pending": bool(changed_files) and not check_mode,
         "error": " | ".join(errors),
-        "msg": _message(desk, instances, installs, files, status, errors, looking),
+        "msg": _message(desk, instances, installs, files, status, errors, check_mode),
     }
     if ledger:
         result["ledger"] = ledger
@@ -165,24 +167,24 @@ def desk_result(desk: str, layout: str, instances, profiles, installs, outcomes,
     return result
 
 
-def _message(desk, instances, installs, files, status, errors, looking) -> str:
+def _message(desk, instances, installs, files, status, errors, check_mode) -> str:
     head = "%s (%s): " % (desk, ", ".join(i.name for i in instances) or "?")
     products = sorted({i.product for i in installs})
     found = "%d install(s) (%s)" % (len(installs), ", ".join(products)) if installs else "no install"
     changed = [f for f in files if f.get("changed")]
-    if status == "failed":
+    if status == statuses.FAILED:
         return head + "FAILED: " + " | ".join(errors)
-    if status == "not_installed":
+    if status == statuses.NOT_INSTALLED:
         return head + ("io.Connect Desktop is not installed (no system.json in the profiles and folders looked at); "
                        "nothing to do.")
-    if status == "compliant":
+    if status == statuses.COMPLIANT:
         return head + "%s; already on io.Manager, nothing changed." % found
     pointers = []
     for f in changed:
         for item in f.get("drift") or []:
             if item["pointer"] not in pointers:
                 pointers.append(item["pointer"])
-    if looking:
+    if check_mode:
         return head + "%s; drift in %d file(s): %s." % (found, len(changed), ", ".join(pointers[:12]))
     return head + ("%s; %d file(s) changed; restart io.Connect Desktop for them to take effect (restart pending, not "
                    "forced)." % (found, len(changed)))

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) ioconnect.fleet contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Reading and writing a POSIX desk, from inside the desk module: the whole desk in one round trip.
+"""A POSIX desk, the workflow's Desk (workflow.py) inside the desk module: the whole desk in one round trip.
 
 A POSIX desk is laid out as a Windows desk is (docs/simulated-desks.md): a folder of profiles, each with
 AppData/Local, and extra install folders. The module runs as root there, in folders its users own, so:
@@ -23,6 +23,7 @@ from ansible_collections.ioconnect.fleet.plugins.module_utils.common.atomic_writ
 from ansible_collections.ioconnect.fleet.plugins.module_utils.common.errors import FleetError
 from ansible_collections.ioconnect.fleet.plugins.module_utils.desk import as_owner, discovery, ledger, links
 from ansible_collections.ioconnect.fleet.plugins.module_utils.desk.safe_fs import Zone, ZoneFiles, owner_name, sha1
+from ansible_collections.ioconnect.fleet.plugins.module_utils.desk.workflow import Committed, Desk, Scan, ledger_record
 
 
 def _reason(exc: OSError) -> str:
@@ -137,21 +138,63 @@ def _remove(zone: dict, path: str, expected, shown: str) -> bool:
     return True
 
 
-class PosixDesk:
+class PosixDesk(Desk):
     flavour = posixpath
 
     def __init__(self, module):
         self.module = module
         self._read = {}  # path -> {"raw": base64 | None} or {"error", "kind"}: what prefetch read
 
+    # -- the workflow's calls ----------------------------------------------------------------------------------
+    def scan(self, options: dict, shortcut_folders: bool) -> Scan:
+        # shortcut_folders: a POSIX desk's shortcut descriptors are compared when written, not listed beforehand.
+        profiles = self.profiles(options)
+        root = options["profile_root"].rstrip("/") or "/"
+        common_start_menu = posixpath.join(posixpath.dirname(root), *discovery.COMMON_START_MENU)
+        roots = discovery.search_roots(posixpath, profiles, options["install_roots"], common_start_menu)
+        entries, problems = self.find(roots, discovery.search_depth(options["install_search_depth"]))
+        return Scan(profiles, roots, entries, problems)
+
+    def read(self, paths) -> dict:
+        self.prefetch(paths)
+        out = {}
+        for path in paths:
+            answer = self._read[path]
+            out[path] = FleetError(answer["error"], kind=answer["kind"]) if "error" in answer else \
+                as_owner.decode_bytes(answer["raw"])
+        return out
+
+    def commit(self, changes, wanted_shortcuts, entry: dict, backup: bool, state_dir: str) -> Committed:
+        try:
+            self.check_state_dir(state_dir)
+        except FleetError as exc:
+            return Committed([str(exc)])
+        problems, created = [], []
+        for outcome in changes:
+            self.write(outcome, backup)
+        for shortcut in wanted_shortcuts:
+            try:
+                if self.write_shortcut(shortcut):
+                    created.append(shortcut.path + ".json")
+            except FleetError as exc:
+                problems.append(str(exc))
+        records = [ledger_record(o, o.backup_file, o.written_checksum) for o in changes if o.written_checksum]
+        path = None
+        if records or created:
+            try:
+                path = self.write_entry(state_dir, dict(entry, files=records, shortcuts=created))
+            except FleetError as exc:
+                problems.append(str(exc))
+        return Committed(problems, created, path)
+
     def _as_owner(self, zone: Zone, work, *args):
         return as_owner.run(zone.uid, zone.gid, zone.label, work, zone.as_dict(), *args)
 
     # -- discovery -------------------------------------------------------------------------------------------
-    def profiles(self, params) -> list:
+    def profiles(self, options) -> list:
         """The profiles to look at. FleetError when the profile folder itself cannot be listed."""
-        root = params["profile_root"].rstrip("/") or "/"
-        mode = params["profiles"]
+        root = options["profile_root"].rstrip("/") or "/"
+        mode = options["profiles"]
         if mode == "all":
             try:
                 names = [e.name for e in os.scandir(root) if e.is_dir()]
@@ -160,12 +203,12 @@ class PosixDesk:
             except OSError as exc:
                 raise FleetError("the profile folder %s cannot be listed: %s" % (root, _reason(exc)), kind="access")
         elif mode == "named":
-            names = list(params["users"])
+            names = list(options["users"])
         elif mode == "logged_on":
             names = self._logged_on()
         else:
-            names = [params["current_user"]]
-        found = discovery.profiles(self.flavour, root, names, params["skip_profiles"] if mode == "all" else ())
+            names = [options["current_user"]]
+        found = discovery.profiles(self.flavour, root, names, options["skip_profiles"] if mode == "all" else ())
         for profile in found:
             self._check_profile(profile)
         return found
@@ -205,7 +248,7 @@ class PosixDesk:
     def find(self, roots, depth: int):
         """(entries, problems): every file below the roots whose name a search wants, at most depth levels down,
         each real folder walked once, each zone walked by its owner. problems: (profile, FleetError) for folders
-        that could not be listed or links the rule refuses."""
+        that could not be listed or links the rule refuses, by the profile (or install folder) they are in."""
         by_zone = {}
         for root in roots:
             zone = zone_of(root.path)
@@ -215,10 +258,10 @@ class PosixDesk:
             try:
                 found = self._as_owner(zone, _walk, [r.path for r in zone_roots], depth)
             except FleetError as exc:
-                problems.extend((r.profile, exc) for r in zone_roots)
+                problems.extend((r.root, exc) for r in zone_roots)
                 continue
             entries.extend(discovery.Entry(path, target) for path, target in found["entries"])
-            profile_of = {r.path: r.profile for r in zone_roots}
+            profile_of = {r.path: r.root for r in zone_roots}
             problems.extend((profile_of.get(p["top"]), FleetError(p["msg"], kind=p["kind"]))
                             for p in found["problems"])
         return entries, problems
@@ -238,23 +281,14 @@ class PosixDesk:
             except FleetError as exc:
                 self._read.update({p: {"error": str(exc), "kind": exc.kind} for p in zone_paths})
 
-    def read(self, path: str):
-        """The file's bytes, None when it does not exist; FleetError when it cannot (or may not) be read."""
-        if path not in self._read:
-            self.prefetch([path])
-        answer = self._read[path]
-        if "error" in answer:
-            raise FleetError(answer["error"], kind=answer["kind"])
-        return as_owner.decode_bytes(answer["raw"])
-
-    def write(self, outcome, backup: bool, expected: str = None) -> None:
+    def write(self, outcome, backup: bool) -> None:
         """Write a planned outcome as the file's owner; on failure the outcome fails and the file is left as it
         was."""
         plan = outcome.plan
         path = outcome.target.path
         try:
             done = self._as_owner(zone_of(path), _replace, path, as_owner.encode_bytes(plan.new_bytes),
-                                  expected or plan.original_checksum, outcome.target.shown, backup and plan.exists,
+                                  outcome.expected, outcome.target.shown, backup and plan.exists,
                                   False)
         except FleetError as exc:
             outcome.fail(exc)
@@ -305,9 +339,9 @@ class PosixDesk:
                              "will not know this run" % (path, exc), kind="io")
         return path
 
-    def entries(self, folder: str, count: int) -> list:
-        self.check_state_dir(folder)
-        runs = ledger.runs_dir(self.flavour, folder)
+    def ledger(self, state_dir: str, count: int) -> list:
+        self.check_state_dir(state_dir)
+        runs = ledger.runs_dir(self.flavour, state_dir)
         try:
             names = os.listdir(runs)
         except FileNotFoundError:
@@ -329,7 +363,7 @@ class PosixDesk:
             out.append(entry)
         return out
 
-    def _checksums(self, paths) -> dict:
+    def checksums(self, paths) -> dict:
         by_zone, out = {}, {}
         for path in dict.fromkeys(paths):
             zone = zone_of(path)
@@ -341,21 +375,14 @@ class PosixDesk:
                 out.update({p: "unreadable: %s" % exc for p in zone_paths})
         return out
 
-    def rollback(self, folder: str, count: int, check_mode: bool) -> dict:
-        entries = self.entries(folder, count)
-        current = self._checksums([record["path"] for entry in entries for record in entry["files"]])
-        steps = ledger.plan_rollback(entries, current)
-        results = []
-        for step in steps:
-            result = step.as_result()
-            if step.action in ("restore", "delete") and not check_mode:
-                problem = self._undo(step)
-                if problem:
-                    step.action, step.problem = "fail", str(problem)
-                    result = step.as_result()
-                    result["error_kind"] = problem.kind
-            results.append(result)
-        removed = []
+    def undo(self, state_dir: str, entries, steps, check_mode: bool) -> tuple:
+        if not check_mode:
+            for step in steps:
+                if step.action in ("restore", "delete"):
+                    problem = self._undo(step)
+                    if problem:
+                        step.fail(str(problem), problem.kind)
+        removed, problems = [], []
         for entry in entries:
             for shortcut in entry["shortcuts"]:
                 try:
@@ -363,16 +390,16 @@ class PosixDesk:
                     gone = self._as_owner(zone, _remove, shortcut, None, shortcut) if not check_mode else \
                         self._as_owner(zone, _read_all, [shortcut])[shortcut].get("raw") is not None
                 except FleetError as exc:
-                    results.append({"path": shortcut, "target": shortcut, "action": "fail", "failed": True,
-                                    "msg": "the shortcut %s was not removed: %s" % (shortcut, exc),
-                                    "error_kind": exc.kind, "backup_file": None, "profile": None,
-                                    "product": None})
+                    problems.append({"path": shortcut, "target": shortcut, "action": "fail", "failed": True,
+                                     "msg": "the shortcut %s was not removed: %s" % (shortcut, exc),
+                                     "error_kind": exc.kind, "backup_file": None, "profile": None,
+                                     "product": None})
                     continue
                 if gone:
                     removed.append(shortcut)
             if not check_mode:
-                self._settle(folder, entry, steps)
-        return {"entries": entries, "files": results, "shortcuts_removed": removed}
+                self._settle(state_dir, entry, steps)
+        return removed, problems
 
     def _undo(self, step):
         """None when done, else a FleetError saying why the file was left as it was."""

@@ -27,7 +27,7 @@ import secrets
 import stat
 import time
 
-from ansible_collections.ioconnect.fleet.plugins.module_utils.common.atomic_write import checksum as sha1
+from ansible_collections.ioconnect.fleet.plugins.module_utils.common.checksum import checksum as sha1
 from ansible_collections.ioconnect.fleet.plugins.module_utils.common.errors import FleetError
 from ansible_collections.ioconnect.fleet.plugins.module_utils.desk import links
 

@@ -16,7 +16,7 @@ import codecs
 import json
 import re
 
-from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.errors import SystemJsonError
+from ansible_collections.ioconnect.fleet.plugins.module_utils.common.errors import FleetError
 from ansible_collections.ioconnect.fleet.plugins.module_utils.common.json_type import json_type
 from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.merge import json_equal
 
@@ -148,12 +148,12 @@ def _line_indent(text: str, pos: int) -> str:
 def decode_bytes(raw: bytes, path: str):
     """Bytes of a desk's file -> (text without BOM, had_bom). Only UTF-8 is accepted, as by the desktop."""
     if raw.startswith(codecs.BOM_UTF32_LE) or raw.startswith(codecs.BOM_UTF32_BE):
-        raise SystemJsonError(
+        raise FleetError(
             "%s is UTF-32 encoded; io.Connect Desktop reads UTF-8. Re-save it as UTF-8 (no BOM) and run again." % path,
             kind="encoding")
     if raw.startswith(codecs.BOM_UTF16_LE) or raw.startswith(codecs.BOM_UTF16_BE) or (
             len(raw) >= 2 and (raw[0] == 0 or raw[1] == 0)):
-        raise SystemJsonError(
+        raise FleetError(
             "%s is UTF-16 encoded (as PowerShell's Out-File writes by default); io.Connect Desktop reads UTF-8. "
             "Re-save it as UTF-8 (no BOM) and run again; the file was left unchanged." % path,
             kind="encoding")
@@ -162,14 +162,14 @@ def decode_bytes(raw: bytes, path: str):
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise SystemJsonError(
+        raise FleetError(
             "%s is not valid UTF-8 (byte %d: 0x%02x); io.Connect Desktop reads UTF-8. It may be in a legacy code page "
             "such as Windows-1252: re-save it as UTF-8. The file was left unchanged."
             % (path, exc.start + (3 if bom else 0), body[exc.start]),
             kind="encoding")
     if text.startswith("\ufeff"):
-        raise SystemJsonError("%s starts with two byte order marks; remove them and run again." % path,
-                              kind="encoding")
+        raise FleetError("%s starts with two byte order marks; remove them and run again." % path,
+                         kind="encoding")
     return text, bom
 
 
@@ -181,7 +181,7 @@ class Document:
         self.path = path
         root_start = _WS.match(text, 0).end()
         if root_start >= len(text):
-            raise SystemJsonError(
+            raise FleetError(
                 "%s is empty; io.Connect Desktop cannot start with an empty system.json. Restore it from a backup "
                 "or reinstall; it was left unchanged." % path, kind="parse")
         if text[root_start] != "{":
@@ -194,7 +194,7 @@ class Document:
         except _DuplicateKey as exc:
             self._fail_duplicate(text, exc.key)
         except _BadConstant as exc:
-            raise SystemJsonError(
+            raise FleetError(
                 "%s holds %s, which is not JSON (io.Connect Desktop's strict parser rejects it); fix the value and "
                 "run again. The file was left unchanged." % (path, exc), kind="parse")
         except (ValueError, IndexError):
@@ -217,13 +217,13 @@ class Document:
             if comma is not None:  # json points at the "}" or "]" after it, often on the next line
                 reason = "a trailing comma before %r (JSON allows none)" % text[exc.pos]
                 line, col = _position(text, comma)
-            raise SystemJsonError(
+            raise FleetError(
                 "%s is not valid JSON: %s at line %d, column %d. io.Connect Desktop cannot read it either: fix it by "
                 "hand or restore a backup. The file was left unchanged." % (self.path, reason, line, col),
                 kind="parse")
         except (_DuplicateKey, _BadConstant, ValueError):
             pass
-        raise SystemJsonError("%s is not valid JSON; the file was left unchanged." % self.path, kind="parse")
+        raise FleetError("%s is not valid JSON; the file was left unchanged." % self.path, kind="parse")
 
     def _fail_root(self, text):
         try:
@@ -231,14 +231,14 @@ class Document:
         except ValueError:
             self._fail_syntax(text)
         kind = {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}.get(type(root), "a number")
-        raise SystemJsonError(
+        raise FleetError(
             "%s holds %s at its root, but io.Connect Desktop's system.json must be a JSON object ({...}). "
             "Check that path names a system.json; the file was left unchanged." % (self.path, kind), kind="root")
 
     def _fail_duplicate(self, text, key):
         lines = [_position(text, m.start())[0] for m in re.finditer(re.escape(json.dumps(key)) + r"[ \t\r\n]*:", text)]
         where = " (lines %s)" % ", ".join(str(n) for n in lines[:6]) if lines else ""
-        raise SystemJsonError(
+        raise FleetError(
             "%s has the key %s twice in one object%s. JSON parsers silently keep only the last one, so what the desk "
             "runs with is ambiguous: remove the duplicate by hand and run again. The file was left unchanged."
             % (self.path, json.dumps(key), where), kind="duplicate")

@@ -6,9 +6,9 @@ for Windows desks, so the merge exists in exactly one place."""
 
 from __future__ import annotations
 
-from ansible_collections.ioconnect.fleet.plugins.module_utils.common.atomic_write import checksum
+from ansible_collections.ioconnect.fleet.plugins.module_utils.common.checksum import checksum
 from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.difference import compute_drift, diff_texts
-from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.errors import SystemJsonError
+from ansible_collections.ioconnect.fleet.plugins.module_utils.common.errors import FleetError
 from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.document import Style, parse_bytes, render_new
 from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.hunks import unified
 from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.merge import (
@@ -137,14 +137,14 @@ def plan(raw, request: Request, path: str, when_missing: str = "fail", newline: 
     except RecursionError:
         # Parsing, comparing and masking recurse once per level; a file nested hundreds of levels deep
         # (never a real system.json) must end in a clear error, not a traceback.
-        raise SystemJsonError(
+        raise FleetError(
             "%s nests objects or arrays too deeply (hundreds of levels) to be merged safely; no io.Connect Desktop "
             "setting needs that. Check the file for corruption; it was left unchanged." % path, kind="parse")
 
 
 def _plan(raw, request, path, when_missing, newline, kind, base_raw, windows):
     if when_missing not in WHEN_MISSING:
-        raise SystemJsonError("when_missing must be one of %s, not %r" % (", ".join(WHEN_MISSING), when_missing))
+        raise FleetError("when_missing must be one of %s, not %r" % (", ".join(WHEN_MISSING), when_missing))
     base = parse_bytes(base_raw, _base_label(path)).value if kind == "override" and base_raw is not None else None
     masking = request.masking
     document = None
@@ -152,7 +152,7 @@ def _plan(raw, request, path, when_missing, newline, kind, base_raw, windows):
         if when_missing == "skip":
             return Plan(path, exists=False, changed=False, drift=[], skipped=True, masking=masking)
         if when_missing == "fail":
-            raise SystemJsonError(
+            raise FleetError(
                 "%s does not exist. Is io.Connect Desktop installed for this user? Check path, or set "
                 "when_missing=skip to pass over desks without it, or when_missing=create to create the file." % path,
                 kind="missing")

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit, urlunsplit
 from ansible_collections.ioconnect.fleet.plugins.module_utils.common.json_type import json_type
 from ansible_collections.ioconnect.fleet.plugins.module_utils.common.masking import policy as masking_policy
 from ansible_collections.ioconnect.fleet.plugins.module_utils.common.masking import secret_keys_errors
-from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.errors import SystemJsonError
+from ansible_collections.ioconnect.fleet.plugins.module_utils.common.errors import FleetError
 from ansible_collections.ioconnect.fleet.plugins.module_utils.common.pointer import format_pointer, parse_pointer
 
 APP_STORE_MODES = ("replace", "present", "absent")
@@ -46,7 +46,7 @@ def document_kind(path: str, kind: str = "auto") -> str:
     """'base' or 'override' for a file: kind itself unless 'auto', then the file name decides
     (system-<ENV>-<REGION>.json is an override; anything else, system.json included, is a base file)."""
     if kind not in KINDS:
-        raise SystemJsonError("kind must be one of %s, not %r" % (", ".join(KINDS), kind))
+        raise FleetError("kind must be one of %s, not %r" % (", ".join(KINDS), kind))
     if kind != "auto":
         return kind
     name = posixpath.basename(str(path).replace("\\", "/"))
@@ -182,7 +182,7 @@ def apply_app_stores(current, stores: list, mode: str, windows: bool = False) ->
     if mode == "absent":
         unwanted = {store_identity(store, windows) for store in stores}
         return [store for store in result if store_identity(store, windows) not in unwanted]
-    raise SystemJsonError("app_stores_mode must be one of %s, not %r" % (", ".join(APP_STORE_MODES), mode))
+    raise FleetError("app_stores_mode must be one of %s, not %r" % (", ".join(APP_STORE_MODES), mode))
 
 
 def _leaf_pointers(value, tokens, out):
@@ -210,7 +210,7 @@ def _remove_copy(node, tokens, path):
         return copy, True
     if isinstance(node, list):
         if not rest:
-            raise SystemJsonError(
+            raise FleetError(
                 "remove: %s names an element of an array by its index, which is not idempotent (every run would "
                 "delete whatever element is there next). For app stores use app_stores with app_stores_mode: absent; "
                 "otherwise remove the whole array or a key inside an element." % format_pointer(path))
@@ -241,7 +241,7 @@ class Request:
         self.remove = list(remove or [])
         problems = secret_keys_errors(secret_keys)
         if problems:
-            raise SystemJsonError("; ".join(problems))
+            raise FleetError("; ".join(problems))
         self.secret_keys = tuple(secret_keys or ())
         # The one masking policy, with the firm's own key names: drift, diff and messages mask with it.
         self.masking = masking_policy(self.secret_keys)
@@ -266,28 +266,28 @@ class Request:
     def _check(self):
         for option, key in OPTION_KEYS.items():
             if key in self.settings:
-                raise SystemJsonError(
+                raise FleetError(
                     "settings.%s: use the %s option for the %s key, not settings" % (key, option, key))
         if not isinstance(self.crash_reporter_defaults, dict) or "output" in self.crash_reporter_defaults:
-            raise SystemJsonError("crash_reporter_defaults: a mapping of the keys a new crashReporter gets (enabled, "
-                                  "folderPath, companyName, productName); output is given in crash_reporter")
+            raise FleetError("crash_reporter_defaults: a mapping of the keys a new crashReporter gets (enabled, "
+                             "folderPath, companyName, productName); output is given in crash_reporter")
         if self.app_stores_mode not in APP_STORE_MODES:
-            raise SystemJsonError("app_stores_mode must be one of %s, not %r"
-                                  % (", ".join(APP_STORE_MODES), self.app_stores_mode))
+            raise FleetError("app_stores_mode must be one of %s, not %r"
+                             % (", ".join(APP_STORE_MODES), self.app_stores_mode))
         if self.app_stores is not None:
             for idx, store in enumerate(self.app_stores):
                 if not isinstance(store, dict) or "type" not in store:
-                    raise SystemJsonError("app_stores[%d]: each app store is a mapping with a 'type' key" % idx)
+                    raise FleetError("app_stores[%d]: each app store is a mapping with a 'type' key" % idx)
         set_pointers = [format_pointer(t) for t in _leaf_pointers(self.top_level_patch(), [], [])]
         if self.app_stores is not None:
             set_pointers.append("/appStores")
         for pointer in self.remove:
             tokens = parse_pointer(pointer)
             if not tokens:
-                raise SystemJsonError("remove: '' names the whole document; name a key such as /server")
+                raise FleetError("remove: '' names the whole document; name a key such as /server")
             for target in set_pointers:
                 if target == pointer or target.startswith(pointer + "/"):
-                    raise SystemJsonError(
+                    raise FleetError(
                         "remove: %s would delete %s, which this task also sets; drop one of the two" % (pointer, target))
 
 
@@ -309,7 +309,7 @@ def apply_request(document: dict, request: Request, kind: str = "base", base=Non
     if request.app_stores is not None:
         current = result.get("appStores", [])
         if not isinstance(current, list):
-            raise SystemJsonError(
+            raise FleetError(
                 "/appStores is %s in the file, not an array; io.Connect Desktop expects a list of stores. Fix it by "
                 "hand, or use app_stores_mode=replace to overwrite it." % type(current).__name__)
         if request.app_stores_mode != "absent" or "appStores" in result:
@@ -334,7 +334,7 @@ def check_merged(before: dict, after: dict, request: Request, where: str = "") -
     if request.server is not None:
         server = after.get("server")
         if isinstance(server, dict) and "url" not in server:
-            raise SystemJsonError(
+            raise FleetError(
                 "/server/url%s: io.Connect Desktop requires a url in server (e.g. https://iomanager.example.com/api), "
                 "and the file has none: pass server.url" % where)
     if request.crash_reporter is not None:
@@ -343,7 +343,7 @@ def check_merged(before: dict, after: dict, request: Request, where: str = "") -
             if not isinstance(before.get("crashReporter"), dict):
                 missing = [key for key in CRASH_REPORTER_REQUIRED if key not in crash]
                 if missing:
-                    raise SystemJsonError(
+                    raise FleetError(
                         "/crashReporter%s: the file has no crashReporter, and a new one needs %s (io.Connect Desktop's "
                         "schema requires them). Give them in crash_reporter or crash_reporter_defaults (the vendor's "
                         "defaults are used when crash_reporter_defaults is not set), for example companyName: Interop "
@@ -351,6 +351,6 @@ def check_merged(before: dict, after: dict, request: Request, where: str = "") -
                         "enabled: true." % (where, ", ".join(missing)))
             output = crash.get("output")
             if isinstance(output, dict) and output.get("type") == "server" and not output.get("serverUrl"):
-                raise SystemJsonError(
+                raise FleetError(
                     "/crashReporter/output/serverUrl%s: output type 'server' needs serverUrl, the io.Manager crash "
                     "endpoint (<base>/api/crashes)" % where)

@@ -15,6 +15,7 @@ import datetime
 import json
 import typing as t
 
+from ansible_collections.ioconnect.fleet.plugins.module_utils.common import status as st
 from ansible_collections.ioconnect.fleet.plugins.module_utils.common.masking import DEFAULT_POLICY
 from ansible_collections.ioconnect.fleet.plugins.module_utils.common.pointer import pointer_tokens
 
@@ -28,17 +29,9 @@ from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report.redac
 SCHEMA_VERSION = 2
 UNKNOWN = "unknown"
 
-# Desk statuses, worst first: a desk takes the worst status of its files.
-#   changed: a run that was not in check mode wrote the settings (the desk is compliant since);
-#   not_installed: the desk was looked at and holds no io.Connect Desktop install;
-#   not_checked: no check ran for the desk (every check skipped, or it never got to one).
-DESK_STATUSES = ("unreachable", "failed", "drifted", "changed", "compliant", "not_installed", "not_checked")
-# Statuses of one file (one system_json result, or one item of a desk_system_json result's files).
-INSTALL_STATUSES = ("unreachable", "failed", "drifted", "changed", "compliant", "not_installed")
-# Statuses after which a desk holds what it should (or nothing): they end a drift.
-CLEAN_STATUSES = ("compliant", "changed", "not_installed")
-# Desk statuses whose drifted pointers are counted apart: the desk is not counted as drifted.
-PROBLEM_STATUSES = ("failed", "unreachable")
+# The status words (module_utils/common/status.py, documented in docs/drift-detection.md), worst first.
+DESK_STATUSES = st.DESK_STATUSES
+PROBLEM_STATUSES = st.PROBLEM_STATUSES
 OPS = ("add", "replace", "remove")
 # Error kinds of a check that stopped before it read a file: the desk was not observed (the request was refused on
 # the controller, or its io.Manager did not answer the preflight).
@@ -210,11 +203,8 @@ class Desk:
         statuses = [i["status"] for i in self.installs]
         statuses += [e["kind"] for e in self.errors]
         if self.no_install:
-            statuses.append("not_installed")
-        for status in DESK_STATUSES:
-            if status in statuses:
-                return status
-        return "not_checked"
+            statuses.append(st.NOT_INSTALLED)
+        return st.worst(statuses)
 
     def not_reached(self, stop_reason: str = "") -> dict | None:
         """Why this desk has no scan in the run (None when its files were read): kind and reason."""
@@ -407,8 +397,7 @@ class DriftCollector:
     def report(self, run: t.Mapping | None = None) -> dict:
         """The report of this run alone, without history (see docs/drift-report.schema.json)."""
         desks = self.run_desks()
-        run = dict(run or {}, desks=[d["name"] for d in desks])
-        return build_report(run_view(desks, run), run, None, run_trend(desks, run))
+        return run_report(desks, dict(run or {}, desks=[d["name"] for d in desks]))
 
 
 def _counts(desks: list) -> dict:
@@ -481,6 +470,13 @@ def build_report(desks: list, run: t.Mapping, history: t.Mapping | None = None,
         "trend": dict(trend or {"window": 0, "rounds": [], "by_region": {}, "by_environment": {}}),
         "desks": desks,
     }
+
+
+def run_report(run_desks: list, run: t.Mapping, history: t.Mapping | None = None, rounds: int = 20) -> dict:
+    """The report of a run alone, without the fleet the history knows: the run's desks, each its own one-scan
+    history, one trend point per region and environment. ``history``: the state of the history store (None: the
+    history is disabled)."""
+    return build_report(run_view(run_desks, run), run, history, run_trend(run_desks, run, rounds))
 
 
 def utc_now(precise: bool = False) -> str:

@@ -15,22 +15,16 @@ from __future__ import annotations
 import json
 import re
 
+from ansible_collections.ioconnect.fleet.plugins.module_utils.common import status as st
+
 # <anything>\Users\<name>\... or /Users/<name>/ or /home/<name>/: the profile folder of a per-user install.
 _PROFILE = re.compile(r"^(?P<root>.*?[\\/](?:users|home)[\\/](?P<name>[^\\/]+))(?=[\\/])", re.IGNORECASE)
 ABSENT = "absent"
 
-# The report's vocabulary, shared by every renderer: what each desk status is called, and the order of the count
-# columns (what a reader looks for first).
-STATUS_TITLES = {
-    "unreachable": "Unreachable",
-    "failed": "Failed",
-    "drifted": "Drifted",
-    "changed": "Changed",
-    "compliant": "Compliant",
-    "not_installed": "No install found",
-    "not_checked": "Not checked",
-}
-COLUMNS = ("drifted", "changed", "compliant", "failed", "unreachable", "not_installed", "not_checked")
+# What each desk status is called (the one vocabulary, module_utils/common/status.py), and the order of the
+# report's count columns (what a reader looks for first).
+STATUS_TITLES = st.TITLES
+COLUMNS = (st.DRIFTED, st.CHANGED, st.COMPLIANT, st.FAILED, st.UNREACHABLE, st.NOT_INSTALLED, st.NOT_CHECKED)
 
 
 def profile_of(path: str) -> tuple:

@@ -23,10 +23,11 @@ from __future__ import annotations
 import json
 import typing as t
 
+from ansible_collections.ioconnect.fleet.plugins.module_utils.common import status as st
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report import numbers
 
-CLEAN = ("compliant", "changed", "not_installed")
-COMPLIANT_AFTER = ("compliant", "changed")
+CLEAN = st.CLEAN_STATUSES
+COMPLIANT_AFTER = st.COMPLIANT_STATUSES
 
 
 def desk_history(statuses: t.Sequence, times: t.Sequence, window: int, drifted_since=None, last_compliant=None,

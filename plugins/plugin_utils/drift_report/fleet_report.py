@@ -16,13 +16,12 @@ import os
 import typing as t
 
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report import history_pending
-from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report.aggregate import build_report, utc_now
-from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report.fleet import (
-    fleet_view,
-    run_trend,
-    run_view,
-    trend,
+from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report.aggregate import (
+    build_report,
+    run_report,
+    utc_now,
 )
+from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report.fleet import fleet_view, trend
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report.history import make_batch, open_store
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report.history_backends import (
     CORRUPT,
@@ -52,9 +51,7 @@ def build_fleet_report(run_desks: list, run: t.Mapping, settings: HistorySetting
     """(report, warning or ''). ``run_desks``: DriftCollector.run_desks(); ``run``: run_id, group, times, ..."""
     run = dict(run, desks=[d["name"] for d in run_desks])
     if not settings.enabled:
-        info = {"status": "disabled", "backend": None, "location": None, "message": "", "problem": None,
-                "desks_known": len(run_desks), "rounds": 1 if run_desks else 0}
-        return build_report(run_view(run_desks, run), run, info, run_trend(run_desks, run, settings.rounds)), ""
+        return run_report(run_desks, run, None, settings.rounds), ""  # build_report says the history is disabled
     backend = "postgresql" if settings.dsn else "sqlite"
     location = mask_dsn(settings.dsn) if settings.dsn else os.path.abspath(os.path.expanduser(settings.path))
     batch = make_batch(run, run_desks, utc_now(precise=True))
@@ -123,10 +120,9 @@ def _without_history(run_desks, run, settings, info, batch, exc: HistoryError) -
         except OSError as err:
             kept = "!" + str(err)
     message = problem_message(exc, info["location"], info["backend"], len(run_desks), kept, settings.timeout)
-    info.update(status="unavailable", problem=exc.kind, message=message, desks_known=len(run_desks),
+    info.update(status="unavailable", problem=exc.problem, message=message, desks_known=len(run_desks),
                 rounds=1 if run_desks else 0)
-    report = build_report(run_view(run_desks, run), run, info, run_trend(run_desks, run, settings.rounds))
-    return report, message
+    return run_report(run_desks, run, info, settings.rounds), message
 
 
 ADVICE = {
@@ -150,10 +146,10 @@ TITLES = {
 
 
 def problem_message(exc: HistoryError, location: str, backend: str, scanned: int, kept: str, timeout: float) -> str:
-    advice = ADVICE.get(exc.kind, "see the message above")
-    if exc.kind == LOCKED:
+    advice = ADVICE.get(exc.problem, "see the message above")
+    if exc.problem == LOCKED:
         advice = advice % (("%g" % timeout),)
-    elif exc.kind == CORRUPT:
+    elif exc.problem == CORRUPT:
         advice = advice % (location,)
     if not scanned:
         fate = "this run scanned no desk"
@@ -165,7 +161,7 @@ def problem_message(exc: HistoryError, location: str, backend: str, scanned: int
     else:
         fate = "this run's %d scan(s) are in this report only" % scanned
     return ("drift history (%s, %s) %s: %s. This report shows only the desks this run scanned; %s. To fix: %s." % (
-        backend, location, TITLES.get(exc.kind, "failed"), exc.detail, fate, advice))
+        backend, location, TITLES.get(exc.problem, "failed"), exc.detail, fate, advice))
 
 
 def _cutoff(days: int):

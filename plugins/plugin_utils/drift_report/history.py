@@ -6,7 +6,7 @@
 One store, two backends (history_backends.py): an SQLite file (default) or PostgreSQL. Opening a store applies
 the missing migrations (history_schema.py); a history of a newer schema than this collection knows is refused,
 never written. Everything stored is masked again first (redact.py, masking.py), whatever the caller passed.
-Problems come out as ``HistoryError`` with a kind (unreachable, locked, corrupt, newer_schema, ...), so the caller
+Problems come out as ``HistoryError`` with a problem (unreachable, locked, corrupt, newer_schema, ...), so the caller
 can warn and still write its report.
 """
 
@@ -17,6 +17,7 @@ import os
 import socket
 import typing as t
 
+from ansible_collections.ioconnect.fleet.plugins.module_utils.common import status as st
 from ansible_collections.ioconnect.fleet.plugins.module_utils.common.masking import pointer_is_secret
 from ansible_collections.ioconnect.fleet.plugins.module_utils.common.pointer import pointer_tokens
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report.fleet import loads_or_text, remediation_entry
@@ -33,8 +34,8 @@ from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report.histo
 )
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report.redact import redact_text, redact_value
 
-CLEAN = ("compliant", "changed", "not_installed")
-COMPLIANT_AFTER = ("compliant", "changed")
+CLEAN = st.CLEAN_STATUSES
+COMPLIANT_AFTER = st.COMPLIANT_STATUSES
 
 # The closed loop's ledger (plugin_utils/remediation/store.py), in the same database when the loop runs: read for a
 # desk's story and the fleet view, pruned with the history. Its columns, as read here.

@@ -15,6 +15,7 @@ import os
 import re
 import sqlite3
 
+from ansible_collections.ioconnect.fleet.plugins.module_utils.common.errors import FleetError
 from ansible_collections.ioconnect.fleet.plugins.module_utils.common.masking import DEFAULT_POLICY, MASK
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report.redact import redact_text
 
@@ -31,12 +32,13 @@ FAILED = "failed"
 _PG_WRITER_LOCK = 0x10C0_2E57_D41F_0001
 
 
-class HistoryError(Exception):
-    """A history that cannot be used now: ``kind`` is one of the problems above; the text never holds a secret."""
+class HistoryError(FleetError):
+    """A history that cannot be used now: a FleetError of kind ``history``, whose ``problem`` is one of the problems
+    above; the text never holds a secret."""
 
-    def __init__(self, kind: str, detail: str) -> None:
-        super().__init__(detail)
-        self.kind = kind
+    def __init__(self, problem: str, detail: str) -> None:
+        super().__init__(detail, kind="history")
+        self.problem = problem
         self.detail = redact_text(detail, 1000)
 
 

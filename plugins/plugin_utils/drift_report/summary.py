@@ -1,17 +1,31 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) ioconnect.fleet contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""A drift summary from registered system_json results, for set_stats (AWX/AAP artifacts) and fail-on-drift.
+"""The fleet summary of a play, from its registered results: the one summary behind the playbooks.
 
-This is the play-side twin of the callback: the same aggregation, fed from ``hostvars`` instead of callback
-events, so a playbook gets the numbers whether or not the callback is enabled. Pure Python.
+The play-side twin of the callback: the same aggregation (aggregate.DriftCollector), fed from ``hostvars`` instead
+of callback events, so a playbook gets the numbers whether or not the callback is enabled. ``summarise`` gives the
+numbers for set_stats (AWX/AAP artifacts), the one line the playbooks print, the drift gate's message and desk, and
+on request one row per desk for the summary file. The ``drift_summary`` filter (and its old name
+``fleet_summary``) is this function over ``hostvars``; ``playbooks/tasks/fleet_summary.yml`` and
+``tasks/drift_gate.yml`` use it. Status words: module_utils/common/status.py. Pure Python.
 """
 
 from __future__ import annotations
 
 import typing as t
 
-from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report.aggregate import DESK_STATUSES, DriftCollector
+from ansible_collections.ioconnect.fleet.plugins.module_utils.common import status as st
+from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report.aggregate import (
+    DESK_STATUSES,
+    DriftCollector,
+    is_desk_result,
+)
+from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report.display import COLUMNS
+
+# The drift gate's message, written once (playbooks/tasks/drift_gate.yml prints it wherever the gate runs).
+GATE_ADVICE = ("Run playbooks/configure.yml on them to put them back, or set ioconnect_drift_fail_on_drift=false to "
+               "only report. (The drift gate fails the run once, here; the scan itself did not fail.)")
 
 
 def _as_results(value) -> list:
@@ -80,13 +94,79 @@ def stats_summary(report: dict, max_names: int = 100) -> dict:
     out.update({status: summary[status] for status in DESK_STATUSES})
     for key in ("drifted_pointers", "changed_pointers", "pointers_on_failed_desks"):
         out[key] = summary[key]
-    out["by_region"] = {k: {"desks": v["desks"], "drifted": v["drifted"], "failed": v["failed"],
-                            "unreachable": v["unreachable"]} for k, v in report["by_region"].items()}
-    out["by_environment"] = {k: {"desks": v["desks"], "drifted": v["drifted"], "failed": v["failed"],
-                                 "unreachable": v["unreachable"]} for k, v in report["by_environment"].items()}
+    for group in ("by_region", "by_environment"):
+        out[group] = {k: {key: v[key] for key in ("desks", st.DRIFTED, st.FAILED, st.UNREACHABLE)}
+                      for k, v in report[group].items()}
     for status in ("drifted", "failed", "unreachable"):
         names = report["desks_by_status"][status]
         out["%s_desks" % status] = names[:max_names]
         if len(names) > max_names:
             out["%s_desks_truncated" % status] = len(names) - max_names
     return out
+
+
+def summarise(
+    hosts: t.Sequence[str],
+    active_hosts: t.Iterable[str] | None,
+    host_results: t.Mapping[str, t.Sequence],
+    labels: t.Mapping[str, tuple] | None = None,
+    check_mode=None,
+    max_names: int = 100,
+    rows: bool = False,
+) -> dict:
+    """The summary of the desks of a play (see the RETURN of the drift_summary filter).
+
+    hosts, active_hosts, host_results, labels and check_mode: as collect_registered. max_names: at most this many
+    desk names per list, in the lists and in the message. rows: also one row per desk of ``hosts`` (its registered
+    desk result, or a row saying why it has none), with the desk's status from the vocabulary.
+    """
+    hosts = list(hosts)
+    collector = collect_registered(hosts, active_hosts, host_results, labels, check_mode=check_mode)
+    report = collector.report()
+    out = stats_summary(report, max_names)
+    counts = {status: report["summary"][status] for status in DESK_STATUSES}
+    names = report["desks_by_status"]
+    results = {host: [r for value in host_results.get(host, ()) for r in _as_results(value)] for host in hosts}
+    out["counts"] = counts
+    out["check_mode"] = bool(check_mode) or any(r.get("check_mode") is True for rs in results.values() for r in rs)
+    out["message"] = _message(report["summary"], names, max_names)
+    active = set(active_hosts) if active_hosts is not None else None
+    out["gate_host"] = next((n for n in names[st.DRIFTED] if active is None or n in active), None)
+    out["gate_message"] = "Drift found on %d desk(s): %s. %s" % (
+        counts[st.DRIFTED], _names(names[st.DRIFTED], max_names), GATE_ADVICE) if counts[st.DRIFTED] else ""
+    if rows:
+        statuses = {d["name"]: d["status"] for d in report["desks"]}
+        out["rows"] = [_row(host, results[host], statuses.get(host, st.NOT_CHECKED), (labels or {}).get(host))
+                       for host in hosts]
+    return out
+
+
+def _names(names: t.Sequence[str], max_names: int) -> str:
+    shown = ", ".join(names[:max_names])
+    return shown + (" ... (%d more)" % (len(names) - max_names) if len(names) > max_names else "")
+
+
+def _message(summary: t.Mapping, names: t.Mapping, max_names: int) -> str:
+    """One line for the run's output: desks per status, then the names of the desks that need a look."""
+    parts = []
+    for status in COLUMNS:
+        if summary[status]:
+            parts.append("%d %s" % (summary[status], status))
+            if status == st.DRIFTED:
+                parts[-1] += " (%d JSON pointer(s))" % summary["drifted_pointers"]
+    text = "%d desk(s): %s." % (summary["desks"], ", ".join(parts) or "none")
+    for status in (st.DRIFTED, st.FAILED, st.UNREACHABLE, st.NOT_CHECKED):
+        if names[status]:
+            text += " %s: %s." % (st.TITLES[status], _names(names[status], max_names))
+    return text
+
+
+def _row(host: str, results: list, status: str, label) -> dict:
+    """A desk's row of the summary file: its registered desk result (or the one result it has) with its status."""
+    mine = [r for r in results if looks_like_result(r)]
+    found = next((r for r in mine if is_desk_result(r)), mine[0] if mine else None)
+    if found is None:
+        region, env = label or (None, None)
+        return {"desk": host, "status": status, "installs": [], "changed_files": [],
+                "env_region": ["%s-%s" % (env if env is not None else "?", region if region is not None else "?")]}
+    return dict(found, desk=found.get("desk") or host, status=status)

@@ -146,7 +146,7 @@ async def main(queue: asyncio.Queue, args: t.Mapping) -> None:
                             len(found), len([m for m in marks if m]))
             last_problem = None
         except HistoryError as exc:
-            problem = "%s: %s" % (exc.kind, exc.detail)
+            problem = "%s: %s" % (exc.problem, exc.detail)
             if problem != last_problem:  # say it once, not every poll
                 logger.warning("ioconnect.fleet.drift_events: cannot read the drift history %s (%s); "
                                "trying again every %ss", where,

@@ -17,7 +17,7 @@ import os
 
 import pytest
 
-from ansible_collections.ioconnect.fleet.plugins.module_utils.common.atomic_write import checksum
+from ansible_collections.ioconnect.fleet.plugins.module_utils.common.checksum import checksum
 
 URL = "https://iomanager-emea.example.com"
 TOPOLOGY = {"PROD": {"EMEA": {"url": URL, "only_app_store": True}},
@@ -307,7 +307,8 @@ def test_options_come_from_the_prefixed_variables_templated_once(windows_desk, o
     fleet_vars = {"fleet_topology": TOPOLOGY, "site_env": "UAT",
                   "fleet_env": trust_as_template("{{ site_env }}"), "fleet_region": "EMEA",
                   "fleet_preflight": False, "fleet_app_stores": None, "fleet_validate_with": "",
-                  "fleet_backup": True, "fleet_plan_only": True, "unrelated_env": "PROD"}
+                  "fleet_backup": True, "fleet__plan_only": True, "fleet_state": "rolled_back",
+                  "fleet_validate_only": True, "unrelated_env": "PROD"}
     result = on_windows("ioconnect.fleet.desk_system_json", {"options_from_vars": "fleet_", "backup": False},
                         task_vars=fleet_vars, check_mode=True)
     assert not result.get("failed"), result
@@ -315,8 +316,9 @@ def test_options_come_from_the_prefixed_variables_templated_once(windows_desk, o
     assert [f["path"] for f in result["files"]] == [kim]
     drift = {d["pointer"]: d["after"] for d in result["files"][0]["drift"]}
     assert drift["/server/url"] == "https://iomanager-uat.example.com/api"
-    # null and "" (for an option without a default) leave the option unset; plan_only is never read from a variable.
-    assert "merged" not in result["files"][0]
+    # null and "" (for an option without a default) leave the option unset. What the task decides (state,
+    # validate_only) and the private options are never read from a variable: this stayed a drift scan.
+    assert result["status"] == "drifted" and "merged" not in result["files"][0]
 
 
 def test_a_task_option_wins_over_its_variable(windows_desk, on_windows):

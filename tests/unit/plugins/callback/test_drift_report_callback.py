@@ -87,6 +87,9 @@ class Play:
     def get_variable_manager(self):
         return VariableManager(getattr(self, "extra_vars", None))
 
+    def get_loader(self):
+        return getattr(self, "_loader", None)
+
     def get_vars(self):
         return dict(getattr(self, "vars", {}))
 
@@ -470,3 +473,66 @@ def test_the_story_of_one_desk_from_the_report_playbook(tmp_path):
     assert "# Story of desk desk-7" in text and "`/server/url` replace" in text and " UTC | drift scan | drifted" in text
     printed = [c[0][0] for c in later._display.display.call_args_list]
     assert any(p.startswith("# Story of desk desk-7") for p in printed)
+
+
+class BrokenInventory:
+    """An inventory that refuses the play's host pattern, as core does for a bad one."""
+
+    def get_hosts(self, pattern="all", ignore_restrictions=False):
+        raise AnsibleError("Invalid host pattern %r" % pattern)
+
+
+class UnreadableVariables(VariableManager):
+    """Core cannot read a host's variables (a broken vars file): get_vars raises AnsibleError."""
+
+    _inventory = BrokenInventory()
+
+    def get_vars(self, play=None, host=None, include_hostvars=True):
+        raise AnsibleError("vars file broken.yml: not valid YAML")
+
+
+class NoPlays:
+    _file_name = "broken.yml"
+
+    def get_plays(self):
+        raise RuntimeError("a playbook object of a shape no one foresaw")
+
+
+def test_what_core_may_refuse_never_breaks_the_run(tmp_path, monkeypatch):
+    """Each narrow handler, and the one broad catch at the edge of each event: the run goes on, the desks that
+    could be recorded are in the report, and a warning says what was lost."""
+    cb = make_callback(tmp_path, progress="auto")
+    cb.v2_playbook_on_start(NoPlays())  # the edge of the event: a warning, no exception
+    assert "could not follow a playbook" in cb._display.warning.call_args[0][0]
+    check = Task(SYSTEM_JSON)
+    play = Play(check)
+    play.get_variable_manager = UnreadableVariables  # no hosts from the inventory, no variables from core
+    play._loader = DataLoader()
+    monkeypatch.setattr(sys, "stderr", object())  # no isatty: progress "auto" is off, not an error
+    cb.v2_playbook_on_play_start(play)
+    assert cb._meter is None and cb._targets == {}
+    labelled = Host("labelled", "emea", "prod")
+    labelled.vars["ioconnect_region"] = trust_as_template("{{ no_such_variable }}")
+    cb.v2_runner_on_ok(Result(labelled, check, fx.drifted()))
+    cb.v2_runner_on_ok(Result(Host("odd"), check, ["a list, not a result"]))
+    assert "could not record a result" in cb._display.warning.call_args[0][0]
+    cb.v2_playbook_on_stats(Stats())
+    report = read_report(tmp_path)
+    desk = {d["name"]: d for d in report["desks"]}["labelled"]
+    # Host.get_vars gave the labels; the region's broken template stays as written, the environment is read.
+    assert (desk["status"], desk["region"], desk["environment"]) == ("drifted", "{{ no_such_variable }}", "prod")
+
+
+def test_no_private_attribute_is_read_without_a_default():
+    """The callback reads private core attributes only through getattr with a default (or _inventory()), so a
+    core that renames one costs a detail of the report, never an AttributeError."""
+    import ast
+    import inspect
+    from ansible_collections.ioconnect.fleet.plugins.callback import drift_report
+
+    tree = ast.parse(inspect.getsource(drift_report))
+    direct = sorted({node.attr for node in ast.walk(tree) if isinstance(node, ast.Attribute)
+                     and node.attr.startswith("_") and not node.attr.startswith("__")
+                     and not (isinstance(node.value, ast.Name) and node.value.id == "self")})
+    # result._host/_task/_result: the documented callback API of TaskResult before 2.19 (host/task/result after).
+    assert direct == ["_host", "_result", "_task"], direct

@@ -12,7 +12,7 @@ Properties:
 - unmanaged top-level members keep their bytes; BOM and newline style are kept;
 - secrets never appear in drift, diff or message;
 - the diff is the file's own text, line by line (only masked values differ);
-- no exception other than SystemJsonError ever escapes, whatever the bytes.
+- no exception other than FleetError ever escapes, whatever the bytes.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.engine import plan
-from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.errors import SystemJsonError
+from ansible_collections.ioconnect.fleet.plugins.module_utils.common.errors import FleetError
 from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.document import parse_bytes
 from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.merge import Request
 
@@ -254,12 +254,12 @@ def loads(raw: bytes):
 def _plan_or_request_error(raw, req):
     try:
         request = Request(**req)
-    except SystemJsonError as exc:
+    except FleetError as exc:
         assert exc.kind == "request"
         return None
     try:
         return plan(raw, request, PATH)
-    except SystemJsonError as exc:
+    except FleetError as exc:
         # A valid JSON object never fails to parse; only a request the file cannot take may be refused.
         assert exc.kind == "request", (exc.kind, str(exc))
         return None
@@ -390,14 +390,14 @@ def damaged(draw):
 
 @FUZZ
 @given(st.one_of(damaged(), st.binary(max_size=64)), requests)
-def test_no_exception_but_system_json_error_escapes_whatever_the_bytes(raw, req):
+def test_no_exception_but_fleet_error_escapes_whatever_the_bytes(raw, req):
     try:
         request = Request(**req)
-    except SystemJsonError:
+    except FleetError:
         return
     try:
         result = plan(raw, request, PATH)
-    except SystemJsonError as exc:
+    except FleetError as exc:
         assert str(exc) and exc.kind in ("parse", "root", "encoding", "duplicate", "request")
         if exc.kind != "request":
             assert PATH in str(exc), "the message names the file"
@@ -412,7 +412,7 @@ def test_absurd_nesting_is_a_clear_error_not_a_recursion_error(depth, member):
     raw = ('{"env": "PROD", "%s": %s1%s}' % (member, '{"x":' * depth, "}" * depth)).encode()
     try:
         result = plan(raw, Request(server={"url": STORE_URLS[0]}), PATH)
-    except SystemJsonError as exc:
+    except FleetError as exc:
         assert exc.kind == "parse" and "too deeply" in str(exc) and PATH in str(exc)
     else:
         assert loads(result.new_bytes)["server"]["url"] == STORE_URLS[0]
@@ -440,5 +440,5 @@ def test_a_missing_file_created_then_planned_again_is_stable(sample):
 def test_removing_by_array_index_is_refused_rather_than_repeated():
     raw = b'{"appStores": [{"type": "server"}, {"type": "path", "details": {"path": "a"}}]}'
     request = Request(remove=["/appStores/0"])
-    with pytest.raises(SystemJsonError, match="not idempotent"):
+    with pytest.raises(FleetError, match="not idempotent"):
         plan(raw, request, PATH)

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.errors import SystemJsonError
+from ansible_collections.ioconnect.fleet.plugins.module_utils.common.errors import FleetError
 from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.document import Style, parse_bytes, render_new
 from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.merge import Request, apply_request
 
@@ -158,7 +158,7 @@ def test_render_new_uses_defaults_and_trailing_newline():
     (BOM + BOM + b"{}", "encoding", "two byte order marks"),
 ])
 def test_bad_files_fail_clearly(raw, kind, fragment):
-    with pytest.raises(SystemJsonError) as info:
+    with pytest.raises(FleetError) as info:
         parse_bytes(raw, "/desk/system.json")
     assert info.value.kind == kind
     assert "/desk/system.json" in str(info.value)
@@ -210,7 +210,7 @@ def test_merge_is_idempotent_and_keeps_unmanaged_keys(doc, patch, indent, newlin
     (b'{"a": 1,}', 1, 8, "}"),
 ])
 def test_a_trailing_comma_is_reported_on_its_own_line(raw, line, col, closing):
-    with pytest.raises(SystemJsonError) as info:
+    with pytest.raises(FleetError) as info:
         parse_bytes(raw, "/desk/system.json")
     message = str(info.value)
     assert "a trailing comma before %r" % closing in message
@@ -218,6 +218,6 @@ def test_a_trailing_comma_is_reported_on_its_own_line(raw, line, col, closing):
 
 
 def test_other_syntax_errors_keep_json_s_position():
-    with pytest.raises(SystemJsonError) as info:
+    with pytest.raises(FleetError) as info:
         parse_bytes(b'{\n  "region": "EMEA"\n  "env": "PROD"\n}', "/desk/system.json")
     assert "Expecting ',' delimiter at line 3, column 3." in str(info.value)

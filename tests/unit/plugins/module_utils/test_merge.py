@@ -10,7 +10,6 @@ import pytest
 from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.difference import compute_drift
 from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.engine import checksum, plan
 from ansible_collections.ioconnect.fleet.plugins.module_utils.common.errors import FleetError
-from ansible_collections.ioconnect.fleet.plugins.module_utils.system_json.errors import SystemJsonError
 from ansible_collections.ioconnect.fleet.plugins.module_utils.common.masking import (
     MASK,
     MASK_CHANGED,
@@ -188,7 +187,7 @@ def test_app_stores_absent():
 
 
 def test_app_stores_that_are_not_a_list_fail_clearly():
-    with pytest.raises(SystemJsonError, match="/appStores is dict in the file, not an array"):
+    with pytest.raises(FleetError, match="/appStores is dict in the file, not an array"):
         apply_request({"appStores": {"type": "path"}}, Request(app_stores=[], app_stores_mode="present"))
 
 
@@ -210,7 +209,7 @@ def test_remove_by_pointer():
 
 
 def test_removing_an_array_element_by_index_is_refused():
-    with pytest.raises(SystemJsonError, match="not idempotent.*app_stores_mode: absent"):
+    with pytest.raises(FleetError, match="not idempotent.*app_stores_mode: absent"):
         apply_request({"appStores": [{"type": "a"}]}, Request(remove=["/appStores/0"]))
 
 
@@ -225,13 +224,13 @@ def test_removing_an_array_element_by_index_is_refused():
     (dict(app_stores_mode="merge"), "app_stores_mode"),
 ])
 def test_contradictory_requests_fail(request_args, fragment):
-    with pytest.raises(SystemJsonError) as info:
+    with pytest.raises(FleetError) as info:
         Request(**request_args)
     assert fragment in str(info.value)
 
 
 def test_server_needs_a_url_after_the_merge():
-    with pytest.raises(SystemJsonError, match="/server/url"):
+    with pytest.raises(FleetError, match="/server/url"):
         apply_request({}, Request(server={"enabled": True}))
     assert apply_request({"server": {"url": "u"}}, Request(server={"enabled": True}))["server"] == \
         {"url": "u", "enabled": True}
@@ -246,14 +245,14 @@ def test_a_new_crash_reporter_gets_the_vendor_defaults_under_what_the_task_asks(
                                      crash_reporter_defaults=dict(CRASH_REPORTER_DEFAULTS, productName="Desk")))
     assert mine["crashReporter"]["companyName"] == "Acme" and mine["crashReporter"]["productName"] == "Desk"
     # Without any defaults the vendor's rule still holds.
-    with pytest.raises(SystemJsonError, match="companyName, productName, folderPath, enabled"):
+    with pytest.raises(FleetError, match="companyName, productName, folderPath, enabled"):
         apply_request({}, Request(crash_reporter={"output": CRASH["output"]}, crash_reporter_defaults={}))
-    with pytest.raises(SystemJsonError, match="crash_reporter_defaults"):
+    with pytest.raises(FleetError, match="crash_reporter_defaults"):
         Request(crash_reporter_defaults={"output": {"type": "local"}})
     existing = {"crashReporter": dict(CRASH, output={"type": "local"}, companyName="Tick42")}
     out = apply_request(existing, Request(crash_reporter={"output": CRASH["output"]}))
     assert out["crashReporter"] == dict(existing["crashReporter"], output=CRASH["output"])
-    with pytest.raises(SystemJsonError, match="serverUrl"):
+    with pytest.raises(FleetError, match="serverUrl"):
         apply_request(existing, Request(crash_reporter={"output": {"type": "server"}}))
 
 
@@ -279,9 +278,9 @@ def test_an_override_file_holds_only_differences():
     assert apply_request({}, Request(server={"enabled": True}), kind="override", base=base) == \
         {"server": {"enabled": True}}
     # ... and a merged view without it fails, naming the merged pointer.
-    with pytest.raises(SystemJsonError, match=r"/server/url in the desktop's merged view"):
+    with pytest.raises(FleetError, match=r"/server/url in the desktop's merged view"):
         apply_request({}, Request(server={"enabled": True}), kind="override", base={"env": "X"})
-    with pytest.raises(SystemJsonError, match=r"/crashReporter/output/serverUrl in the desktop's merged view"):
+    with pytest.raises(FleetError, match=r"/crashReporter/output/serverUrl in the desktop's merged view"):
         apply_request({}, Request(crash_reporter={"output": {"type": "server"}}), kind="override", base=base)
 
 
@@ -347,7 +346,7 @@ def test_plan_when_missing():
     request = Request(server={"url": "https://new/api"})
     skipped = plan(None, request, "/d/system.json", "skip")
     assert skipped.skipped and not skipped.changed and "not installed" in skipped.msg
-    with pytest.raises(SystemJsonError) as info:
+    with pytest.raises(FleetError) as info:
         plan(None, request, "/d/system.json", "fail")
     assert info.value.kind == "missing" and "when_missing=skip" in str(info.value)
     created = plan(None, request, "/d/system.json", "create", newline="\r\n")

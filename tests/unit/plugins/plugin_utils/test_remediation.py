@@ -373,6 +373,13 @@ def test_the_event_source_waits_for_a_history_then_emits_and_remembers(tmp_path,
         h.scan(a="drifted", b="compliant")
         first = await asyncio.wait_for(queue.get(), 30)
         batch = await asyncio.wait_for(queue.get(), 30)
+        # The cursor is committed once the events are handed over (the source's last step of a poll): wait for it
+        # before stopping the source, or this test would race it.
+        for _attempt in range(600):
+            with RemediationStore(h.path) as store:
+                if store.rows("SELECT run_id FROM eda_cursor WHERE consumer = 'ioconnect.fleet.drift_events'"):
+                    break
+            await asyncio.sleep(0.05)
         task.cancel()
         try:
             await task
