@@ -33,7 +33,7 @@ export PATH := $(BIN):$(PATH)
 # The gates `make test` runs, in order: quick static checks first, the slow ones last.
 GATES := changelog-lint lint docs-lint unit integration core-matrix molecule sanity build-install galaxy-importer ee docs
 
-.PHONY: help venv deps demo bench bench-history test $(GATES) changelog-release role-spec dev-collections clean
+.PHONY: help venv deps demo bench bench-history test $(GATES) changelog-release role-spec dev-collections extra-docs clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -79,9 +79,14 @@ role-spec: $(STAMP) dev-collections ## Write roles/desktop/meta/argument_specs.y
 lint: $(STAMP) ## ansible-lint, production profile (.ansible-lint)
 	$(BIN)/ansible-lint --profile production
 
-docs-lint: $(STAMP) ## antsibull-docs lint-collection-docs --plugin-docs
+docs-lint: $(STAMP) ## docs/docsite up to date with the guides; antsibull-docs lint-collection-docs (plugins, roles, guides)
+	$(BIN)/python hacking/update_extra_docs.py --check
 	tree=$$(tests/tools/collection-tree.sh $(GATES_TMP)/docs-lint) && \
-	cd "$$tree" && $(BIN)/antsibull-docs lint-collection-docs --plugin-docs --validate-collection-refs dependent .
+	cd "$$tree" && $(BIN)/antsibull-docs lint-collection-docs --plugin-docs --check-extra-docs-refs \
+	  --validate-collection-refs dependent .
+
+extra-docs: $(STAMP) ## Regenerate docs/docsite (the guides as Galaxy shows them) from docs/*.md, with pandoc
+	$(BIN)/python hacking/update_extra_docs.py
 
 unit: $(STAMP) dev-collections ## pytest tests/unit (pytest-ansible puts the collection on the import path)
 	ANSIBLE_COLLECTIONS_PATH=$(TEST_COLLECTIONS) tests/tools/pytest.sh tests/unit --ansible-unit-inject-only

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Build the docs site: antsibull-docs renders every plugin and role of ioconnect.fleet to RST, the Markdown
-# guides of docs/ join them, Sphinx (Ansible theme) writes HTML. One command: `make docs` or
+# Build the docs site: antsibull-docs renders every plugin and role of ioconnect.fleet and its guides (the extra
+# docs of docs/docsite/) to RST, Sphinx (Ansible theme) writes HTML. One command: `make docs` or
 #
 #   docs/build-docs.sh [OUTPUT_DIR]      # default docs/site; open OUTPUT_DIR/index.html
 #
@@ -21,22 +21,22 @@ trap 'rm -rf "$colls"' EXIT
 export ANSIBLE_COLLECTIONS_PATH="$colls"
 
 rm -rf "$src"
-mkdir -p "$src/rst/guides"
+mkdir -p "$src/rst"
 chmod 700 "$src" "$src/rst"  # antsibull-docs refuses a destination others may write to
 cp "$root/docs/antsibull/conf.py" "$root/docs/antsibull/antsibull-docs.cfg" "$src/"
 
 antsibull-docs --config-file "$src/antsibull-docs.cfg" collection \
   --use-current --fail-on-error --cleanup everything --dest-dir "$src/rst" ioconnect.fleet
 
-# The guides: getting started first, then the others in name order.
-guides=()
-for f in "$root"/docs/getting-started.md "$root"/docs/*.md; do
-  [ -f "$f" ] || continue
-  name=$(basename "$f" .md)
-  [ -f "$src/rst/guides/$name.md" ] && continue
-  cp "$f" "$src/rst/guides/$name.md"
-  guides+=("   guides/$name")
-done
+# The guides are the collection's extra docs (docs/docsite/extra-docs.yml, generated from docs/*.md by
+# hacking/update_extra_docs.py): antsibull-docs has rendered them above, under collections/ioconnect/fleet/docsite/,
+# as the Ansible docsite and Galaxy show them. The site's own index lists them too, in extra-docs.yml's order.
+mapfile -t guides < <(python -c '
+import sys, yaml
+for section in yaml.safe_load(open(sys.argv[1]))["sections"]:
+    for entry in section["toctree"]:
+        print("   collections/ioconnect/fleet/docsite/" + (entry if isinstance(entry, str) else entry["ref"]))
+' "$root/docs/docsite/extra-docs.yml")
 {
   while IFS= read -r line; do
     if [ "$line" = "@GUIDES@" ]; then printf '%s\n' "${guides[@]}"; else printf '%s\n' "$line"; fi

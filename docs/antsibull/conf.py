@@ -1,16 +1,14 @@
 # Sphinx configuration of the ioconnect.fleet docs site (built by docs/build-docs.sh, `make docs`).
-# Started from `antsibull-docs sphinx-init`; changed: project names, Markdown guides through myst-parser,
-# no intersphinx (the site is built offline, so inventories cannot be fetched).
+# Started from `antsibull-docs sphinx-init`; changed: project names, no intersphinx (the site is built offline, so
+# inventories cannot be fetched). The guides are the collection's extra docs (docs/docsite/), rendered by
+# antsibull-docs like the plugins.
 
 project = 'ioconnect.fleet'
 copyright = 'ioconnect.fleet contributors'
 title = 'ioconnect.fleet: io.Connect Desktop and Browser fleet configuration'
 html_short_title = 'ioconnect.fleet'
 
-extensions = ['sphinx.ext.autodoc', 'sphinx_antsibull_ext', 'myst_parser']
-source_suffix = {'.rst': 'restructuredtext', '.md': 'markdown'}
-myst_heading_anchors = 3
-myst_enable_extensions = ['deflist']
+extensions = ['sphinx.ext.autodoc', 'sphinx_antsibull_ext']
 
 pygments_style = 'ansible'
 highlight_language = 'YAML+Jinja'
@@ -29,9 +27,9 @@ html_theme_options = {
 
 default_role = 'any'
 nitpicky = True
-# The guides link to files of the repository (playbooks, roles) that are not pages of this site, and some of their
-# examples are abbreviated ("{...}"), which Pygments cannot lex as strict JSON: neither is an error of the site.
-suppress_warnings = ['myst.xref_missing', 'misc.highlighting_failure']
+# Some examples of the guides are abbreviated ("{...}"), which Pygments cannot lex as strict JSON: not an error of
+# the site.
+suppress_warnings = ['misc.highlighting_failure']
 
 # Offline build, so no intersphinx: references to the Ansible documentation (ansible.builtin plugins,
 # ansible.windows plugins, the configuration appendix...) are resolved to docs.ansible.com by this table and rule

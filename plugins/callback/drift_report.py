@@ -73,6 +73,9 @@ seealso:
   - module: ioconnect.fleet.system_json
   - plugin: ioconnect.fleet.drift_summary
     plugin_type: filter
+extends_documentation_fragment:
+  - ioconnect.fleet.history
+  - ioconnect.fleet.secret_keys.callback
 options:
   output_dir:
     description:
@@ -166,26 +169,13 @@ options:
       - section: ioconnect_drift_report
         key: history
   history_path:
-    description:
-      - The SQLite file of the history, created when missing (its folder too). Empty means
-        C(<output_dir>/drift-history.sqlite).
-      - Ignored when O(history_dsn) is set.
-    type: path
+    # Description and type: the ioconnect.fleet.history fragment, shared with the remediation modules.
     env:
       - name: IOCONNECT_DRIFT_REPORT_HISTORY_PATH
     ini:
       - section: ioconnect_drift_report
         key: history_path
   history_dsn:
-    description:
-      - A PostgreSQL connection string (C(postgresql://user@db.example.com:5432/drift) or
-        C(host=db.example.com dbname=drift user=fleet)); when set, the history is kept there instead of in
-        O(history_path), with the same schema. Needs psycopg 3 on the controller.
-      - The user needs to create tables in the database the first time (the schema is created and upgraded by
-        the plugin), then to select, insert and delete rows.
-      - Prefer a password file (E(PGPASSFILE)) or E(PGPASSWORD) to a password in the string. The string is never
-        printed unmasked.
-    type: str
     default: ''
     env:
       - name: IOCONNECT_DRIFT_REPORT_HISTORY_DSN
@@ -193,11 +183,6 @@ options:
       - section: ioconnect_drift_report
         key: history_dsn
   history_timeout:
-    description:
-      - Seconds to wait for the history (a connection, or another run that is writing) before giving up on it for
-        this run; the report is still written.
-    type: float
-    default: 30
     env:
       - name: IOCONNECT_DRIFT_REPORT_HISTORY_TIMEOUT
     ini:
@@ -292,22 +277,6 @@ options:
     ini:
       - section: ioconnect_drift_report
         key: progress_interval
-  secret_keys:
-    description:
-      - Key names whose values are secrets in every report, in addition to the built-in masking rules, for example
-        V(sharedKey) or V(deskPin). Compared as the built-in names (case-insensitive, ignoring C(-), C(_), C(.)
-        and spaces, at the end of a key's name).
-      - The O(ioconnect.fleet.system_json#module:secret_keys) of each checked task are honoured as well, read from
-        the task's arguments; this option covers names a report must hide whatever the task said.
-      - From the environment or C(ansible.cfg), a comma-separated list.
-    type: list
-    elements: str
-    default: []
-    env:
-      - name: IOCONNECT_DRIFT_REPORT_SECRET_KEYS
-    ini:
-      - section: ioconnect_drift_report
-        key: secret_keys
   summary_line:
     description:
       - When to print one closing line with the counts and the report files, on standard error. C(auto) prints it

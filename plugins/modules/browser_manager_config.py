@@ -29,6 +29,9 @@ description:
   - "Note: whatever this file holds is readable by every browser that loads the Main app. Basic credentials in
     it are not secret from users of the app; Ansible only keeps them out of logs."
 extends_documentation_fragment:
+  # First the collection's own fragments: ansible-core merges each fragment under what is already there.
+  - ioconnect.fleet.secret_keys
+  - ioconnect.fleet.attributes
   - ansible.builtin.files
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
@@ -80,15 +83,6 @@ options:
       - Keep a timestamped copy of the previous file before replacing it.
     type: bool
     default: false
-  secret_keys:
-    description:
-      - Key names whose values are secrets, in addition to the collection's built-in ones (the masking rules of
-        M(ioconnect.fleet.system_json)), for example a header V(X-Desk-Signature) in O(manager.headers).
-      - Compared case-insensitively, ignoring C(-), C(_), C(.) and spaces, at the end of a key's name. Their values
-        are masked in the result, the diff and at C(-vvv).
-    type: list
-    elements: str
-    default: []
   manager:
     description:
       - The C(manager) object of C(@interopio/browser-platform) 4.4.0 (C(Manager.Config) in
@@ -232,10 +226,6 @@ attributes:
   action:
     support: full
     details: An action plugin validates O(manager) on the controller, then runs this module on the target.
-  async:
-    support: none
-  bypass_host_loop:
-    support: none
   check_mode:
     support: full
     details: Reports whether the file would change and shows the masked diff; writes nothing.

@@ -22,12 +22,13 @@ description:
     it wrote in a rollback ledger on the desk; and returns one result per file and the desk's status.
   - Everything is checked on the controller before the desk is contacted (O(validate_only) checks and stops there),
     and each io.Manager instance is asked once per run whether it answers (O(preflight)).
-  - "Remote operations per desk: on POSIX desks one round trip, in check mode and when writing. On Windows desks
-    (nothing installed there): check mode costs 1 module execution (one M(ansible.windows.win_powershell) run of
-    the SCAN script lists the profiles, finds the installs and reads every file); writing adds 1 (the COMMIT script
-    writes every changed file beside itself, replaces it in one step, makes the backups and the ledger entry); with
-    O(layout=overrides) and O(shortcuts), 1 more to list the Start-menu folders and one
-    M(community.windows.win_shortcut) per missing shortcut. docs/scale.md has the figures."
+  - "On POSIX desks the module does the work on the desk. On Windows desks nothing needs installing: the action
+    plugin reads the desk with M(ansible.windows.win_powershell) (the SCAN script lists the profiles, finds the
+    installs and reads every file), plans on the controller, and writes with the COMMIT script, which writes every
+    changed file beside itself, replaces it in one step, and makes the backups and the ledger entry; with
+    O(layout=overrides) and O(shortcuts), missing Start-menu shortcuts are made with
+    M(community.windows.win_shortcut). How many remote operations each case takes is in the scale guide (see
+    below)."
   - "Links inside a profile (symbolic links, junctions, mount points on Windows) are followed only when an
     administrator owns them or their target stays inside the same profile; any other one fails the file, or the
     profile, alone with RV(files[].error_kind=unsafe_link), naming the link, its owner and its target, and nothing
@@ -180,7 +181,9 @@ options:
       - A folder on the controller with a JSON Schema set (the C(schemas/) folder of C(@interopio/schemas)) every
         merged file must satisfy before anything is written, as O(ioconnect.fleet.system_json#module:validate_with).
         Override files are validated in the desktop's merged view.
-      - On POSIX desks this costs one more round trip when a file changes.
+      - On POSIX desks the changed files are merged on the desk, validated on the controller, then written only if
+        each still holds the bytes that were merged, so a concurrent edit is never overwritten
+        (RV(files[].error_kind=conflict)).
     type: path
   profiles:
     description:
@@ -283,24 +286,13 @@ options:
       - O(state=rolled_back) undoes this many of the last runs recorded in the ledger.
     type: int
     default: 1
-  secret_keys:
-    description:
-      - Key names that hold secrets in this firm's files, besides the built-in ones (for example V(sharedKey)), as
-        O(ioconnect.fleet.system_json#module:secret_keys). Their values are masked in drift, diffs and messages, and
-        by the P(ioconnect.fleet.drift_report#callback) callback. The role passes C(desktop_secret_keys).
-    type: list
-    elements: str
-    default: []
 extends_documentation_fragment:
+  # First the collection's own fragments: ansible-core merges each fragment under what is already there.
+  - ioconnect.fleet.secret_keys
+  - ioconnect.fleet.attributes
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
 attributes:
-  action:
-    support: full
-  async:
-    support: none
-  bypass_host_loop:
-    support: none
   check_mode:
     support: full
     details: A drift scan. Nothing is written, no ledger entry, no shortcut; RV(files[].drift) is what a run would change.
@@ -323,6 +315,8 @@ notes:
 seealso:
   - module: ioconnect.fleet.system_json
   - module: ansible.windows.win_powershell
+  - ref: ansible_collections.ioconnect.fleet.docsite.scale
+    description: Remote operations per desk, and running at thousands of desks.
 """
 
 EXAMPLES = r"""

@@ -36,38 +36,17 @@ options:
     description:
       - Who clears them. Default, the account and host running the task.
     type: str
-  history_path:
-    description:
-      - As M(ioconnect.fleet.remediation_plan)'s O(ioconnect.fleet.remediation_plan#module:history_path).
-    type: path
-  history_dsn:
-    description:
-      - As M(ioconnect.fleet.remediation_plan)'s O(ioconnect.fleet.remediation_plan#module:history_dsn).
-    type: str
-  history_timeout:
-    description:
-      - Seconds to wait for the database.
-    type: float
-    default: 30.0
 extends_documentation_fragment:
+  # First the collection's own fragments: ansible-core merges each fragment under what is already there.
+  - ioconnect.fleet.history
+  - ioconnect.fleet.attributes
+  - ioconnect.fleet.attributes.controller
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
 attributes:
-  action:
-    support: full
-  async:
-    support: none
-  bypass_host_loop:
-    support: none
   check_mode:
     support: full
     details: Lists the desks that are blocked, clears nothing.
-  diff_mode:
-    support: none
-  platform:
-    support: full
-    platforms: posix
-    details: Runs on the controller; target C(localhost).
 seealso:
   - module: ioconnect.fleet.remediation_plan
 """

@@ -104,42 +104,16 @@ options:
       - "Who acts, for the ledger. Default, built from the run, for example
         C(ansible-rulebook ruleset 'X' rule 'Y', root@controller), or the AWX/AAP job id and user."
     type: str
-  history_path:
-    description:
-      - The SQLite file of the drift history. Default, as for the P(ioconnect.fleet.drift_report#callback)
-        callback, E(IOCONNECT_DRIFT_REPORT_HISTORY_PATH), else
-        C(<IOCONNECT_DRIFT_REPORT_DIR or drift-report>/drift-history.sqlite).
-      - The history must exist (a drift scan with the callback creates it).
-    type: path
-  history_dsn:
-    description:
-      - A PostgreSQL connection string; wins over O(history_path). Default E(IOCONNECT_DRIFT_REPORT_HISTORY_DSN).
-    type: str
-  history_timeout:
-    description:
-      - Seconds to wait for the database (a connection, another writer).
-    type: float
-    default: 30.0
 extends_documentation_fragment:
+  # First the collection's own fragments: ansible-core merges each fragment under what is already there.
+  - ioconnect.fleet.history
+  - ioconnect.fleet.attributes
+  - ioconnect.fleet.attributes.controller
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
 attributes:
-  action:
-    support: full
-  async:
-    support: none
-  bypass_host_loop:
-    support: none
   check_mode:
     support: none
-  diff_mode:
-    support: none
-  platform:
-    support: full
-    platforms: posix
-    details: Runs on the controller; target C(localhost).
-notes:
-  - Runs on the controller; target C(localhost).
 seealso:
   - module: ioconnect.fleet.remediation_record
   - module: ioconnect.fleet.remediation_clear

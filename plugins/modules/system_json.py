@@ -22,11 +22,11 @@ description:
   - Mappings are deep-merged; scalars and lists are replaced. C(appStores) follows O(app_stores_mode).
   - A file that is not strict JSON (comments, trailing commas, duplicate keys, C(NaN)), that is not UTF-8, or whose
     root is not an object is never overwritten; the task fails with the file, line and column, and what to do.
-  - On POSIX desks the module runs on the desk in one round trip and replaces the file atomically (a temporary file
-    in the same folder, then a rename), keeping its mode and owner.
+  - On POSIX desks the module runs on the desk and replaces the file atomically (a temporary file in the same
+    folder, then a rename), keeping its mode and owner.
   - On Windows desks (C(ansible_shell_type=powershell) over WinRM, PSRP or SSH) the action plugin reads the file
-    with one M(ansible.windows.win_powershell) run (the SCAN script), merges on the controller with the same code,
-    and writes it with one more (the COMMIT script), which checks that the file did not change meanwhile, creates
+    with M(ansible.windows.win_powershell) (the SCAN script), merges on the controller with the same code, and
+    writes it with the COMMIT script, which checks that the file did not change meanwhile, creates
     the temporary file and the backup exclusively under random names, and replaces the file in one step
     (ReplaceFile), settling every documented failure so that the file holds its old or its new bytes. Links on the
     way are followed only when an administrator owns them or they stay inside the profile the path belongs to
@@ -161,8 +161,7 @@ options:
       - The merged document must validate before anything is written; otherwise the task fails naming the JSON
         pointer and the rule, and the desk's file is left unchanged.
       - On POSIX desks the file is then read with M(ansible.builtin.slurp), merged and validated on the controller,
-        and written by the module with O(expected_checksum) set, so a concurrent edit is never overwritten. That is
-        one more round trip when the file changes.
+        and written by the module with O(expected_checksum) set, so a concurrent edit is never overwritten.
     type: path
   validate_schema:
     description:
@@ -189,21 +188,6 @@ options:
     type: str
     choices: [auto, base, override]
     default: auto
-  secret_keys:
-    description:
-      - Key names that hold secrets in this firm's files, in addition to the built-in ones, for example
-        V(sharedKey) or V(deskPin).
-      - Compared as the built-in names are (case-insensitive, ignoring C(-), C(_), C(.) and spaces, matched at the
-        end of a key's name), so V(deskPin) also hides C(desk_pin) and C(primaryDeskPin). Such a name is also a
-        secret header name in header-style pairs.
-      - Their values are masked wherever this task shows a value (drift, diff, messages, C(-vvv) invocation) and
-        by the P(ioconnect.fleet.drift_report#callback) callback, which reads this option from the task.
-      - The P(ioconnect.fleet.desktop#role) role passes its C(desktop_secret_keys) variable here.
-      - An empty name, or one of only C(-), C(_), C(.) and spaces, is refused before any desk is read, since it
-        would make every key secret.
-    type: list
-    elements: str
-    default: []
   expected_checksum:
     description:
       - The SHA-1 checksum the file must still have (V(absent) for a file that must not exist yet); otherwise the task
@@ -212,6 +196,9 @@ options:
         M(ansible.builtin.stat). The action plugin sets it itself when O(validate_with) is used on POSIX desks.
     type: str
 extends_documentation_fragment:
+  # First the collection's own fragments: ansible-core merges each fragment under what is already there.
+  - ioconnect.fleet.secret_keys
+  - ioconnect.fleet.attributes
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
   # Unqualified, as ansible-core writes it: the FQCN form resolves to the ansible.builtin.files fragment.
@@ -220,10 +207,6 @@ attributes:
   action:
     support: full
     details: An action plugin validates the request on the controller and handles Windows desks.
-  async:
-    support: none
-  bypass_host_loop:
-    support: none
   check_mode:
     support: full
     details: Never writes; reports RV(ignore:changed) and RV(drift) exactly as a real run would.
@@ -257,6 +240,8 @@ seealso:
     description: The vendor's documentation of system.json.
     link: https://docs.interop.io/desktop/developers/configuration/system/index.html
   - module: ansible.windows.win_powershell
+  - ref: ansible_collections.ioconnect.fleet.docsite.scale
+    description: Remote operations per desk, and running at thousands of desks.
 """
 
 EXAMPLES = r"""
