@@ -172,7 +172,7 @@ class ActionModule(FleetAction):
         dropped = CONTROLLER_ONLY + (REQUEST_OPTIONS if desk_pairs else ())
         args = {k: v for k, v in params.items() if k not in dropped}
         if desk_pairs:
-            args["_pairs"] = [p.as_dict() for p in desk_pairs]
+            args["_pairs"] = {p.instance.name: p.as_dict() for p in desk_pairs}
         args["_variable_prefix"] = self._names().prefix
         return args
 

@@ -568,7 +568,7 @@ def main():
             result = workflow.roll_back(desk, name, params, module.check_mode)
         else:
             names = topology.Names(prefix=params["_variable_prefix"] or "")
-            desk_pairs = [workflow.Pair.from_dict(p) for p in params["_pairs"]] if params["_pairs"] else \
+            desk_pairs = [workflow.Pair.from_dict(p) for p in params["_pairs"].values()] if params["_pairs"] else \
                 workflow.pairs(name, params, names)
             result = workflow.configure(desk, desk_pairs, params, module.check_mode or bool(params["_plan_only"]),
                                         module._diff, names, expected=params["_expected_checksums"],

@@ -67,10 +67,11 @@ def argument_spec() -> dict:
         # Names of keys, not secrets: no_log=False tells ansible-test's no_log heuristic ("key") so.
         secret_keys=dict(type="list", elements="str", default=[], no_log=False),
         # The private protocol between the action plugin and the desk module (not documented, never from
-        # variables): the desk's resolved pairs with their requests, the prefix messages name variables with,
+        # variables): the desk's resolved pairs with their requests (pair name -> workflow.Pair.as_dict(), in the
+        # desk's order), the prefix messages name variables with,
         # and the two round trips of validate_with (plan and return the merged documents; write only files that
         # still have the checksum that was validated).
-        _pairs=dict(type="list", elements="dict"),
+        _pairs=dict(type="dict"),
         _variable_prefix=dict(type="str"),
         _plan_only=dict(type="bool"),
         _expected_checksums=dict(type="dict"),
