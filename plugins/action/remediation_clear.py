@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import datetime
 
-from ansible.errors import AnsibleActionFail
-from ansible.plugins.action import ActionBase
 
+from ansible_collections.ioconnect.fleet.plugins.plugin_utils.action_base import FleetAction, action_failure
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report.history_backends import HistoryError
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.remediation import ledger
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.remediation.actions import CLEAR_SPEC, actor
@@ -20,19 +19,18 @@ from ansible_collections.ioconnect.fleet.plugins.plugin_utils.remediation.store 
 )
 
 
-class ActionModule(ActionBase):
+class ActionModule(FleetAction):
     TRANSFERS_FILES = False
     _supports_check_mode = True
     _supports_async = False
 
-    def run(self, tmp=None, task_vars=None):
-        task_vars = task_vars or {}
-        result = super().run(tmp, task_vars)
+    def _run(self, task_vars):
+        result = {}
         _validation, args = self.validate_argument_spec(argument_spec=CLEAR_SPEC)
         desks = [d.strip() for d in args["desks"] if d and d.strip()]
         if not desks or not args["reason"].strip():
-            raise AnsibleActionFail("ioconnect.fleet.remediation_clear: name the desks to clear (desks) and say why "
-                                    "(reason), for the ledger")
+            raise action_failure("ioconnect.fleet.remediation_clear: name the desks to clear (desks) and say why "
+                                 "(reason), for the ledger", "request")
         where = history_location(args["history_path"], args["history_dsn"])
         who = actor(task_vars, args["actor"])
         try:
@@ -44,8 +42,8 @@ class ActionModule(ActionBase):
                 else:
                     was = ledger.clear(store, desks, who, args["reason"])
         except HistoryError as exc:
-            raise AnsibleActionFail("ioconnect.fleet.remediation_clear: the drift history cannot be used (%s: %s); "
-                                    "nothing was cleared" % (exc.problem, exc.detail))
+            raise action_failure("ioconnect.fleet.remediation_clear: the drift history cannot be used (%s: %s); "
+                                 "nothing was cleared" % (exc.problem, exc.detail), exc.kind)
         result.update({
             "changed": bool(was),
             "cleared": was,

@@ -5,10 +5,9 @@
 
 from __future__ import annotations
 
-from ansible.errors import AnsibleActionFail
 from ansible.module_utils.parsing.convert_bool import boolean
-from ansible.plugins.action import ActionBase
 
+from ansible_collections.ioconnect.fleet.plugins.plugin_utils.action_base import FleetAction, action_failure
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report.history_backends import HistoryError
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.remediation import ledger
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.remediation.actions import (
@@ -23,21 +22,20 @@ from ansible_collections.ioconnect.fleet.plugins.plugin_utils.remediation.store 
 )
 
 
-class ActionModule(ActionBase):
+class ActionModule(FleetAction):
     TRANSFERS_FILES = False
     _supports_check_mode = False
     _supports_async = False
 
-    def run(self, tmp=None, task_vars=None):
-        task_vars = task_vars or {}
-        result = super().run(tmp, task_vars)
+    def _run(self, task_vars):
+        result = {}
         _validation, args = self.validate_argument_spec(argument_spec=PLAN_SPEC)
         try:
             policy = parse_policy(args["throttle_max"], args["throttle_window"], args["change_windows"],
                                   args["timezone"], args["canary_threshold"], args["canary_count"], args["opt_out"],
                                   args["in_progress_timeout"])
         except ValueError as exc:
-            raise AnsibleActionFail("ioconnect.fleet.remediation_plan: %s" % exc)
+            raise action_failure("ioconnect.fleet.remediation_plan: %s" % exc, "request")
         candidates = self._candidates(drifted_desks(args["events"]), task_vars, args)
         where = history_location(args["history_path"], args["history_dsn"])
         who = actor(task_vars, args["actor"])
@@ -46,10 +44,10 @@ class ActionModule(ActionBase):
                 wave_id, plan = ledger.plan_wave(store, candidates, policy, who)
                 location = store.location
         except HistoryError as exc:
-            raise AnsibleActionFail(
+            raise action_failure(
                 "ioconnect.fleet.remediation_plan: the drift history cannot be used (%s: %s); no desk was planned. "
                 "Check history_path/history_dsn (the drift_report callback's history) and try again."
-                % (exc.problem, exc.detail))
+                % (exc.problem, exc.detail), exc.kind)
         left = [{"desk": c.desk, "decision": decision, "reason": reason} for c, decision, reason in plan.left]
         result.update({
             "changed": bool(plan.desks),

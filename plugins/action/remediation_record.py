@@ -5,9 +5,8 @@
 
 from __future__ import annotations
 
-from ansible.errors import AnsibleActionFail
-from ansible.plugins.action import ActionBase
 
+from ansible_collections.ioconnect.fleet.plugins.plugin_utils.action_base import FleetAction, action_failure
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report.history_backends import HistoryError
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.remediation import ledger
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.remediation.actions import RECORD_SPEC
@@ -18,14 +17,13 @@ from ansible_collections.ioconnect.fleet.plugins.plugin_utils.remediation.store 
 )
 
 
-class ActionModule(ActionBase):
+class ActionModule(FleetAction):
     TRANSFERS_FILES = False
     _supports_check_mode = False
     _supports_async = False
 
-    def run(self, tmp=None, task_vars=None):
-        task_vars = task_vars or {}
-        result = super().run(tmp, task_vars)
+    def _run(self, task_vars):
+        result = {}
         _validation, args = self.validate_argument_spec(argument_spec=RECORD_SPEC)
         hostvars = task_vars.get("hostvars") or {}
         canary_failed = []
@@ -46,10 +44,10 @@ class ActionModule(ActionBase):
             with RemediationStore(where["path"], where["dsn"], args["history_timeout"]) as store:
                 updated = ledger.record_outcomes(store, args["wave_id"], outcomes)
         except HistoryError as exc:
-            raise AnsibleActionFail(
+            raise action_failure(
                 "ioconnect.fleet.remediation_record: the outcomes of wave %s could not be written to the history "
                 "(%s: %s); the desks stay 'pending' in the ledger until the in-progress timeout. Outcomes: %s"
-                % (args["wave_id"], exc.problem, exc.detail, {d: o for d, (o, _m) in outcomes.items()}))
+                % (args["wave_id"], exc.problem, exc.detail, {d: o for d, (o, _m) in outcomes.items()}), exc.kind)
         counts = {}
         for outcome, _msg in outcomes.values():
             counts[outcome] = counts.get(outcome, 0) + 1

@@ -74,6 +74,8 @@ def test_a_history_that_does_not_exist_fails_the_plan_clearly_and_creates_nothin
                           capture_output=True, text=True, env=ansible_env(), timeout=300, check=False)
     assert proc.returncode == 2
     assert "no drift history at %s yet" % missing in proc.stdout and "no desk was planned" in proc.stdout
+    failed = json.loads(proc.stdout[proc.stdout.index("{"):])["plays"][0]["tasks"][0]["hosts"]["localhost"]
+    assert failed["failed"] is True and failed["error_kind"] == "history", "the collection's one error vocabulary"
     assert not os.path.exists(missing)
 
 
