@@ -74,7 +74,8 @@ class Desk:
         """Write each change (a plan.Outcome that changed; write outcome.plan.new_bytes only while the file still
         has outcome.expected), with a backup when backup and the file existed; create the missing shortcuts; record
         what was written in the ledger entry (ledger.new_entry, files empty) under state_dir. Each change that
-        was written gets outcome.written_checksum and outcome.backup_file; each that was not, outcome.fail()."""
+        was written gets outcome.written_checksum and outcome.backup_file; each that was not, outcome.fail(). Called
+        on every run that is not a drift scan: with nothing to write, it writes nothing (no ledger entry)."""
         raise NotImplementedError
 
     def ledger(self, state_dir: str, count: int) -> list:
@@ -189,11 +190,11 @@ def configure(desk: Desk, desk_pairs, options: dict, check_mode: bool, diff_mode
     if not check_mode and not failures:
         wanted = shortcuts.shortcuts(flavour, installs, instances, options["shortcut_folder_name"]) \
             if make_shortcuts else []
-        changes = [o for o in outcomes if o.changed and not o.failed]
-        if changes or wanted:
-            entry = ledger.new_entry(ledger.new_run_id(), [i.name for i in instances], [], [])
-            committed = desk.commit(changes, wanted, entry, options["backup"],
-                                    ledger.state_dir(desk.windows, options["state_dir"]))
+        # Called even when nothing changed: a Desk checks where its ledger would go (a POSIX state folder a user
+        # can change stops the run) and returns at once when there is nothing to write.
+        entry = ledger.new_entry(ledger.new_run_id(), [i.name for i in instances], [], [])
+        committed = desk.commit([o for o in outcomes if o.changed and not o.failed], wanted, entry,
+                                options["backup"], ledger.state_dir(desk.windows, options["state_dir"]))
     result = desk_result(options["desk"], layout, instances, scanned.profiles, installs, outcomes, check_mode,
                          failures + committed.problems + list(refused.values()), committed.shortcuts_created,
                          committed.ledger_path, diff_mode=diff_mode)

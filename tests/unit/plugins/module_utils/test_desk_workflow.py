@@ -68,6 +68,8 @@ class MemoryDesk(workflow.Desk):
             self.files[outcome.target.path] = outcome.plan.new_bytes
             outcome.written_checksum = checksum(outcome.plan.new_bytes)
             records.append(workflow.ledger_record(outcome, None, outcome.written_checksum))
+        if not records:
+            return workflow.Committed()
         self.entries.insert(0, dict(entry, files=records, _name=entry["run"] + ".json"))
         return workflow.Committed(ledger_path=state_dir + "/runs/" + entry["run"] + ".json")
 
@@ -160,7 +162,8 @@ def test_before_commit_can_fail_a_file_and_it_is_not_written():
 def test_a_second_run_changes_nothing_and_a_rollback_of_a_created_file_deletes_it():
     desk = MemoryDesk({"kim": (True, "", "")}, {path("kim"): VENDOR})
     assert run(desk)["status"] == "changed"
-    assert run(desk)["status"] == "compliant" and len(desk.commits) == 1
+    assert run(desk)["status"] == "compliant" and desk.commits == [[path("kim")], []], "nothing to write"
+    assert len(desk.entries) == 1, "a run that wrote nothing leaves no ledger entry"
     written = json.loads(desk.files[path("kim")])
     assert written["server"]["url"] == URL + "/api"
     desk.entries[0]["files"][0]["existed"] = False
