@@ -7,7 +7,7 @@
    before any desk is contacted.
 2. POSIX desks: runs the module on the desk (one round trip). With validate_with: reads with slurp, merges and
    validates here, then the module writes only if the file is still as read (expected_checksum).
-3. Windows desks (plugin_utils/windows_desk.py): ansible.windows.slurp, the merge here with the same engine, then one
+3. Windows desks (plugin_utils/windows_remote.py): ansible.windows.slurp, the merge here with the same engine, then one
    win_powershell run that writes the file beside itself, checks it did not change meanwhile, backs it up and
    replaces it in one step. Check mode only reads. One module execution to check, two to write (three for an
    override file, whose base file is read too).
@@ -36,7 +36,7 @@ from ansible_collections.ioconnect.fleet.plugins.plugin_utils import validation
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.action_base import FleetAction, action_failure
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.plain import plain
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.request_schema import TOP_LEVEL_KEYS
-from ansible_collections.ioconnect.fleet.plugins.plugin_utils.windows_desk import WindowsRemote, backup_name, root_of
+from ansible_collections.ioconnect.fleet.plugins.plugin_utils.windows_remote import WindowsRemote, backup_name, root_of
 
 display = Display()
 

@@ -6,8 +6,8 @@
 A Desk is where the files are, reached as the platform allows:
 
 - ``PosixDesk`` (posix_desk.py) runs inside the desk module, on the desk, as each profile's owner;
-- ``WindowsDesk`` (plugins/plugin_utils/windows_desk.py) runs in the action plugin, on the controller, over
-  ansible.windows modules (one SCAN, one COMMIT).
+- ``WindowsDesk`` (plugins/plugin_utils/windows_desk.py) runs in the action plugin, on the controller, over the
+  ansible.windows modules of windows_remote.py (one SCAN, one COMMIT).
 
 Both answer the calls of ``Desk`` below. Everything else is decided here, the same way for both: which files a desk
 has (discovery.classify), which profiles fail alone and which problems stop the desk, what each file must become
