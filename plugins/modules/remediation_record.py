@@ -75,15 +75,10 @@ EXAMPLES = r"""
 
 RETURN = r"""
 error_kind:
-  description:
-    - On failure, the class of problem, for playbooks that branch on it; docs/reliability.md (section 12, "Error
-      kinds") says what each one means. V(history) is a drift history that cannot be used now (the message says
-      why); V(request) is an argument the module cannot act on.
+  description: On failure, the class of problem (docs/reliability.md, section 12); V(history) for a drift history that cannot be used now.
   returned: failed
   type: str
-  choices: [request, preflight, schema, parse, root, encoding, duplicate, missing, conflict, access,
-            unsafe_link, io, history, module]
-  sample: history
+  choices: [request, preflight, schema, parse, root, encoding, duplicate, missing, conflict, access, unsafe_link, io, history, module]
 outcomes:
   description: Each desk's outcome and message.
   returned: always
