@@ -7,34 +7,27 @@ from __future__ import annotations
 
 import datetime
 
-
-from ansible_collections.ioconnect.fleet.plugins.plugin_utils.action_base import FleetAction, action_failure
+from ansible_collections.ioconnect.fleet.plugins.plugin_utils.action_base import action_failure
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report.history_backends import HistoryError
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.remediation import ledger
+from ansible_collections.ioconnect.fleet.plugins.plugin_utils.remediation.action_base import RemediationAction
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.remediation.actions import CLEAR_SPEC, actor
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.remediation.guardrails import Policy
-from ansible_collections.ioconnect.fleet.plugins.plugin_utils.remediation.store import (
-    RemediationStore,
-    history_location,
-)
 
 
-class ActionModule(FleetAction):
-    TRANSFERS_FILES = False
+class ActionModule(RemediationAction):
+    SPEC = CLEAR_SPEC
     _supports_check_mode = True
-    _supports_async = False
 
-    def _run(self, task_vars):
+    def _act(self, args, task_vars):
         result = {}
-        _validation, args = self.validate_argument_spec(argument_spec=CLEAR_SPEC)
         desks = [d.strip() for d in args["desks"] if d and d.strip()]
         if not desks or not args["reason"].strip():
             raise action_failure("ioconnect.fleet.remediation_clear: name the desks to clear (desks) and say why "
                                  "(reason), for the ledger", "request")
-        where = history_location(args["history_path"], args["history_dsn"])
         who = actor(task_vars, args["actor"])
         try:
-            with RemediationStore(where["path"], where["dsn"], args["history_timeout"]) as store:
+            with self._store(args) as store:
                 if self._task.check_mode:
                     now = datetime.datetime.now(datetime.timezone.utc)
                     blocked = store.run(lambda: ledger.read_state(store, desks, Policy(), now).blocked)

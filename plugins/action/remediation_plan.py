@@ -7,29 +7,24 @@ from __future__ import annotations
 
 from ansible.module_utils.parsing.convert_bool import boolean
 
-from ansible_collections.ioconnect.fleet.plugins.plugin_utils.action_base import FleetAction, action_failure
+from ansible_collections.ioconnect.fleet.plugins.plugin_utils.action_base import action_failure
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report.history_backends import HistoryError
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.remediation import ledger
+from ansible_collections.ioconnect.fleet.plugins.plugin_utils.remediation.action_base import RemediationAction
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.remediation.actions import (
     PLAN_SPEC,
     actor,
     drifted_desks,
 )
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.remediation.guardrails import Candidate, parse_policy
-from ansible_collections.ioconnect.fleet.plugins.plugin_utils.remediation.store import (
-    RemediationStore,
-    history_location,
-)
 
 
-class ActionModule(FleetAction):
-    TRANSFERS_FILES = False
+class ActionModule(RemediationAction):
+    SPEC = PLAN_SPEC
     _supports_check_mode = False
-    _supports_async = False
 
-    def _run(self, task_vars):
+    def _act(self, args, task_vars):
         result = {}
-        _validation, args = self.validate_argument_spec(argument_spec=PLAN_SPEC)
         try:
             policy = parse_policy(args["throttle_max"], args["throttle_window"], args["change_windows"],
                                   args["timezone"], args["canary_threshold"], args["canary_count"], args["opt_out"],
@@ -37,10 +32,9 @@ class ActionModule(FleetAction):
         except ValueError as exc:
             raise action_failure("ioconnect.fleet.remediation_plan: %s" % exc, "request")
         candidates = self._candidates(drifted_desks(args["events"]), task_vars, args)
-        where = history_location(args["history_path"], args["history_dsn"])
         who = actor(task_vars, args["actor"])
         try:
-            with RemediationStore(where["path"], where["dsn"], args["history_timeout"]) as store:
+            with self._store(args) as store:
                 wave_id, plan = ledger.plan_wave(store, candidates, policy, who)
                 location = store.location
         except HistoryError as exc:

@@ -6,25 +6,20 @@
 from __future__ import annotations
 
 
-from ansible_collections.ioconnect.fleet.plugins.plugin_utils.action_base import FleetAction, action_failure
+from ansible_collections.ioconnect.fleet.plugins.plugin_utils.action_base import action_failure
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.drift_report.history_backends import HistoryError
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.remediation import ledger
+from ansible_collections.ioconnect.fleet.plugins.plugin_utils.remediation.action_base import RemediationAction
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.remediation.actions import RECORD_SPEC
 from ansible_collections.ioconnect.fleet.plugins.plugin_utils.remediation.outcome import outcome_of
-from ansible_collections.ioconnect.fleet.plugins.plugin_utils.remediation.store import (
-    RemediationStore,
-    history_location,
-)
 
 
-class ActionModule(FleetAction):
-    TRANSFERS_FILES = False
+class ActionModule(RemediationAction):
+    SPEC = RECORD_SPEC
     _supports_check_mode = False
-    _supports_async = False
 
-    def _run(self, task_vars):
+    def _act(self, args, task_vars):
         result = {}
-        _validation, args = self.validate_argument_spec(argument_spec=RECORD_SPEC)
         hostvars = task_vars.get("hostvars") or {}
         canary_failed = []
         outcomes = {}
@@ -39,9 +34,8 @@ class ActionModule(FleetAction):
             if desk in args["canary"] and outcome != "succeeded":
                 canary_failed.append(desk)
             outcomes[desk] = (outcome, msg)
-        where = history_location(args["history_path"], args["history_dsn"])
         try:
-            with RemediationStore(where["path"], where["dsn"], args["history_timeout"]) as store:
+            with self._store(args) as store:
                 updated = ledger.record_outcomes(store, args["wave_id"], outcomes)
         except HistoryError as exc:
             raise action_failure(
